@@ -1,0 +1,203 @@
+// Builds AuditEvents in the IHE BALP shape with the NEN 7513 fields: who, for whom, whose data, why, on which basis.
+import type {
+  AuditEvent,
+  AuditEventAgent,
+  AuditEventEntity,
+  Coding,
+  Identifier,
+  Reference,
+} from '@medplum/fhirtypes';
+import { BSN_SYSTEM } from '../store/resources.js';
+import type { AuditIndex } from './chain.js';
+
+export const AUDIT_SUBTYPE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/audit-subtype';
+export const CLIENT_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/client-id';
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
+
+export type AuditOutcome = 'success' | 'denied' | 'error';
+const OUTCOME_CODE: Record<AuditOutcome, AuditEvent['outcome']> = { success: '0', denied: '4', error: '8' };
+
+/** What kind of access this was; the subtype names the operation or interaction. */
+const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
+  exchange: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
+  'request-records': { type: { system: DCM, code: '110107', display: 'Import' }, action: 'E' },
+  'consent-decision': { type: { system: DCM, code: '110112', display: 'Query' }, action: 'E' },
+  create: {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'C',
+  },
+  update: {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'U',
+  },
+  read: {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'R',
+  },
+  search: {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'E',
+  },
+  withdraw: {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'U',
+  },
+  'audit-read': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'R' },
+  delivery: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
+};
+
+export interface AuditInput {
+  subtype: keyof typeof TYPES;
+  outcome: AuditOutcome;
+  /** A sentence for the privacy officer: the full explanation of the decision or failure. */
+  description: string;
+  requester: { org: string; clientId: string; practitioner?: Identifier };
+  recipientOrg?: string;
+  /** Whose data: the person's BSN, and the Patient reference where known. */
+  patient?: { bsn?: string; reference?: string };
+  purpose?: Coding;
+  consents?: string[];
+  legalBasis?: Coding;
+  justification?: string;
+  /** Further entities touched (a Task, a Consent, the resource read). */
+  entities?: Reference[];
+  /** Named facts worth keeping: reason codes, data categories disclosed/removed, request id. */
+  details?: Record<string, string | string[]>;
+  recorded?: Date;
+}
+
+export function buildAuditEvent(input: AuditInput): { event: AuditEvent; index: AuditIndex } {
+  const kind = TYPES[input.subtype] ?? TYPES.read!;
+  const agents: AuditEventAgent[] = [
+    {
+      type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
+      who: {
+        reference: input.requester.org,
+        identifier: { system: CLIENT_ID_SYSTEM, value: input.requester.clientId },
+      },
+      requestor: !input.requester.practitioner,
+    },
+  ];
+  if (input.requester.practitioner) {
+    agents.push({
+      type: {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/v3-RoleClass',
+            code: 'PROV',
+            display: 'healthcare provider',
+          },
+        ],
+      },
+      who: { identifier: input.requester.practitioner },
+      requestor: true,
+      // NEN 7513 "on behalf of": the professional acts for the requesting organisation.
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/StructureDefinition/auditevent-OnBehalfOf',
+          valueReference: { reference: input.requester.org },
+        },
+      ],
+    });
+  }
+  if (input.recipientOrg) {
+    agents.push({
+      type: { coding: [{ system: DCM, code: '110152', display: 'Destination Role ID' }] },
+      who: { reference: input.recipientOrg },
+      requestor: false,
+    });
+  }
+  const entities: AuditEventEntity[] = [];
+  if (input.patient?.bsn || input.patient?.reference) {
+    entities.push({
+      what: {
+        reference: input.patient.reference,
+        identifier: input.patient.bsn ? { system: BSN_SYSTEM, value: input.patient.bsn } : undefined,
+      },
+      type: {
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '1',
+        display: 'Person',
+      },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+    });
+  }
+  for (const consent of input.consents ?? []) {
+    entities.push({
+      what: { reference: consent },
+      type: {
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '2',
+        display: 'System Object',
+      },
+      description: 'basis: consent',
+    });
+  }
+  if (input.legalBasis) {
+    entities.push({
+      what: { identifier: { system: input.legalBasis.system, value: input.legalBasis.code } },
+      type: {
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '4',
+        display: 'Other',
+      },
+      description: `basis: legal exception ${input.legalBasis.code}`,
+      detail: input.justification ? [{ type: 'justification', valueString: input.justification }] : undefined,
+    });
+  }
+  for (const what of input.entities ?? []) {
+    entities.push({
+      what,
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' },
+    });
+  }
+  const details = Object.entries(input.details ?? {}).flatMap(([type, v]) =>
+    (Array.isArray(v) ? v : [v]).map((valueString) => ({ type, valueString })),
+  );
+  if (details.length) {
+    entities.push({
+      what: { display: 'decision' },
+      type: {
+        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+        code: '4',
+        display: 'Other',
+      },
+      detail: details,
+    });
+  }
+  const event: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: kind.type,
+    subtype: [{ system: AUDIT_SUBTYPE_SYSTEM, code: input.subtype }],
+    action: kind.action,
+    recorded: (input.recorded ?? new Date()).toISOString(),
+    outcome: OUTCOME_CODE[input.outcome],
+    outcomeDesc: input.description,
+    purposeOfEvent: input.purpose ? [{ coding: [input.purpose] }] : undefined,
+    agent: agents,
+    source: {
+      observer: { display: 'Ketenpoort gateway' },
+      type: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/security-source-type',
+          code: '4',
+          display: 'Application Server',
+        },
+      ],
+    },
+    entity: entities.length ? entities : undefined,
+  };
+  return {
+    event,
+    index: {
+      action: kind.action ?? 'E',
+      subtype: input.subtype,
+      outcome: input.outcome,
+      patient: input.patient?.bsn,
+      agentOrg: input.requester.org,
+      recipientOrg: input.recipientOrg,
+      purpose: input.purpose?.code,
+      legalBasis: input.legalBasis?.code,
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The gateway's configuration: one typed object, read once from the environment at start-up.
+
+export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
+
+export interface Config {
+  /** TCP port of the HTTP server (0 = any free port). */
+  port: number;
+  /** Public base URL (scheme://host:port) used for the token audience and Endpoint addresses; derived from the request when empty. */
+  baseUrl: string;
+  /** PostgreSQL connection string; when empty the embedded database (PGlite) is used. */
+  databaseUrl: string;
+  /** Folder of the embedded database; 'memory://' keeps it in memory. */
+  dataDir: string;
+  /** Sandbox mode: fixtures, simulated agencies and the /sandbox routes. */
+  sandbox: boolean;
+  /** Largest request body accepted (express/bytes syntax). */
+  bodyLimit: string;
+  /** Lifetime of access tokens in seconds. */
+  tokenTtlSeconds: number;
+  /** JSON file with the registered agency clients (see fixtures/clients.json for the shape). */
+  clientsFile: string;
+  /** pino log level. */
+  logLevel: string;
+  /** What a parent's consent means once the child turns 12 or 16. */
+  ageTransitionPolicy: AgeTransitionPolicy;
+  /** Delivery worker: poll interval, first retry delay and give-up deadline, in milliseconds. */
+  deliveryPollMs: number;
+  deliveryRetryBaseMs: number;
+  deliveryDeadlineMs: number;
+  /** Timeout of one call to an agency FHIR server, in milliseconds. */
+  agencyTimeoutMs: number;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`configuration: "${value}" is not a non-negative integer`);
+  return n;
+}
+
+function bool(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const policy = env.AGE_TRANSITION_POLICY ?? 'keep-until-withdrawn';
+  if (policy !== 'keep-until-withdrawn' && policy !== 'require-renewal') {
+    throw new Error(`configuration: AGE_TRANSITION_POLICY must be keep-until-withdrawn or require-renewal`);
+  }
+  return {
+    port: int(env.PORT, 8080),
+    baseUrl: (env.BASE_URL ?? '').replace(/\/$/, ''),
+    databaseUrl: env.DATABASE_URL ?? '',
+    dataDir: env.DATA_DIR ?? './data/db',
+    sandbox: bool(env.SANDBOX, false),
+    bodyLimit: env.BODY_LIMIT ?? '4mb',
+    tokenTtlSeconds: int(env.TOKEN_TTL_SECONDS, 900),
+    clientsFile: env.CLIENTS_FILE ?? '',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    ageTransitionPolicy: policy,
+    deliveryPollMs: int(env.DELIVERY_POLL_MS, 1000),
+    deliveryRetryBaseMs: int(env.DELIVERY_RETRY_BASE_MS, 2000),
+    deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
+    agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
+    ...overrides,
+  };
+}

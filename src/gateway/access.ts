@@ -1,0 +1,63 @@
+// Who may do what: access rules as data, evaluated by plain functions, apart from HTTP.
+export const ROLES = [
+  'cjg',
+  'youth-care',
+  'gi',
+  'municipality',
+  'veilig-thuis',
+  'rvdk',
+  'gp',
+  'school',
+  'research',
+  'privacy-officer',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** The authenticated caller: a registered agency system acting for one organisation. */
+export interface Principal {
+  clientId: string;
+  role: Role;
+  /** `Organization/<id>` the client belongs to. */
+  org: string;
+  scope: string;
+}
+
+/** Agencies that keep records about families and may register persons and consents. */
+const AGENCIES: Role[] = ['cjg', 'youth-care', 'gi', 'municipality', 'veilig-thuis', 'rvdk', 'gp', 'school'];
+
+export type Permission =
+  | 'person-index:write'
+  | 'person-index:read'
+  | 'directory:read'
+  | 'directory:write'
+  | 'exchange'
+  | 'task:read'
+  | 'audit:read';
+
+export const PERMISSIONS: Record<Permission, readonly Role[]> = {
+  'person-index:write': AGENCIES,
+  'person-index:read': [...AGENCIES, 'privacy-officer'],
+  'directory:read': ROLES,
+  'directory:write': ['admin'],
+  exchange: [...AGENCIES, 'research'],
+  'task:read': [...AGENCIES, 'research', 'privacy-officer'],
+  'audit:read': ['privacy-officer'],
+};
+
+export function may(principal: Pick<Principal, 'role'>, permission: Permission): boolean {
+  return PERMISSIONS[permission].includes(principal.role);
+}
+
+/** Privacy officers see every registration; everyone else only what their organisation registered. */
+export function sees(principal: Pick<Principal, 'role'>): 'all' | 'own' {
+  return principal.role === 'privacy-officer' ? 'all' : 'own';
+}
+
+/** Resource types of the person index (personal data, scoped per organisation) and of the agency directory (public). */
+export const PERSON_INDEX_TYPES = ['Patient', 'RelatedPerson', 'Group', 'Consent'] as const;
+export const DIRECTORY_TYPES = ['Organization', 'Endpoint'] as const;

@@ -1,0 +1,175 @@
+// The express application: request ids and logs, body limits, routes, and the one error middleware.
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { StorageUnavailableError } from '../store/database.js';
+import { OAuthError } from './auth.js';
+import type { GatewayContext } from './context.js';
+import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
+import { exchange } from './operations/exchange.js';
+import { withdrawConsent } from './operations/withdraw.js';
+import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
+import { auditRoutes } from './routes/audit.js';
+import { resourceRoutes } from './routes/resources.js';
+import { taskRoutes } from './routes/tasks.js';
+
+const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
+
+export interface AppExtensions {
+  /** Extra routes (sandbox, simulated agencies), mounted before the 404 handler. */
+  mount?: (app: Express) => void;
+}
+
+export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    (req as Request & { id: string }).id = id;
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger: ctx.logger,
+      genReqId: (req) => (req as unknown as { id: string }).id,
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+        }),
+      },
+    }),
+  );
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', version: ctx.version });
+  });
+  app.get('/ready', async (_req, res) => {
+    try {
+      await ctx.db.query('SELECT 1');
+      res.json({ status: 'ready', database: ctx.db.engine });
+    } catch {
+      sendFhir(res, 503, outcome('transient', 'The database is not reachable'));
+    }
+  });
+  ctx.caps.route({ method: 'get', path: '/health', summary: 'Liveness', tag: 'Operations' });
+  ctx.caps.route({
+    method: 'get',
+    path: '/ready',
+    summary: 'Readiness (database reachable)',
+    tag: 'Operations',
+  });
+
+  ctx.caps.route({
+    method: 'post',
+    path: '/auth/token',
+    summary: 'SMART Backend Services token (client_credentials + JWT assertion)',
+    tag: 'Authentication',
+  });
+  app.post('/auth/token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
+    const base = baseUrlOf(ctx, req);
+    const derived = `${req.protocol}://${req.get('host')}/auth/token`;
+    const token = await ctx.auth.issueToken((req.body ?? {}) as Record<string, unknown>, [
+      ...new Set([`${base}/auth/token`, derived]),
+    ]);
+    res.set('Cache-Control', 'no-store').json(token);
+  });
+  ctx.caps.route({
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    summary: "The gateway's public signing key",
+    tag: 'Authentication',
+  });
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    res.json({ keys: [ctx.key.publicJwk] });
+  });
+
+  const fhir = express.Router();
+  fhir.use(express.json({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
+  fhir.get('/metadata', (req, res) => {
+    sendFhir(res, 200, ctx.caps.capabilityStatement(baseUrlOf(ctx, req), ctx.version));
+  });
+  fhir.use(requireToken(ctx));
+
+  ctx.caps.systemOperation('exchange', {
+    method: 'post',
+    path: '/fhir/$exchange',
+    summary: 'Push records to another agency (consent-checked)',
+    tag: 'Exchanges',
+  });
+  fhir.post('/\\$exchange', (req, res) => exchange(ctx, req, res));
+  ctx.caps.typeOperation('Consent', 'withdraw', {
+    method: 'post',
+    path: '/fhir/Consent/:id/$withdraw',
+    summary: 'Withdraw a consent (immediately inactive)',
+    tag: 'Person index and directory',
+  });
+  fhir.post('/Consent/:id/\\$withdraw', (req, res) => withdrawConsent(ctx, req, res));
+  taskRoutes(ctx, fhir);
+  auditRoutes(ctx, fhir);
+  resourceRoutes(ctx, fhir);
+  fhir.use((req) => {
+    throw notFound(`No FHIR route for ${req.method} /fhir${req.path}`);
+  });
+  app.use('/fhir', fhir);
+
+  ext.mount?.(app);
+
+  ctx.caps.route({ method: 'get', path: '/fhir/metadata', summary: 'CapabilityStatement', tag: 'Metadata' });
+  ctx.caps.route({
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This OpenAPI description',
+    tag: 'Metadata',
+  });
+  app.get('/openapi.json', (req, res) => {
+    res.json(ctx.caps.openApi(baseUrlOf(ctx, req), ctx.version));
+  });
+
+  app.use((req) => {
+    throw notFound(`No route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler(ctx));
+  return app;
+}
+
+/** Turns every error into an OperationOutcome (or an OAuth error on the token endpoint); never a stack trace. */
+function errorHandler(ctx: GatewayContext): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, _next) => {
+    if (err instanceof OAuthError) {
+      if (err.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ketenpoort"');
+      res
+        .status(err.status)
+        .set('Cache-Control', 'no-store')
+        .json({ error: err.error, error_description: err.description });
+      return;
+    }
+    let fhirError: FhirError;
+    const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
+    if (err instanceof FhirError) fhirError = err;
+    else if (err instanceof StorageUnavailableError)
+      fhirError = unavailable('Storage is unavailable; nothing was done. Try again later.');
+    else if (bodyError.type === 'entity.too.large')
+      fhirError = tooLarge(`The request body is larger than the limit of ${ctx.config.bodyLimit}`);
+    else if (bodyError.type === 'entity.parse.failed')
+      fhirError = new FhirError(400, outcome('structure', 'The body is not valid JSON'));
+    else if (bodyError.expose && bodyError.status && bodyError.status < 500) {
+      fhirError = new FhirError(bodyError.status, outcome('invalid', bodyError.message ?? 'Bad request'));
+    } else {
+      req.log?.error({ err }, 'unhandled error');
+      fhirError = internal();
+    }
+    if (res.headersSent) return;
+    res
+      .status(fhirError.status)
+      .set({ 'Content-Type': FHIR_JSON, ...fhirError.headers })
+      .send(JSON.stringify(fhirError.outcome));
+  };
+}

@@ -1,0 +1,209 @@
+// SMART Backend Services authentication: client assertions checked against registered JWKS, gateway-signed tokens.
+import { randomUUID } from 'node:crypto';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type JSONWebKeySet,
+  type JWK,
+} from 'jose';
+import type { Database, Queryable } from '../store/database.js';
+import { isRole, type Principal, type Role } from './access.js';
+import { unauthorized } from './outcomes.js';
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_ALGS = ['ES256', 'RS384'];
+const MAX_ASSERTION_LIFETIME_S = 300;
+const CLOCK_SKEW_S = 30;
+
+export interface RegisteredClient {
+  clientId: string;
+  role: Role;
+  organization: string;
+  jwks: JSONWebKeySet;
+}
+
+/** An OAuth error answer (RFC 6749 §5.2) from the token endpoint. */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+export async function registerClients(db: Queryable, clients: RegisteredClient[]): Promise<void> {
+  for (const c of clients) {
+    await db.query(
+      `INSERT INTO clients (client_id, role, organization, jwks) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (client_id) DO UPDATE SET role = excluded.role, organization = excluded.organization, jwks = excluded.jwks, active = true`,
+      [c.clientId, c.role, c.organization, JSON.stringify(c.jwks)],
+    );
+  }
+}
+
+export interface GatewayKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/** The gateway's signing key: made by the first process to start, then shared through the database. */
+export async function loadGatewayKey(db: Database): Promise<GatewayKey> {
+  let rows = await db.query<{ kid: string; private_jwk: JWK; public_jwk: JWK }>(
+    'SELECT kid, private_jwk, public_jwk FROM gateway_keys ORDER BY created_at, kid LIMIT 1',
+  );
+  if (rows.length === 0) {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = randomUUID();
+    await db.query(
+      'INSERT INTO gateway_keys (kid, private_jwk, public_jwk) VALUES ($1, $2::jsonb, $3::jsonb) ON CONFLICT DO NOTHING',
+      [
+        kid,
+        JSON.stringify(await exportJWK(privateKey)),
+        JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }),
+      ],
+    );
+    rows = await db.query(
+      'SELECT kid, private_jwk, public_jwk FROM gateway_keys ORDER BY created_at, kid LIMIT 1',
+    );
+  }
+  const row = rows[0]!;
+  return {
+    kid: row.kid,
+    privateKey: (await importJWK(row.private_jwk, 'ES256')) as CryptoKey,
+    publicKey: (await importJWK(row.public_jwk, 'ES256')) as CryptoKey,
+    publicJwk: row.public_jwk,
+  };
+}
+
+export class Authenticator {
+  constructor(
+    private readonly db: Queryable,
+    private readonly key: GatewayKey,
+    private readonly tokenTtlSeconds: number,
+  ) {}
+
+  /** Checks a client assertion (RFC 7523) and issues an access token for the client's organisation and role. */
+  async issueToken(form: Record<string, unknown>, tokenUrls: string[]) {
+    if (form.grant_type !== 'client_credentials')
+      throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
+    if (form.client_assertion_type !== ASSERTION_TYPE) {
+      throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
+    }
+    const assertion = form.client_assertion;
+    if (typeof assertion !== 'string' || assertion === '')
+      throw new OAuthError(400, 'invalid_request', 'client_assertion is missing');
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(assertion).alg;
+    } catch {
+      throw new OAuthError(401, 'invalid_client', 'client_assertion is not a JWT');
+    }
+    if (!alg || !ASSERTION_ALGS.includes(alg)) {
+      throw new OAuthError(
+        401,
+        'invalid_client',
+        `client_assertion must be signed with ${ASSERTION_ALGS.join(' or ')}`,
+      );
+    }
+    const unverifiedIss = decodeIssuer(assertion);
+    const client = unverifiedIss ? await this.findClient(unverifiedIss) : undefined;
+    if (!client) throw new OAuthError(401, 'invalid_client', 'unknown client');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
+        issuer: client.clientId,
+        subject: client.clientId,
+        audience: tokenUrls,
+        algorithms: ASSERTION_ALGS,
+        requiredClaims: ['exp', 'jti'],
+        clockTolerance: CLOCK_SKEW_S,
+      }));
+    } catch (err) {
+      throw new OAuthError(401, 'invalid_client', `client_assertion rejected: ${(err as Error).message}`);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (payload.exp! - now > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) {
+      throw new OAuthError(401, 'invalid_client', 'client_assertion exp must be at most 5 minutes ahead');
+    }
+    // Replay protection: a jti is accepted once per client until its assertion has expired.
+    await this.db.query('DELETE FROM used_jti WHERE expires_at < now()');
+    const inserted = await this.db.query(
+      'INSERT INTO used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
+      [client.clientId, payload.jti, new Date((payload.exp! + CLOCK_SKEW_S) * 1000)],
+    );
+    if (inserted.length === 0)
+      throw new OAuthError(401, 'invalid_client', 'client_assertion jti was already used');
+    const scope = typeof form.scope === 'string' && form.scope.trim() ? form.scope.trim() : 'system/*.*';
+    return this.tokenFor(client, scope);
+  }
+
+  /** Signs an access token for a registered client (used by the token endpoint and the sandbox shortcut). */
+  async tokenFor(client: RegisteredClient, scope = 'system/*.*') {
+    const access_token = await new SignJWT({ role: client.role, org: client.organization, scope })
+      .setProtectedHeader({ alg: 'ES256', kid: this.key.kid, typ: 'at+jwt' })
+      .setIssuer('ketenpoort')
+      .setAudience('ketenpoort')
+      .setSubject(client.clientId)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime(`${this.tokenTtlSeconds}s`)
+      .sign(this.key.privateKey);
+    return { access_token, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, scope };
+  }
+
+  async findClient(clientId: string): Promise<RegisteredClient | undefined> {
+    const rows = await this.db.query<{
+      client_id: string;
+      role: string;
+      organization: string;
+      jwks: JSONWebKeySet;
+    }>('SELECT client_id, role, organization, jwks FROM clients WHERE client_id = $1 AND active', [clientId]);
+    const row = rows[0];
+    if (!row || !isRole(row.role)) return undefined;
+    return { clientId: row.client_id, role: row.role, organization: row.organization, jwks: row.jwks };
+  }
+
+  /** Verifies a Bearer token from an Authorization header; throws 401 otherwise. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (!match) throw unauthorized('A Bearer access token is required (POST /auth/token)');
+    try {
+      const { payload } = await jwtVerify(match[1]!, this.key.publicKey, {
+        issuer: 'ketenpoort',
+        audience: 'ketenpoort',
+        algorithms: ['ES256'],
+      });
+      if (!isRole(payload.role) || typeof payload.org !== 'string' || typeof payload.sub !== 'string') {
+        throw new Error('token lacks role or organisation');
+      }
+      return {
+        clientId: payload.sub,
+        role: payload.role,
+        org: payload.org,
+        scope: String(payload.scope ?? ''),
+      };
+    } catch {
+      throw unauthorized('The access token is invalid or has expired');
+    }
+  }
+}
+
+function decodeIssuer(jwt: string): string | undefined {
+  const part = jwt.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof claims.iss === 'string' ? claims.iss : undefined;
+  } catch {
+    return undefined;
+  }
+}

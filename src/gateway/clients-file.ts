@@ -1,0 +1,35 @@
+// Reads the registered clients from a JSON file, checked with ajv so a typo fails at start-up with the path.
+import { readFile } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import { ROLES } from './access.js';
+import type { RegisteredClient } from './auth.js';
+
+const schema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['clientId', 'role', 'organization', 'jwks'],
+    additionalProperties: false,
+    properties: {
+      clientId: { type: 'string', minLength: 1 },
+      role: { enum: [...ROLES] },
+      organization: { type: 'string', pattern: '^Organization/[A-Za-z0-9\\-.]{1,64}$' },
+      jwks: {
+        type: 'object',
+        required: ['keys'],
+        properties: { keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty'] } } },
+      },
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile<RegisteredClient[]>(schema);
+
+export async function readClientsFile(path: string): Promise<RegisteredClient[]> {
+  const data: unknown = JSON.parse(await readFile(path, 'utf8'));
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new Error(`clients file ${path} is invalid: ${problems}`);
+  }
+  return data;
+}

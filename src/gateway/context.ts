@@ -1,0 +1,18 @@
+// Everything a request handler needs, built once at start-up.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../store/database.js';
+import type { Authenticator, GatewayKey } from './auth.js';
+import type { Capabilities } from './capabilities.js';
+import type { DeliveryWorker } from './delivery.js';
+
+export interface GatewayContext {
+  config: Config;
+  db: Database;
+  auth: Authenticator;
+  key: GatewayKey;
+  logger: Logger;
+  caps: Capabilities;
+  delivery: DeliveryWorker;
+  version: string;
+}

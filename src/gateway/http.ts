@@ -1,0 +1,72 @@
+// Small HTTP helpers shared by the routes: FHIR responses, the caller, permissions, audit records.
+import type { NextFunction, Request, Response } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import { buildAuditEvent, type AuditInput } from '../audit/audit-event.js';
+import { appendAudit } from '../audit/chain.js';
+import type { Queryable } from '../store/database.js';
+import { may, type Permission, type Principal } from './access.js';
+import type { GatewayContext } from './context.js';
+import { forbidden } from './outcomes.js';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export function sendFhir(
+  res: Response,
+  status: number,
+  resource: Resource,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .status(status)
+    .set({ 'Content-Type': FHIR_JSON, ...headers })
+    .send(JSON.stringify(resource));
+}
+
+/** Middleware: the request must carry a valid gateway access token. */
+export function requireToken(ctx: GatewayContext) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    res.locals.principal = await ctx.auth.authenticate(req.get('authorization'));
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw new Error('route mounted without requireToken');
+  return p;
+}
+
+export function demand(principal: Principal, permission: Permission): void {
+  if (!may(principal, permission)) {
+    throw forbidden(`The role ${principal.role} may not do this (${permission})`, {
+      coding: [{ system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' }],
+    });
+  }
+}
+
+/** The public base URL: configured, or derived from the request. */
+export function baseUrlOf(ctx: GatewayContext, req: Request): string {
+  return ctx.config.baseUrl || `${req.protocol}://${req.get('host')}`;
+}
+
+/** Writes one AuditEvent in the caller's transaction; the requester comes from the principal. */
+export async function audit(
+  tx: Queryable,
+  principal: Principal,
+  input: Omit<AuditInput, 'requester'> & { practitioner?: AuditInput['requester']['practitioner'] },
+): Promise<string> {
+  const { practitioner, ...rest } = input;
+  const { event, index } = buildAuditEvent({
+    ...rest,
+    requester: { org: principal.org, clientId: principal.clientId, practitioner },
+  });
+  const stored = await appendAudit(tx, event, index);
+  return stored.id!;
+}
+
+/** Search paging parameters, with sensible defaults and bounds. */
+export function paging(query: Request['query']): { count: number; offset: number } {
+  const count = Math.min(Math.max(Number(query._count ?? 50) || 50, 1), 500);
+  const offset = Math.max(Number(query._offset ?? 0) || 0, 0);
+  return { count, offset };
+}

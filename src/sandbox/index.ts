@@ -1,0 +1,68 @@
+// The sandbox: a gateway with fixtures, simulated agency FHIR servers and the /sandbox shortcuts, in one process.
+import express, { type Express } from 'express';
+import type { Config } from '../config.js';
+import { isRole } from '../gateway/access.js';
+import type { RegisteredClient } from '../gateway/auth.js';
+import { badRequest, notFound } from '../gateway/outcomes.js';
+import { startGateway, type RunningGateway, type StartOptions } from '../server.js';
+import { SimulatedAgencies } from './agencies.js';
+import { readJsonFixture, seedSandbox, type FixtureOrganization } from './seed.js';
+
+export interface RunningSandbox extends RunningGateway {
+  agencies: SimulatedAgencies;
+  clients: RegisteredClient[];
+  organizations: FixtureOrganization[];
+}
+
+export async function startSandbox(
+  config: Config,
+  opts: Omit<StartOptions, 'mount' | 'onListening'> = {},
+): Promise<RunningSandbox> {
+  const organizations = await readJsonFixture<FixtureOrganization[]>('organizations.json');
+  const agencies = new SimulatedAgencies(organizations.filter((o) => o.agency).map((o) => o.id));
+  let clients: RegisteredClient[] = [];
+  let ctxRef: RunningGateway['ctx'] | undefined;
+
+  const mount = (app: Express) => {
+    app.use('/agencies', agencies.router());
+    app.get('/sandbox/clients', (_req, res) => {
+      res.json(
+        clients.map((c) => {
+          const org = organizations.find((o) => `Organization/${o.id}` === c.organization);
+          return {
+            clientId: c.clientId,
+            role: c.role,
+            organization: {
+              reference: c.organization,
+              display: org?.name,
+              identifier: { system: 'http://fhir.nl/fhir/NamingSystem/ura', value: org?.ura },
+            },
+            privateKey: `fixtures/keys/${c.clientId}.private.jwk.json`,
+          };
+        }),
+      );
+    });
+    app.post('/sandbox/token', express.json(), async (req, res) => {
+      const clientId = (req.body as { clientId?: unknown } | undefined)?.clientId;
+      if (typeof clientId !== 'string') throw badRequest('Body must be {"clientId": "sandbox-<role>"}');
+      const client = await ctxRef!.auth.findClient(clientId);
+      if (!client || !isRole(client.role)) throw notFound(`No sandbox client ${clientId}`);
+      res.json(
+        await ctxRef!.auth.tokenFor(client, typeof req.body.scope === 'string' ? req.body.scope : undefined),
+      );
+    });
+  };
+
+  const gateway = await startGateway(
+    { ...config, sandbox: true },
+    {
+      ...opts,
+      mount,
+      onListening: async (g) => {
+        ctxRef = g.ctx;
+        ({ clients } = await seedSandbox(g.ctx, `${g.url}/agencies`));
+      },
+    },
+  );
+  return { ...gateway, agencies, clients, organizations };
+}

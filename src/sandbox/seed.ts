@@ -1,0 +1,103 @@
+// Loads the sandbox fixtures: organisations with endpoints on the simulated agencies, clients, and the fixture families.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Bundle, Endpoint, Organization, Patient } from '@medplum/fhirtypes';
+import { registerClients, type RegisteredClient } from '../gateway/auth.js';
+import type { GatewayContext } from '../gateway/context.js';
+import { AGENCY_ROLE_SYSTEM } from '../gateway/decisions.js';
+import { runTransaction } from '../gateway/person-index.js';
+import {
+  BSN_SYSTEM,
+  createResource,
+  findByUniqueKey,
+  readResource,
+  updateResource,
+} from '../store/resources.js';
+import type { Principal } from '../gateway/access.js';
+import { isRole } from '../gateway/access.js';
+
+export const FIXTURES_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures');
+export const URA_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/ura';
+
+export interface FixtureOrganization {
+  id: string;
+  name: string;
+  role: string;
+  ura: string;
+  /** Agencies keep records and get a simulated FHIR server; the privacy office and admin do not. */
+  agency: boolean;
+}
+
+export async function readJsonFixture<T>(relative: string): Promise<T> {
+  return JSON.parse(await readFile(path.join(FIXTURES_DIR, relative), 'utf8')) as T;
+}
+
+export function organizationResource(org: FixtureOrganization): Organization {
+  return {
+    resourceType: 'Organization',
+    id: org.id,
+    active: true,
+    name: org.name,
+    identifier: [{ system: URA_SYSTEM, value: org.ura }],
+    type: [{ coding: [{ system: AGENCY_ROLE_SYSTEM, code: org.role }] }],
+  };
+}
+
+async function upsert(ctx: GatewayContext, resource: Organization | Endpoint): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const existing = await readResource(tx, resource.resourceType, resource.id!);
+    if (existing) await updateResource(tx, { ...resource, id: resource.id! });
+    else await createResource(tx, resource, 'Organization/ketenpoort-beheer');
+  });
+}
+
+/** Seeds (idempotently) everything the sandbox serves; endpoint addresses point at `agenciesBaseUrl`. */
+export async function seedSandbox(
+  ctx: GatewayContext,
+  agenciesBaseUrl: string,
+): Promise<{ clients: RegisteredClient[]; organizations: FixtureOrganization[] }> {
+  const organizations = await readJsonFixture<FixtureOrganization[]>('organizations.json');
+  for (const org of organizations) {
+    await upsert(ctx, organizationResource(org));
+    if (org.agency) {
+      await upsert(ctx, {
+        resourceType: 'Endpoint',
+        id: `${org.id}-fhir`,
+        status: 'active',
+        connectionType: {
+          system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type',
+          code: 'hl7-fhir-rest',
+        },
+        name: `${org.name} FHIR server (simulated)`,
+        managingOrganization: { reference: `Organization/${org.id}` },
+        payloadType: [{ coding: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Bundle' }] }],
+        address: `${agenciesBaseUrl}/${org.id}/fhir`,
+      });
+    }
+  }
+  const clients = await readJsonFixture<RegisteredClient[]>('clients.json');
+  await registerClients(ctx.db, clients);
+  const cjg = clients.find((c) => c.role === 'cjg');
+  if (!cjg || !isRole(cjg.role)) throw new Error('fixtures/clients.json has no cjg client');
+  const principal: Principal = {
+    clientId: cjg.clientId,
+    role: cjg.role,
+    org: cjg.organization,
+    scope: 'system/*.*',
+  };
+  for (const file of (await readdir(path.join(FIXTURES_DIR, 'families')))
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    await loadFamily(ctx, principal, await readJsonFixture<Bundle>(`families/${file}`));
+  }
+  return { clients, organizations };
+}
+
+/** Registers a family transaction Bundle unless its first Patient is already known (restarts on a kept database). */
+async function loadFamily(ctx: GatewayContext, principal: Principal, bundle: Bundle): Promise<void> {
+  const first = bundle.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as
+    Patient | undefined;
+  const bsn = first?.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
+  if (bsn && (await findByUniqueKey(ctx.db, `Patient|${bsn}`))) return;
+  await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
+}

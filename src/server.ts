@@ -1,0 +1,74 @@
+// Starts a gateway: database and migrations, keys and clients, the HTTP server and the delivery worker.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { AppExtensions, createApp } from './gateway/app.js';
+import { Authenticator, loadGatewayKey, registerClients } from './gateway/auth.js';
+import { Capabilities } from './gateway/capabilities.js';
+import { readClientsFile } from './gateway/clients-file.js';
+import type { GatewayContext } from './gateway/context.js';
+import { DeliveryWorker } from './gateway/delivery.js';
+import { loadFhirDefinitions } from './mappings/validate.js';
+import { openDatabase, type Database } from './store/database.js';
+
+export const VERSION = '0.1.0';
+
+export interface RunningGateway {
+  url: string;
+  ctx: GatewayContext;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface StartOptions extends AppExtensions {
+  logger?: Logger;
+  /** Use this database instead of opening one (tests share one across restarts). */
+  db?: Database;
+  /** Runs after the server listens and before the worker starts (sandbox seeding needs the URL). */
+  onListening?: (gateway: RunningGateway) => Promise<void>;
+}
+
+export async function startGateway(config: Config, opts: StartOptions = {}): Promise<RunningGateway> {
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  loadFhirDefinitions();
+  const key = await loadGatewayKey(db);
+  if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
+  const ctx: GatewayContext = {
+    config,
+    db,
+    key,
+    logger,
+    version: VERSION,
+    auth: new Authenticator(db, key, config.tokenTtlSeconds),
+    caps: new Capabilities(),
+    delivery: new DeliveryWorker(db, logger, {
+      pollMs: config.deliveryPollMs,
+      retryBaseMs: config.deliveryRetryBaseMs,
+      timeoutMs: config.agencyTimeoutMs,
+    }),
+  };
+  const app = createApp(ctx, opts);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = config.baseUrl || `http://localhost:${port}`;
+  const gateway: RunningGateway = {
+    url,
+    ctx,
+    server,
+    async close() {
+      await ctx.delivery.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!opts.db) await db.close();
+    },
+  };
+  await opts.onListening?.(gateway);
+  ctx.delivery.start();
+  logger.info({ url, database: db.engine }, 'gateway listening');
+  return gateway;
+}

@@ -1,0 +1,39 @@
+// PostgreSQL server engine (node-postgres pool), selected by DATABASE_URL.
+import pg from 'pg';
+import { wrapConnectionErrors, type Database, type Queryable } from './database.js';
+
+// int8 (counts, sequences) as JavaScript numbers, the same as PGlite gives them.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3000 });
+  pool.on('error', () => {
+    // An idle client lost its connection; the next query reports it.
+  });
+  const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    query: <T>(sql: string, params: unknown[] = []) =>
+      wrapConnectionErrors(async () => (await q.query(sql, params)).rows as T[]),
+  });
+  return {
+    engine: 'postgres',
+    ...wrap(pool),
+    async transaction(fn) {
+      const client = await wrapConnectionErrors(() => pool.connect());
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    exec: async (sql) => {
+      await wrapConnectionErrors(() => pool.query(sql));
+    },
+    close: () => pool.end(),
+  };
+}

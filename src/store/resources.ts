@@ -1,0 +1,211 @@
+// The resource store: FHIR resources of the person index with their search tokens and owning organisations.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from './database.js';
+
+export const BSN_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/bsn';
+
+export interface Token {
+  param: string;
+  system: string;
+  value: string;
+}
+
+type AnyResource = Resource;
+
+function refs(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list
+    .map((v) => (v && typeof v === 'object' ? (v as { reference?: unknown }).reference : undefined))
+    .filter((r): r is string => typeof r === 'string');
+}
+
+/** The searchable values of a resource: identifier, status, patient, code, member, organization. */
+export function extractTokens(resource: AnyResource): Token[] {
+  const tokens: Token[] = [];
+  const r = resource as unknown as Record<string, unknown>;
+  for (const id of (r.identifier as { system?: string; value?: string }[] | undefined) ?? []) {
+    if (id?.value) tokens.push({ param: 'identifier', system: id.system ?? '', value: id.value });
+  }
+  if (typeof r.status === 'string') tokens.push({ param: 'status', system: '', value: r.status });
+  const patientRefs =
+    resource.resourceType === 'Task' ? refs(r.for) : resource.resourceType === 'Group' ? [] : refs(r.patient);
+  for (const ref of patientRefs) tokens.push({ param: 'patient', system: '', value: ref });
+  for (const c of (r.code as { coding?: { system?: string; code?: string }[] } | undefined)?.coding ?? []) {
+    if (c.code) tokens.push({ param: 'code', system: c.system ?? '', value: c.code });
+  }
+  if (resource.resourceType === 'Group') {
+    for (const m of (r.member as { entity?: unknown }[] | undefined) ?? []) {
+      for (const ref of refs(m.entity)) tokens.push({ param: 'member', system: '', value: ref });
+    }
+  }
+  for (const ref of refs(r.managingOrganization))
+    tokens.push({ param: 'organization', system: '', value: ref });
+  return tokens;
+}
+
+export interface StoredResource<T extends Resource = Resource> {
+  resource: T;
+  versionId: number;
+}
+
+function withMeta<T extends AnyResource>(resource: T, id: string, versionId: number, lastUpdated: Date): T {
+  return {
+    ...resource,
+    id,
+    meta: { ...resource.meta, versionId: String(versionId), lastUpdated: lastUpdated.toISOString() },
+  };
+}
+
+async function writeTokens(tx: Queryable, resource: AnyResource, id: string): Promise<void> {
+  await tx.query('DELETE FROM resource_tokens WHERE type = $1 AND id = $2', [resource.resourceType, id]);
+  const tokens = extractTokens(resource);
+  if (tokens.length === 0) return;
+  await tx.query(
+    `INSERT INTO resource_tokens (type, id, param, system, value)
+     SELECT $1, $2, t.param, t.system, t.value
+     FROM jsonb_to_recordset($3::jsonb) AS t(param text, system text, value text)`,
+    [resource.resourceType, id, JSON.stringify(tokens)],
+  );
+}
+
+export async function createResource<T extends AnyResource>(
+  tx: Queryable,
+  resource: T,
+  org: string,
+  uniqueKey: string | null = null,
+): Promise<T> {
+  const id = resource.id ?? randomUUID();
+  const now = new Date();
+  const stored = withMeta(resource, id, 1, now);
+  await tx.query(
+    `INSERT INTO resources (type, id, version_id, last_updated, unique_key, content) VALUES ($1, $2, 1, $3, $4, $5::jsonb)`,
+    [resource.resourceType, id, now, uniqueKey, JSON.stringify(stored)],
+  );
+  await writeTokens(tx, stored, id);
+  await grantAccess(tx, resource.resourceType, id, org);
+  return stored;
+}
+
+export async function updateResource<T extends AnyResource>(
+  tx: Queryable,
+  resource: T & { id: string },
+  uniqueKey: string | null = null,
+): Promise<T> {
+  const now = new Date();
+  const rows = await tx.query<{ version_id: number }>(
+    `UPDATE resources SET version_id = version_id + 1, last_updated = $3, unique_key = $4,
+       content = jsonb_set($5::jsonb, '{meta}', coalesce($5::jsonb -> 'meta', '{}'::jsonb) ||
+         jsonb_build_object('versionId', (version_id + 1)::text, 'lastUpdated', $6::text))
+     WHERE type = $1 AND id = $2 RETURNING version_id`,
+    [resource.resourceType, resource.id, now, uniqueKey, JSON.stringify(resource), now.toISOString()],
+  );
+  const versionId = rows[0]?.version_id;
+  if (versionId === undefined) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
+  const stored = withMeta(resource, resource.id, versionId, now);
+  await writeTokens(tx, stored, resource.id);
+  return stored;
+}
+
+export async function readResource<T extends Resource>(
+  db: Queryable,
+  type: string,
+  id: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<StoredResource<T> | undefined> {
+  const rows = await db.query<{ content: T; version_id: number }>(
+    `SELECT content, version_id FROM resources WHERE type = $1 AND id = $2${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    [type, id],
+  );
+  const row = rows[0];
+  return row ? { resource: row.content, versionId: row.version_id } : undefined;
+}
+
+export async function findByUniqueKey<T extends Resource>(
+  db: Queryable,
+  key: string,
+): Promise<T | undefined> {
+  const rows = await db.query<{ content: T }>('SELECT content FROM resources WHERE unique_key = $1', [key]);
+  return rows[0]?.content;
+}
+
+export async function grantAccess(tx: Queryable, type: string, id: string, org: string): Promise<void> {
+  await tx.query('INSERT INTO resource_orgs (type, id, org) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    type,
+    id,
+    org,
+  ]);
+}
+
+export async function hasAccess(db: Queryable, type: string, id: string, org: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM resource_orgs WHERE type = $1 AND id = $2 AND org = $3', [
+    type,
+    id,
+    org,
+  ]);
+  return rows.length > 0;
+}
+
+export interface SearchCriterion {
+  param: string;
+  /** Alternatives (comma-separated in the URL): any one matches. */
+  values: { system?: string; value: string }[];
+  /** patient:identifier — match the patient reference through the Patient's identifier. */
+  chainedIdentifier?: boolean;
+}
+
+export interface SearchQuery {
+  type: string;
+  criteria: SearchCriterion[];
+  /** Only resources visible to this organisation; undefined = no restriction (privacy officer, internal use). */
+  org?: string;
+  count: number;
+  offset: number;
+  sort: 'asc' | 'desc';
+}
+
+/** Searches the index; returns one page and the total number of matches. */
+export async function searchResources<T extends Resource>(
+  db: Queryable,
+  q: SearchQuery,
+): Promise<{ total: number; resources: T[] }> {
+  const params: unknown[] = [q.type];
+  const where: string[] = ['r.type = $1'];
+  for (const c of q.criteria) {
+    const alternatives = c.values.map((v) => {
+      params.push(v.value);
+      const valueIdx = params.length;
+      let systemClause = '';
+      const alias = c.chainedIdentifier ? 'p' : 't';
+      if (v.system !== undefined) {
+        params.push(v.system);
+        systemClause = ` AND ${alias}.system = $${params.length}`;
+      }
+      if (c.chainedIdentifier) {
+        return `EXISTS (SELECT 1 FROM resource_tokens x
+                JOIN resource_tokens p ON p.type = 'Patient' AND p.param = 'identifier' AND x.value = 'Patient/' || p.id
+                WHERE x.type = r.type AND x.id = r.id AND x.param = 'patient' AND p.value = $${valueIdx}${systemClause})`;
+      }
+      params.push(c.param);
+      return `EXISTS (SELECT 1 FROM resource_tokens t WHERE t.type = r.type AND t.id = r.id AND t.param = $${params.length} AND t.value = $${valueIdx}${systemClause})`;
+    });
+    where.push(`(${alternatives.join(' OR ')})`);
+  }
+  if (q.org !== undefined) {
+    params.push(q.org);
+    where.push(
+      `EXISTS (SELECT 1 FROM resource_orgs o WHERE o.type = r.type AND o.id = r.id AND o.org = $${params.length})`,
+    );
+  }
+  const whereSql = where.join(' AND ');
+  const countRows = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM resources r WHERE ${whereSql}`,
+    params,
+  );
+  const rows = await db.query<{ content: T }>(
+    `SELECT r.content FROM resources r WHERE ${whereSql}
+     ORDER BY r.last_updated ${q.sort === 'asc' ? 'ASC' : 'DESC'}, r.id LIMIT ${q.count} OFFSET ${q.offset}`,
+    params,
+  );
+  return { total: countRows[0]?.n ?? 0, resources: rows.map((r) => r.content) };
+}
