@@ -1,0 +1,190 @@
+// Storage contract: the same behaviour on embedded PGlite and on a PostgreSQL server (TEST_DATABASE_URL).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent, Patient } from '@medplum/fhirtypes';
+import { appendAudit, verifyChain } from '../src/audit/chain.js';
+import { migrate, type Database } from '../src/store/database.js';
+import {
+  createResource,
+  findByUniqueKey,
+  readResource,
+  searchResources,
+  updateResource,
+} from '../src/store/resources.js';
+import { ENGINES, freshDatabase, patientResource, testBsn } from './helpers.js';
+
+const event = (n: number): AuditEvent => ({
+  resourceType: 'AuditEvent',
+  type: { code: 'rest' },
+  recorded: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  agent: [{ requestor: true, who: { reference: 'Organization/cjg-venlo' } }],
+  source: { observer: { display: 'test' } },
+  outcomeDesc: `event ${n}`,
+});
+
+describe.each(ENGINES)('storage on %s', (engine) => {
+  let db: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, drop } = await freshDatabase(engine));
+  });
+  afterAll(() => drop());
+
+  it('applies migrations once; running them again changes nothing', async () => {
+    expect(await migrate(db)).toEqual([]);
+    const rows = await db.query<{ name: string }>('SELECT name FROM schema_migrations');
+    expect(rows.length).toBeGreaterThan(0);
+  });
+
+  it('creates, reads and updates a resource with versions and metadata', async () => {
+    const bsn = testBsn();
+    const created = await db.transaction((tx) =>
+      createResource<Patient>(tx, patientResource(bsn, '2014-06-01'), 'Organization/a', `Patient|${bsn}`),
+    );
+    expect(created.meta?.versionId).toBe('1');
+    const read = await readResource<Patient>(db, 'Patient', created.id!);
+    expect(read?.resource.identifier?.[0]?.value).toBe(bsn);
+    const updated = await db.transaction((tx) =>
+      updateResource(tx, { ...read!.resource, id: created.id!, gender: 'female' }, `Patient|${bsn}`),
+    );
+    expect(updated.meta?.versionId).toBe('2');
+    expect((await readResource<Patient>(db, 'Patient', created.id!))?.resource.gender).toBe('female');
+    expect((await findByUniqueKey<Patient>(db, `Patient|${bsn}`))?.id).toBe(created.id);
+  });
+
+  it('refuses a second resource with the same unique key', async () => {
+    const bsn = testBsn();
+    await db.transaction((tx) =>
+      createResource(tx, patientResource(bsn, '2014-06-01'), 'Organization/a', `Patient|${bsn}`),
+    );
+    await expect(
+      db.transaction((tx) =>
+        createResource(tx, patientResource(bsn, '2014-06-01'), 'Organization/b', `Patient|${bsn}`),
+      ),
+    ).rejects.toThrow();
+  });
+
+  it('rolls back everything a failed transaction wrote', async () => {
+    const bsn = testBsn();
+    await expect(
+      db.transaction(async (tx) => {
+        await createResource(tx, patientResource(bsn, '2014-06-01'), 'Organization/a', `Patient|${bsn}`);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await findByUniqueKey(db, `Patient|${bsn}`)).toBeUndefined();
+  });
+
+  it('searches by identifier, by chained patient identifier, and only within an organisation', async () => {
+    const bsn = testBsn();
+    const patient = await db.transaction((tx) =>
+      createResource(tx, patientResource(bsn, '2016-01-01'), 'Organization/owner', `Patient|${bsn}`),
+    );
+    await db.transaction((tx) =>
+      createResource(
+        tx,
+        { resourceType: 'RelatedPerson', patient: { reference: `Patient/${patient.id}` } },
+        'Organization/owner',
+      ),
+    );
+    const byId = await searchResources(db, {
+      type: 'Patient',
+      criteria: [
+        { param: 'identifier', values: [{ system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: bsn }] },
+      ],
+      count: 10,
+      offset: 0,
+      sort: 'asc',
+    });
+    expect(byId.total).toBe(1);
+    const chained = { param: 'patient', chainedIdentifier: true, values: [{ value: bsn }] };
+    expect(
+      (
+        await searchResources(db, {
+          type: 'RelatedPerson',
+          criteria: [chained],
+          count: 10,
+          offset: 0,
+          sort: 'asc',
+        })
+      ).total,
+    ).toBe(1);
+    expect(
+      (
+        await searchResources(db, {
+          type: 'RelatedPerson',
+          criteria: [chained],
+          org: 'Organization/owner',
+          count: 10,
+          offset: 0,
+          sort: 'asc',
+        })
+      ).total,
+    ).toBe(1);
+    expect(
+      (
+        await searchResources(db, {
+          type: 'RelatedPerson',
+          criteria: [chained],
+          org: 'Organization/other',
+          count: 10,
+          offset: 0,
+          sort: 'asc',
+        })
+      ).total,
+    ).toBe(0);
+  });
+
+  it('chains audit events by hash, and concurrent appends keep one valid chain', async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        db.transaction((tx) =>
+          appendAudit(tx, event(i), { action: 'E', subtype: 'test', outcome: 'success' }),
+        ),
+      ),
+    );
+    const result = await verifyChain(db);
+    expect(result).toEqual({ valid: true, count: 20 });
+  });
+
+  it('refuses updates and deletes of audit events', async () => {
+    await expect(db.query(`UPDATE audit_events SET outcome = 'denied'`)).rejects.toThrow(/append-only/);
+    await expect(db.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+    expect((await verifyChain(db)).valid).toBe(true);
+  });
+
+  it('finds the exact position of an altered audit event', async () => {
+    await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
+    await db.query(
+      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"forged"') WHERE seq = 7`,
+    );
+    await db.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update');
+    const result = await verifyChain(db);
+    expect(result.valid).toBe(false);
+    expect(result.firstInvalid?.seq).toBe(7);
+  });
+
+  it('lets concurrent claimers take each outbox job exactly once (SKIP LOCKED)', async () => {
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      await db.query(
+        `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline)
+         VALUES ($1, 't', 'a', 'b', 'http://x', '{}'::jsonb, 'pending', now() - interval '1 second', now() + interval '1 hour')`,
+        [`${engine}-job-${i}`],
+      );
+    }
+    const claim = () =>
+      db.query<{ id: string }>(
+        `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + interval '1 hour'
+         WHERE id IN (SELECT id FROM delivery_jobs WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY id LIMIT 4 FOR UPDATE SKIP LOCKED)
+         RETURNING id`,
+      );
+    const claimed: string[] = [];
+    for (;;) {
+      const batches = await Promise.all([claim(), claim(), claim()]);
+      const ids = batches.flat().map((r) => r.id);
+      if (ids.length === 0) break;
+      claimed.push(...ids);
+    }
+    expect(claimed.sort()).toEqual(Array.from({ length: n }, (_, i) => `${engine}-job-${i}`).sort());
+  });
+});
