@@ -1,6 +1,6 @@
 // Bad input gets a clear OperationOutcome (400/413/422), never a 500, and nothing is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   consentResource,
@@ -128,7 +128,7 @@ describe('bad input', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body.issue?.[0]?.diagnostics).toMatch(/subject/);
-    const payload = { resourceType: 'Bundle', type: 'collection', entry: [] } as const;
+    const payload: Bundle = { resourceType: 'Bundle', type: 'collection', entry: [] };
     const unknown = await fhir<OperationOutcome>(
       sandbox.url,
       cjg,

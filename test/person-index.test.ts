@@ -22,9 +22,12 @@ describe('person index', () => {
   let research: string;
   beforeAll(async () => {
     sandbox = await testSandbox();
-    [cjg, gp, officer, research] = await Promise.all(
-      ['cjg', 'gp', 'privacy-officer', 'research'].map((r) => sandboxToken(sandbox, r)),
-    );
+    [cjg, gp, officer, research] = await Promise.all([
+      sandboxToken(sandbox, 'cjg'),
+      sandboxToken(sandbox, 'gp'),
+      sandboxToken(sandbox, 'privacy-officer'),
+      sandboxToken(sandbox, 'research'),
+    ]);
   });
   afterAll(() => sandbox.close());
 
