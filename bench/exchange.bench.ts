@@ -49,7 +49,7 @@ export async function run(): Promise<void> {
     } satisfies Parameters);
     const n = 300;
     const t0 = performance.now();
-    const accepted = await bench(
+    await bench(
       '$exchange accepted (HTTP, decide, audit + outbox, PGlite)',
       async () => {
         const res = await fetch(`${sandbox.url}/fhir/$exchange`, {
