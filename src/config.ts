@@ -27,6 +27,8 @@ export interface Config {
   deliveryPollMs: number;
   deliveryRetryBaseMs: number;
   deliveryDeadlineMs: number;
+  /** Key for the pseudonyms given to research and anonymised consultation (HMAC); set it in production. */
+  pseudonymKey: string;
   /** Timeout of one call to an agency FHIR server, in milliseconds. */
   agencyTimeoutMs: number;
 }
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryRetryBaseMs: int(env.DELIVERY_RETRY_BASE_MS, 2000),
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
+    pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     ...overrides,
   };
 }

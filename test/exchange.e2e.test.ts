@@ -138,7 +138,7 @@ describe.each(ENGINES)('exchange end to end on %s', (engine) => {
     expect(res.status).toBe(403);
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(res.body.issue?.[0]?.code).toBe('forbidden');
-    expect(res.body.issue?.[0]?.details?.coding?.[0]?.code).toBe('no-consent');
+    expect(res.body.issue?.[0]?.details?.coding?.[0]?.code).toBe('consent-missing');
 
     const log = await fhir<Bundle<AuditEvent>>(
       sandbox.url,

@@ -1,86 +1,410 @@
-// decide(): the consent rule, as one pure function over plain data.
-import type { Consent, ConsentProvision, RelatedPerson } from '@medplum/fhirtypes';
-import type { Decision, DecisionFacts, DecisionRequest, Reason } from './types.js';
+// decide(): every exchange decided as one pure function of (request, facts, catalogue, moment). No I/O.
+import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum/fhirtypes';
+import { ageOn } from './age.js';
+import type { Catalogue, LegalBasisEntry } from './catalogue.js';
+import { classify } from './classify.js';
+import { consentBasis, personFacts, type PersonBasis, type PersonFacts } from './consenters.js';
+import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
+import { legalBasisProblems } from './legal-basis.js';
+import { labelledBundle, mask, OBLIGATION_SYSTEM, pseudonymise, withLabels } from './minimise.js';
+import { renderReason } from './explain.js';
+import { evaluateConsent, type DataItem } from './provisions.js';
+import type { DecideOptions, Decision, DecisionFacts, DecisionRequest, Obligation, Reason } from './types.js';
 
-export const PARENTAL_AUTHORITY_URL = 'https://ketenpoort.nl/fhir/StructureDefinition/parental-authority';
-export const DECISION_REASON_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason';
+export { hasParentalAuthority } from './consenters.js';
+export { DECISION_REASON_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
 
-export function hasParentalAuthority(person: RelatedPerson): boolean {
-  return (person.extension ?? []).some((e) => e.url === PARENTAL_AUTHORITY_URL && e.valueBoolean === true);
-}
+export const DEFAULT_OPTIONS: DecideOptions = {
+  ageTransitionPolicy: 'keep-until-withdrawn',
+  pseudonymKey: 'ketenpoort-default-pseudonym-key',
+};
 
-function deny(...reasons: Reason[]): Decision {
-  return { decision: 'deny', consents: [], reasons, obligations: [] };
-}
+const deny = (reasons: Reason[]): Decision => ({
+  decision: 'deny',
+  consents: [],
+  reasons,
+  obligations: [],
+  disclosed: [],
+  redacted: [],
+});
 
-function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
-  if (!period) return true;
-  if (period.start && new Date(period.start) > at) return false;
-  if (period.end && new Date(period.end) < at) return false;
-  return true;
-}
-
-function permitsRecipientAndPurpose(provision: ConsentProvision | undefined, req: DecisionRequest): boolean {
-  if (!provision || provision.type !== 'permit') return false;
-  const actorOk = (provision.actor ?? []).some((a) => a.reference?.reference === req.recipientOrg);
-  const purposeOk = (provision.purpose ?? []).some((p) => p.code === req.purpose.code);
-  return actorOk && purposeOk;
-}
-
-/**
- * Decides an exchange: permit only on an active Consent about the subject, given by the subject or a parent
- * with parental authority, whose provision names this recipient and purpose within its period. Everything
- * else is denied.
- */
-export function decide(req: DecisionRequest, facts: DecisionFacts, at: Date): Decision {
-  const subject = facts.subject;
-  if (!subject?.id) {
-    return deny({
-      code: 'subject-unknown',
-      text: `No person with BSN ${req.subjectBsn} is registered in the person index.`,
-      publicText: 'The person is not known to the gateway.',
-    });
+/** Decides a request. Any failure inside is a deny with reason decision-error: the engine fails closed. */
+export function decide(
+  req: DecisionRequest,
+  facts: DecisionFacts,
+  catalogue: Catalogue,
+  at: Date,
+  options: DecideOptions = DEFAULT_OPTIONS,
+): Decision {
+  try {
+    return decideUnsafe(req, facts, catalogue, at, options);
+  } catch (err) {
+    return deny([
+      { code: 'decision-error', params: { detail: err instanceof Error ? err.message : String(err) } },
+    ]);
   }
+}
+
+/** The basis for one person and one piece of data (or the request as a whole when item is undefined). */
+type BasisFn = (person: PersonFacts, item?: DataItem) => PersonBasis;
+
+function decideUnsafe(
+  req: DecisionRequest,
+  facts: DecisionFacts,
+  catalogue: Catalogue,
+  at: Date,
+  options: DecideOptions,
+): Decision {
+  const patients: Patient[] = facts.members ?? (facts.subject ? [facts.subject] : []);
+  if (patients.length === 0 || patients.some((p) => !p.id)) {
+    return deny([{ code: 'subject-unknown', params: { bsn: req.subjectBsn } }]);
+  }
+  const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
+
+  let basisFor: BasisFn;
+  let entry: LegalBasisEntry | undefined;
   if (req.legalBasis) {
-    return deny({
-      code: 'legal-basis-unsupported',
-      text: `Legal basis ${req.legalBasis.code} is not in the gateway's catalogue.`,
-      publicText: 'The named legal basis cannot be used.',
-    });
+    entry = catalogue.legalBases.get(req.legalBasis.code ?? '');
+    if (!entry) return deny([{ code: 'legal-basis-unknown', params: { basis: req.legalBasis.code ?? '' } }]);
+    if (entry.consentRequired) {
+      // Not an exception: the client's consent stays the basis, and the reason says so when it is missing.
+      basisFor = (person, item) => {
+        const b = consentBasis(person, req, at, options, item);
+        return b.verdict === 'permit'
+          ? b
+          : {
+              ...b,
+              reason: {
+                code: 'legal-basis-requires-consent',
+                params: { basis: entry!.code, law: entry!.law },
+              },
+            };
+      };
+    } else {
+      const problems = legalBasisProblems(entry, req);
+      if (problems.length) return deny(problems);
+      basisFor = legalExceptionBasis(entry, req, at);
+    }
+  } else {
+    basisFor = (person, item) => consentBasis(person, req, at, options, item);
   }
-  const subjectRef = `Patient/${subject.id}`;
-  const consenters = new Set([
-    subjectRef,
-    ...facts.relatedPersons
-      .filter((p) => p.patient?.reference === subjectRef && hasParentalAuthority(p))
-      .map((p) => `RelatedPerson/${p.id}`),
-  ]);
-  const basis = facts.consents.find(
-    (c: Consent) =>
-      c.status === 'active' &&
-      c.patient?.reference === subjectRef &&
-      (c.performer ?? []).some((p) => p.reference !== undefined && consenters.has(p.reference)) &&
-      inPeriod(c.provision?.period, at) &&
-      permitsRecipientAndPurpose(c.provision, req),
-  );
-  if (!basis) {
-    return deny({
-      code: 'no-consent',
-      text: `No active consent of ${subjectRef} or a parent with parental authority permits ${req.recipientOrg} for purpose ${req.purpose.code}.`,
-      publicText: 'No consent covers this recipient and purpose.',
-    });
+
+  const requestLevel = persons.map((p) => ({ person: p, basis: basisFor(p) }));
+  const withBasis = requestLevel.filter((x) => x.basis.verdict === 'permit');
+  const denials = requestLevel.filter((x) => x.basis.verdict === 'deny');
+  if (withBasis.length === 0) {
+    return deny(
+      denials.map((d) =>
+        persons.length > 1 ? familyReason(d.person, d.basis.reason, catalogue) : d.basis.reason,
+      ),
+    );
   }
-  return {
+  const legal = entry && !entry.consentRequired ? entry : undefined;
+  const result: Decision = {
     decision: 'permit',
-    basis: 'consent',
-    consents: [`Consent/${basis.id}`],
+    basis: legal ? 'legal-exception' : 'consent',
+    consents: [...new Set(withBasis.flatMap((x) => x.basis.consents))],
+    legalBasis: legal ? req.legalBasis : undefined,
     reasons: [
-      {
-        code: 'consent-permits',
-        text: `Consent/${basis.id} permits ${req.recipientOrg} for purpose ${req.purpose.code}.`,
-        publicText: 'A consent covers this exchange.',
-      },
+      ...dedupe(withBasis.map((x) => x.basis.reason)),
+      ...(persons.length > 1 ? denials.map((d) => familyReason(d.person, d.basis.reason, catalogue)) : []),
     ],
     obligations: [],
+    disclosed: [],
+    redacted: [],
   };
+  if (legal?.reviewRequired)
+    result.obligations.push({
+      code: 'REVIEW',
+      detail: `Use of ${legal.code} is reviewed by a privacy officer`,
+    });
+  if (legal?.notifyClient)
+    result.obligations.push({
+      code: 'NOTIFY-CLIENT',
+      detail: `Inform the client afterwards of this disclosure under ${legal.code}, unless that harms the client or others`,
+    });
+
+  if (req.payload) return minimisePayload(req, result, persons, basisFor, catalogue, at, options, legal);
+  if (req.categories?.length) return decideCategories(req, result, persons, basisFor, catalogue);
+  return result;
+}
+
+function dedupe(reasons: Reason[]): Reason[] {
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const key = `${r.code}|${JSON.stringify(r.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function familyReason(person: PersonFacts, reason: Reason, catalogue: Catalogue): Reason {
+  const detail = {
+    en: renderReason(reason, catalogue, 'en', 'full'),
+    nl: renderReason(reason, catalogue, 'nl', 'full'),
+  };
+  return { code: 'family-member-no-basis', params: { person: person.ref, detail, cause: reason.code } };
+}
+
+/** The basis a legal exception gives one person: limits of age and objections, then the categories it covers. */
+function legalExceptionBasis(entry: LegalBasisEntry, req: DecisionRequest, at: Date): BasisFn {
+  return (person, item) => {
+    const age = person.patient.birthDate ? ageOn(person.patient.birthDate, at) : undefined;
+    if (entry.maxSubjectAge !== undefined && (age === undefined || age > entry.maxSubjectAge)) {
+      return {
+        verdict: 'deny',
+        consents: [],
+        reason: {
+          code: 'subject-too-old',
+          params: { basis: entry.code, max: entry.maxSubjectAge, age: age ?? 'unknown' },
+        },
+      };
+    }
+    if (entry.optOut) {
+      const objection = person.consents.find((c) => evaluateConsent(c, req, at) === 'deny');
+      if (objection) {
+        const by = objection.performer?.[0]?.reference ?? 'unknown';
+        return {
+          verdict: 'deny',
+          consents: [],
+          reason: {
+            code: 'objection-recorded',
+            params: { consent: `Consent/${objection.id}`, performer: by, basis: entry.code },
+          },
+        };
+      }
+    }
+    const permit: PersonBasis = {
+      verdict: 'permit',
+      consents: [],
+      reason: { code: 'legal-basis-permits', params: { basis: entry.code, law: entry.law } },
+    };
+    if (!item) return permit;
+    const covered = item.categories.every((c) => entry.categories.includes(c));
+    return covered ? permit : { verdict: 'deny', consents: [], reason: permit.reason };
+  };
+}
+
+interface Attributed {
+  entry: BundleEntry;
+  resource: Resource;
+  item: DataItem;
+  /** The person it is about: a member's reference, 'family' for the whole family, or undefined for a stranger. */
+  owner: string | undefined;
+}
+
+function bsnOf(resource: { identifier?: { system?: string; value?: string }[] }): string | undefined {
+  return resource.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
+}
+
+/** Works out whose data each entry is, following subject/patient/for references inside the Bundle and to the index. */
+function attribute(
+  req: DecisionRequest,
+  persons: PersonFacts[],
+  entries: BundleEntry[],
+  catalogue: Catalogue,
+): Attributed[] {
+  const byBsn = new Map(persons.filter((p) => p.bsn).map((p) => [p.bsn!, p.ref]));
+  const byRef = new Set(persons.map((p) => p.ref));
+  const family = req.subjectKind === 'family';
+  const urnOwner = new Map<string, string | undefined>();
+  for (const e of entries) {
+    if (!e.fullUrl || !e.resource) continue;
+    if (e.resource.resourceType === 'Patient')
+      urnOwner.set(
+        e.fullUrl,
+        byBsn.get(bsnOf(e.resource) ?? '') ??
+          (e.resource.id && byRef.has(`Patient/${e.resource.id}`) ? `Patient/${e.resource.id}` : undefined),
+      );
+    if (e.resource.resourceType === 'Group') urnOwner.set(e.fullUrl, 'family');
+  }
+  const ownerOfRef = (ref: Reference): string | undefined => {
+    if (ref.reference?.startsWith('urn:')) return urnOwner.get(ref.reference);
+    if (ref.reference?.startsWith('Patient/')) return byRef.has(ref.reference) ? ref.reference : undefined;
+    if (ref.reference?.startsWith('Group/')) return family ? 'family' : undefined;
+    if (ref.identifier?.system === BSN_SYSTEM) return byBsn.get(ref.identifier.value ?? '');
+    return undefined;
+  };
+  return entries
+    .filter((e) => e.resource)
+    .map((e) => {
+      const resource = e.resource!;
+      const cls = classify(resource, catalogue);
+      let owner: string | undefined;
+      if (resource.resourceType === 'Patient')
+        owner = e.fullUrl ? urnOwner.get(e.fullUrl) : byBsn.get(bsnOf(resource) ?? '');
+      else if (resource.resourceType === 'RelatedPerson') owner = ownerOfRef(resource.patient);
+      else {
+        const record = resource as unknown as Record<string, unknown>;
+        const path = catalogue.personPaths.find((p) => record[p] !== undefined);
+        if (path) {
+          const value = record[path];
+          const ref = (Array.isArray(value) ? value[0] : value) as Reference;
+          owner = ownerOfRef(ref);
+        } else {
+          // Not about a person (an Organization, a Practitioner): it travels with the subject's data.
+          owner = family ? 'family' : persons[0]!.ref;
+        }
+      }
+      const record = resource as unknown as Record<string, string | undefined>;
+      const date =
+        record.recordedDate ??
+        record.authoredOn ??
+        record.created ??
+        record.date ??
+        record.issued ??
+        resource.meta?.lastUpdated;
+      const reference = resource.id ? `${resource.resourceType}/${resource.id}` : e.fullUrl;
+      return {
+        entry: e,
+        resource,
+        owner,
+        item: {
+          resourceType: resource.resourceType,
+          categories: cls.categories,
+          labels: cls.labels,
+          sensitive: cls.sensitive,
+          date,
+          reference,
+        },
+      };
+    });
+}
+
+function obligationLabel(code: string): Coding {
+  return { system: OBLIGATION_SYSTEM, code };
+}
+
+function minimisePayload(
+  req: DecisionRequest,
+  result: Decision,
+  persons: PersonFacts[],
+  basisFor: BasisFn,
+  catalogue: Catalogue,
+  at: Date,
+  options: DecideOptions,
+  legal: LegalBasisEntry | undefined,
+): Decision {
+  const byRef = new Map(persons.map((p) => [p.ref, p]));
+  const kept: BundleEntry[] = [];
+  const obligations: Obligation[] = [...result.obligations];
+  const reasons = [...result.reasons];
+  const disclosed = new Set<string>();
+  const redacted = new Set<string>();
+  const consents = new Set<string>();
+  const labels = new Map<string, Coding>();
+  for (const a of attribute(req, persons, req.payload!.entry ?? [], catalogue)) {
+    const owners = a.owner === 'family' ? persons : a.owner ? [byRef.get(a.owner)!] : [];
+    const bases = owners.map((p) => basisFor(p, a.item));
+    const permitted = owners.length > 0 && bases.every((b) => b.verdict === 'permit');
+    const name = a.item.reference ?? a.resource.resourceType;
+    if (!permitted) {
+      a.item.categories.forEach((c) => redacted.add(c));
+      obligations.push({
+        code: 'REDACT',
+        detail: `${name} (${a.item.categories.join(', ')}) is not covered by the basis`,
+        removed: name,
+      });
+      reasons.push({
+        code: 'data-removed',
+        params: {
+          resource: name,
+          categories: a.item.categories.join(', '),
+          person: a.owner ?? { en: 'someone outside this request', nl: 'iemand buiten dit verzoek' },
+        },
+      });
+      continue;
+    }
+    bases.forEach((b) => b.consents.forEach((c) => consents.add(c)));
+    a.item.categories.forEach((c) => disclosed.add(c));
+    let resource: Resource = structuredClone(a.resource);
+    const adolescent = owners.some((p) => {
+      const age = p.patient.birthDate ? ageOn(p.patient.birthDate, at) : undefined;
+      return (
+        age !== undefined &&
+        age >= catalogue.adolescentLabel.fromAge &&
+        age <= catalogue.adolescentLabel.toAge
+      );
+    });
+    const resourceLabels = [
+      ...a.item.labels,
+      ...(adolescent
+        ? [{ system: catalogue.adolescentLabel.system, code: catalogue.adolescentLabel.code }]
+        : []),
+    ];
+    if (legal?.mask.length) {
+      const masked = mask(resource, legal.mask);
+      if (masked.length)
+        obligations.push({ code: 'MASK', detail: `Removed ${masked.join(', ')}`, removed: name });
+    }
+    if (legal?.pseudonymise) {
+      resource = pseudonymise(resource, options.pseudonymKey) as Resource;
+      obligations.push({
+        code: 'PSEUD',
+        detail: `Identifiers of ${name} replaced by pseudonyms (${PSEUDONYM_SYSTEM})`,
+        removed: name,
+      });
+    }
+    resource = withLabels(resource, resourceLabels);
+    resourceLabels.forEach((l) => labels.set(`${l.system}|${l.code}`, l));
+    kept.push({ ...a.entry, resource });
+  }
+  if (kept.length === 0 && (req.payload!.entry ?? []).length > 0) {
+    return {
+      ...deny([
+        { code: 'nothing-to-disclose', params: {} },
+        ...reasons.filter((r) => r.code !== 'consent-permits' && r.code !== 'legal-basis-permits'),
+      ]),
+      redacted: [...redacted],
+    };
+  }
+  const obligationCodes = [...new Set(obligations.map((o) => o.code))].filter(
+    (c) => c === 'REDACT' || c === 'MASK' || c === 'PSEUD',
+  );
+  const purpose = req.purpose.system
+    ? { system: req.purpose.system, code: req.purpose.code }
+    : { code: req.purpose.code };
+  return {
+    ...result,
+    consents: result.basis === 'consent' ? [...consents] : result.consents,
+    reasons,
+    obligations,
+    disclosed: [...disclosed],
+    redacted: [...redacted],
+    delivered: labelledBundle(req.payload!, kept, [
+      ...labels.values(),
+      purpose as Coding,
+      ...obligationCodes.map(obligationLabel),
+    ]),
+  };
+}
+
+/** A request for categories without data: each category is decided as a piece of data of that category. */
+function decideCategories(
+  req: DecisionRequest,
+  result: Decision,
+  persons: PersonFacts[],
+  basisFor: BasisFn,
+  catalogue: Catalogue,
+): Decision {
+  const disclosed: string[] = [];
+  const redacted: string[] = [];
+  const obligations = [...result.obligations];
+  for (const category of req.categories!) {
+    const info = catalogue.categories.get(category);
+    const item: DataItem = {
+      categories: [category],
+      labels: info?.labels ?? [],
+      sensitive: info?.sensitive ? [category] : [],
+    };
+    const ok = info !== undefined && persons.some((p) => basisFor(p, item).verdict === 'permit');
+    if (ok) disclosed.push(category);
+    else {
+      redacted.push(category);
+      obligations.push({ code: 'REDACT', detail: `Category ${category} is not covered by the basis` });
+    }
+  }
+  if (disclosed.length === 0) return { ...deny([{ code: 'nothing-to-disclose', params: {} }]), redacted };
+  return { ...result, obligations, disclosed, redacted };
 }

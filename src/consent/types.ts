@@ -1,36 +1,52 @@
 // The decision's inputs and outputs: plain data, no I/O.
-import type { Coding, Consent, Patient, RelatedPerson } from '@medplum/fhirtypes';
+import type { Bundle, Coding, Consent, Group, Identifier, Patient, RelatedPerson } from '@medplum/fhirtypes';
+
+export type ConsentAction = 'collect' | 'access' | 'use' | 'disclose' | 'correct';
 
 export interface DecisionRequest {
   /** `Organization/<id>` asking, and its role. */
   requesterOrg: string;
   requesterRole: string;
-  /** `Organization/<id>` that would receive the data, and its role (from the directory). */
+  /** `Organization/<id>` that would receive the data, its role and identifiers (from the directory). */
   recipientOrg: string;
   recipientRole?: string;
-  /** BSN of the person whose data this is. */
+  recipientIdentifiers?: Identifier[];
+  /** BSN of the person whose data this is; for a family, the family's identifier value. */
   subjectBsn: string;
+  subjectKind?: 'person' | 'family';
   purpose: Coding;
-  /** Data categories asked for or present in the payload (codes of the data-category CodeSystem). */
+  action?: ConsentAction;
+  /** Data categories asked for (without a payload). */
   categories?: string[];
+  /** The data to disclose: decided per resource and minimised. */
+  payload?: Bundle;
   legalBasis?: Coding;
   justification?: string;
   criteria?: Record<string, string | boolean>;
 }
 
-/** What the gateway knows when it decides: the person, their parents, and every Consent about them. */
+/** What the gateway knows when it decides: the person (or family), parents with gezag, and every Consent about them. */
 export interface DecisionFacts {
   subject?: Patient;
+  group?: Group;
+  /** The persons the decision is about: the subject, or the Patients of the family Group. */
+  members?: Patient[];
   relatedPersons: RelatedPerson[];
   consents: Consent[];
 }
 
+export interface DecideOptions {
+  /** What a parent's consent means once the child turns 12 or 16. */
+  ageTransitionPolicy: 'keep-until-withdrawn' | 'require-renewal';
+  /** Key for pseudonyms (HMAC); pseudonymised output differs per key. */
+  pseudonymKey: string;
+}
+
+/** A reason: a code from the decision-reason CodeSystem and the facts its sentence is made of. */
 export interface Reason {
   code: string;
-  /** The full explanation, for privacy officers and the organisation that registered the consents. */
-  text: string;
-  /** What any requester may be told. */
-  publicText: string;
+  /** A value is the same in every language, or given per language. */
+  params: Record<string, string | number | { en: string; nl: string }>;
 }
 
 export type ObligationCode = 'REDACT' | 'MASK' | 'PSEUD' | 'NOTIFY-CLIENT' | 'REVIEW';
@@ -38,7 +54,7 @@ export type ObligationCode = 'REDACT' | 'MASK' | 'PSEUD' | 'NOTIFY-CLIENT' | 'RE
 export interface Obligation {
   code: ObligationCode;
   detail: string;
-  /** Reference of the resource removed or changed, where the obligation concerns one. */
+  /** Reference (or fullUrl) of the resource removed or changed, where the obligation concerns one. */
   removed?: string;
 }
 
@@ -50,4 +66,9 @@ export interface Decision {
   legalBasis?: Coding;
   reasons: Reason[];
   obligations: Obligation[];
+  /** The payload as it may go out: minimised, labelled. Only on a permit with a payload. */
+  delivered?: Bundle;
+  /** Data categories disclosed and removed, for the audit record. */
+  disclosed: string[];
+  redacted: string[];
 }

@@ -1,25 +1,42 @@
-// The I/O shell around decide(): resolves the recipient, loads the facts, and renders the decision for HTTP.
+// The I/O shell around decide(): resolves the parties, loads the facts, decides, and renders the decision for HTTP.
 import type {
   Coding,
+  Consent,
   Endpoint,
+  Group,
+  Identifier,
   Organization,
   OperationOutcome,
   Parameters,
   ParametersParameter,
+  Patient,
+  RelatedPerson,
+  Task,
 } from '@medplum/fhirtypes';
-import { decide, DECISION_REASON_SYSTEM } from '../consent/decide.js';
-import type { Decision, DecisionRequest } from '../consent/types.js';
+import { loadCatalogue } from '../consent/catalogue.js';
+import { AGENCY_ROLE_SYSTEM, DECISION_REASON_SYSTEM, FAMILY_ID_SYSTEM } from '../consent/constants.js';
+import { decide } from '../consent/decide.js';
+import { renderReason, type Language } from '../consent/explain.js';
+import type { Decision, DecisionFacts, DecisionRequest, Reason } from '../consent/types.js';
+import type { Config } from '../config.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import type { Queryable } from '../store/database.js';
-import { BSN_SYSTEM, hasAccess, readResource, searchResources } from '../store/resources.js';
+import {
+  BSN_SYSTEM,
+  createResource,
+  findByUniqueKey,
+  hasAccess,
+  readResource,
+  searchResources,
+} from '../store/resources.js';
 import type { Principal } from './access.js';
-import { loadSubject } from './person-index.js';
 import { badRequest, FhirError, unprocessable } from './outcomes.js';
 import type { OperationInput } from './parameters.js';
+import { TASK_CODE_SYSTEM } from './tasks.js';
 
-export const AGENCY_ROLE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/agency-role';
+export { AGENCY_ROLE_SYSTEM };
 
-export interface Recipient {
+export interface Party {
   reference: string;
   organization: Organization;
   role?: string;
@@ -29,12 +46,12 @@ function rule(diagnostics: string, expression: string) {
   return unprocessable([{ severity: 'error', code: 'business-rule', diagnostics, expression: [expression] }]);
 }
 
-/** Finds the recipient Organization by reference or identifier; 422 when the directory does not know it. */
+/** Finds an Organization by reference or identifier; 422 when the directory does not know it. */
 export async function resolveOrganization(
   db: Queryable,
   input: OperationInput,
   name: string,
-): Promise<Recipient> {
+): Promise<Party> {
   const ref = input.reference(name, true);
   let organization: Organization | undefined;
   if (ref.reference) {
@@ -58,18 +75,19 @@ export async function resolveOrganization(
   }
   if (!organization)
     throw rule(`The ${name} organisation is not in the gateway's directory`, `Parameters.parameter[${name}]`);
-  const role = organization.type
-    ?.flatMap((t) => t.coding ?? [])
-    .find((c) => c.system === AGENCY_ROLE_SYSTEM)?.code;
-  return { reference: `Organization/${organization.id}`, organization, role };
+  return { reference: `Organization/${organization.id}`, organization, role: roleOf(organization) };
+}
+
+export function roleOf(organization: Organization): string | undefined {
+  return organization.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === AGENCY_ROLE_SYSTEM)?.code;
 }
 
 /** The active FHIR Endpoint of an organisation; 422 when it has none. */
-export async function endpointOf(db: Queryable, recipient: Recipient): Promise<string> {
+export async function endpointOf(db: Queryable, party: Party, name = 'recipient'): Promise<string> {
   const found = await searchResources<Endpoint>(db, {
     type: 'Endpoint',
     criteria: [
-      { param: 'organization', values: [{ value: recipient.reference }] },
+      { param: 'organization', values: [{ value: party.reference }] },
       { param: 'status', values: [{ value: 'active' }] },
     ],
     count: 1,
@@ -77,21 +95,84 @@ export async function endpointOf(db: Queryable, recipient: Recipient): Promise<s
     sort: 'asc',
   });
   const address = found.resources[0]?.address;
-  if (!address)
-    throw rule(
-      `${recipient.reference} has no active FHIR Endpoint to deliver to`,
-      'Parameters.parameter[recipient]',
-    );
+  if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
   return address;
 }
 
-/** The subject's BSN from a valueIdentifier; 400/422 when absent or not a BSN. */
-export function subjectBsn(input: OperationInput): string {
+export interface Subject {
+  kind: 'person' | 'family';
+  /** The BSN, or the family identifier's value. */
+  value: string;
+  identifier: Identifier;
+}
+
+/** The subject: a BSN, or a family identifier (a registered Group); 400/422 when it is neither. */
+export function subjectOf(input: OperationInput): Subject {
   const id = input.identifier('subject', true);
-  if (id.system !== BSN_SYSTEM || !id.value)
-    throw badRequest(`Parameter "subject" must be an identifier with system ${BSN_SYSTEM}`);
+  if (id.system === FAMILY_ID_SYSTEM && id.value) return { kind: 'family', value: id.value, identifier: id };
+  if (id.system !== BSN_SYSTEM || !id.value) {
+    throw badRequest(
+      `Parameter "subject" must be an identifier with system ${BSN_SYSTEM} (a person) or ${FAMILY_ID_SYSTEM} (a family)`,
+    );
+  }
   if (!isValidBsn(id.value)) throw rule(`"${id.value}" is not a valid BSN`, 'Parameters.parameter[subject]');
-  return id.value;
+  return { kind: 'person', value: id.value, identifier: id };
+}
+
+/** Loads the facts of a decision without visibility limits: the person or family, parents, and consents. */
+export async function loadFacts(
+  db: Queryable,
+  subject: Subject,
+): Promise<DecisionFacts & { subjectRef?: string }> {
+  let members: Patient[] = [];
+  let group: Group | undefined;
+  if (subject.kind === 'family') {
+    const found = await searchResources<Group>(db, {
+      type: 'Group',
+      criteria: [{ param: 'identifier', values: [{ system: FAMILY_ID_SYSTEM, value: subject.value }] }],
+      count: 1,
+      offset: 0,
+      sort: 'asc',
+    });
+    group = found.resources[0];
+    for (const m of group?.member ?? []) {
+      const [type, id] = (m.entity.reference ?? '').split('/');
+      if (type !== 'Patient' || !id || m.inactive) continue;
+      const p = await readResource<Patient>(db, 'Patient', id);
+      if (p) members.push(p.resource);
+    }
+  } else {
+    const p = await findByUniqueKey<Patient>(db, `Patient|${subject.value}`);
+    if (p) members = [p];
+  }
+  if (members.length === 0) return { subject: undefined, members: [], relatedPersons: [], consents: [] };
+  const refs = members.map((m) => ({ value: `Patient/${m.id}` }));
+  const byPatient = [{ param: 'patient', values: refs }];
+  const [related, consents] = await Promise.all([
+    searchResources<RelatedPerson>(db, {
+      type: 'RelatedPerson',
+      criteria: byPatient,
+      count: 1000,
+      offset: 0,
+      sort: 'asc',
+    }),
+    searchResources<Consent>(db, {
+      type: 'Consent',
+      criteria: byPatient,
+      count: 1000,
+      offset: 0,
+      sort: 'asc',
+    }),
+  ]);
+  return {
+    subject: subject.kind === 'person' ? members[0] : undefined,
+    group,
+    members,
+    relatedPersons: related.resources,
+    consents: consents.resources,
+    subjectRef:
+      subject.kind === 'person' ? `Patient/${members[0]!.id}` : group ? `Group/${group.id}` : undefined,
+  };
 }
 
 export interface DecisionRun {
@@ -102,15 +183,20 @@ export interface DecisionRun {
   fullExplanation: boolean;
 }
 
-/** Loads the facts for a request and decides it; never throws a permit out of an error. */
+/** Loads the facts for a request and decides it. */
 export async function runDecision(
   db: Queryable,
+  config: Config,
   principal: Principal,
   request: DecisionRequest,
+  subject: Subject,
   at = new Date(),
 ): Promise<DecisionRun> {
-  const facts = await loadSubject(db, request.subjectBsn);
-  const decision = decide(request, facts, at);
+  const facts = await loadFacts(db, subject);
+  const decision = decide(request, facts, loadCatalogue(), at, {
+    ageTransitionPolicy: config.ageTransitionPolicy,
+    pseudonymKey: config.pseudonymKey,
+  });
   let fullExplanation = false;
   for (const c of facts.consents) {
     if (c.id && (await hasAccess(db, 'Consent', c.id, principal.org))) {
@@ -118,30 +204,37 @@ export async function runDecision(
       break;
     }
   }
-  return {
-    request,
-    decision,
-    subjectRef: facts.subject?.id ? `Patient/${facts.subject.id}` : undefined,
-    fullExplanation,
-  };
+  return { request, decision, subjectRef: facts.subjectRef, fullExplanation };
+}
+
+export function reasonText(reason: Reason, lang: Language, full: boolean): string {
+  return renderReason(reason, loadCatalogue(), lang, full ? 'full' : 'public');
+}
+
+/** The full explanation for the audit record (always English, complete). */
+export function auditExplanation(decision: Decision): string {
+  return decision.reasons.map((r) => reasonText(r, 'en', true)).join(' ');
 }
 
 /** The 403 answer to a denied request: reason codes always, the full sentences only where the requester may know them. */
-export function denial(run: DecisionRun): FhirError {
+export function denial(run: DecisionRun, lang: Language): FhirError {
   const outcome: OperationOutcome = {
     resourceType: 'OperationOutcome',
     issue: run.decision.reasons.map((r) => ({
       severity: 'error',
       code: 'forbidden',
-      details: { coding: [{ system: DECISION_REASON_SYSTEM, code: r.code }], text: r.publicText },
-      diagnostics: run.fullExplanation ? r.text : r.publicText,
+      details: {
+        coding: [{ system: DECISION_REASON_SYSTEM, code: r.code }],
+        text: reasonText(r, lang, false),
+      },
+      diagnostics: reasonText(r, lang, run.fullExplanation),
     })),
   };
   return new FhirError(403, outcome);
 }
 
 /** The decision as Parameters parts: decision, basis, consent, legalBasis, reason, obligation. */
-export function decisionParameters(decision: Decision, fullExplanation: boolean): ParametersParameter[] {
+export function decisionParameters(decision: Decision, lang: Language, full: boolean): ParametersParameter[] {
   const params: ParametersParameter[] = [{ name: 'decision', valueCode: decision.decision }];
   if (decision.basis) params.push({ name: 'basis', valueCode: decision.basis });
   for (const c of decision.consents) params.push({ name: 'consent', valueReference: { reference: c } });
@@ -151,7 +244,7 @@ export function decisionParameters(decision: Decision, fullExplanation: boolean)
       name: 'reason',
       part: [
         { name: 'code', valueCoding: { system: DECISION_REASON_SYSTEM, code: r.code } as Coding },
-        { name: 'text', valueString: fullExplanation ? r.text : r.publicText },
+        { name: 'text', valueString: reasonText(r, lang, full) },
       ],
     });
   }
@@ -168,4 +261,80 @@ export function decisionParameters(decision: Decision, fullExplanation: boolean)
 
 export function parameters(parameter: ParametersParameter[]): Parameters {
   return { resourceType: 'Parameters', parameter };
+}
+
+/** The request as decide() takes it, from the operation's common parameters. */
+export async function readDecisionRequest(
+  db: Queryable,
+  principal: Principal,
+  input: OperationInput,
+  recipientName = 'recipient',
+) {
+  const subject = subjectOf(input);
+  const purpose = input.coding('purpose', true);
+  const recipient = await resolveOrganization(db, input, recipientName);
+  const legalBasis = input.coding('legalBasis');
+  const justification = input.string('justification');
+  const request: DecisionRequest = {
+    requesterOrg: principal.org,
+    requesterRole: principal.role,
+    recipientOrg: recipient.reference,
+    recipientRole: recipient.role,
+    recipientIdentifiers: recipient.organization.identifier,
+    subjectBsn: subject.value,
+    subjectKind: subject.kind,
+    purpose,
+    categories: input
+      .codings('category')
+      .map((c) => c.code!)
+      .filter(Boolean),
+    legalBasis,
+    justification,
+    criteria: input.criteria(),
+  };
+  return { subject, recipient, request, practitioner: input.identifier('practitioner') };
+}
+
+/** A privacy-officer review Task for a legal-exception use, created with the exchange in its transaction. */
+export async function createReviewTask(
+  tx: Queryable,
+  principal: Principal,
+  run: DecisionRun,
+  auditId: string,
+  recipientOrg: string,
+): Promise<Task> {
+  const due = new Date(Date.now() + 14 * 24 * 3600 * 1000).toISOString();
+  return createResource<Task>(
+    tx,
+    {
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      priority: 'routine',
+      code: {
+        coding: [
+          {
+            system: TASK_CODE_SYSTEM,
+            code: 'legal-exception-review',
+            display: 'Review of a legal-exception use',
+          },
+        ],
+      },
+      for: { reference: run.subjectRef },
+      requester: { reference: principal.org },
+      authoredOn: new Date().toISOString(),
+      restriction: { period: { end: due } },
+      focus: { reference: `AuditEvent/${auditId}` },
+      input: [
+        { type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! },
+        { type: { text: 'justification' }, valueString: run.request.justification ?? '' },
+        { type: { text: 'recipient' }, valueReference: { reference: recipientOrg } },
+        ...Object.entries(run.request.criteria ?? {}).map(([code, v]) => ({
+          type: { text: `criterion:${code}` },
+          valueString: String(v),
+        })),
+      ],
+    },
+    principal.org,
+  );
 }

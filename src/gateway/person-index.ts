@@ -1,5 +1,5 @@
 // The person index and agency directory: create, update, read and search with per-organisation visibility.
-import type { Bundle, BundleEntry, Consent, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { validateFhir } from '../mappings/validate.js';
 import type { Queryable } from '../store/database.js';
 import {
@@ -347,34 +347,6 @@ export async function searchIndexed(
     });
   }
   return result;
-}
-
-/** The facts of a decision, loaded without visibility limits: the person, their parents, their consents. */
-export async function loadSubject(db: Queryable, bsn: string) {
-  const subject = await findByUniqueKey<Patient>(db, `Patient|${bsn}`);
-  if (!subject) return { subject: undefined, relatedPersons: [], consents: [] };
-  const byPatient = { param: 'patient', values: [{ value: `Patient/${subject.id}` }] };
-  const [related, consents] = await Promise.all([
-    searchResources<RelatedPerson>(db, {
-      type: 'RelatedPerson',
-      criteria: [byPatient],
-      count: 500,
-      offset: 0,
-      sort: 'asc',
-    }),
-    searchResources<Consent>(db, {
-      type: 'Consent',
-      criteria: [byPatient],
-      count: 500,
-      offset: 0,
-      sort: 'asc',
-    }),
-  ]);
-  return {
-    subject,
-    relatedPersons: related.resources,
-    consents: consents.resources,
-  };
 }
 
 const TRANSACTION_ORDER = ['Organization', 'Endpoint', 'Patient', 'RelatedPerson', 'Group', 'Consent'];

@@ -1,25 +1,25 @@
-// POST /fhir/$exchange: decide, then commit the AuditEvent, the delivery Task and the outbox job together.
+// POST /fhir/$exchange: decide and minimise, then commit the AuditEvent, the delivery Task and the outbox job together.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
+import { languageOf } from '../../consent/explain.js';
 import { validateFhir } from '../../mappings/validate.js';
-import { BSN_SYSTEM, createResource } from '../../store/resources.js';
+import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
-  denial,
+  auditExplanation,
+  createReviewTask,
   decisionParameters,
+  denial,
   endpointOf,
   parameters,
-  resolveOrganization,
+  readDecisionRequest,
   runDecision,
-  subjectBsn,
 } from '../decisions.js';
 import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { TASK_CODE_SYSTEM } from '../tasks.js';
-
-const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 
 /** The payload: a collection Bundle, given as resource (native formats are mapped first). */
 function payloadOf(input: OperationInput): Bundle {
@@ -29,7 +29,7 @@ function payloadOf(input: OperationInput): Bundle {
       {
         severity: 'error',
         code: 'not-supported',
-        diagnostics: `Native payload format "${input.one('format')?.valueCode ?? '(none)'}" is not supported; send a FHIR Bundle as "payload"`,
+        diagnostics: `Native payload format "${input.one('format')?.valueCode ?? '(none)'}" is not supported here; map it with POST /mappings/{format}/$to-fhir and send the Bundle as "payload"`,
         expression: ['Parameters.parameter[format]'],
       },
     ]);
@@ -46,70 +46,59 @@ function payloadOf(input: OperationInput): Bundle {
   return bundle;
 }
 
+/** The details every exchange audit record carries: reasons, categories disclosed and removed, obligations. */
+export function decisionDetails(
+  run: Awaited<ReturnType<typeof runDecision>>,
+  requestId: string,
+): Record<string, string[] | string> {
+  const d = run.decision;
+  return {
+    reason: d.reasons.map((r) => r.code),
+    disclosed: d.disclosed,
+    redacted: d.redacted,
+    obligation: d.obligations.map((o) => `${o.code}${o.removed ? ` ${o.removed}` : ''}: ${o.detail}`),
+    requestId,
+  };
+}
+
 export async function exchange(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'exchange');
   const input = new OperationInput(req.body);
-  const bsn = subjectBsn(input);
-  const purpose = input.coding('purpose', true);
-  const payload = payloadOf(input);
-  const practitioner = input.identifier('practitioner');
-  const recipient = await resolveOrganization(ctx.db, input, 'recipient');
+  const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, principal, input);
+  request.payload = payloadOf(input);
   const endpoint = await endpointOf(ctx.db, recipient);
-  const legalBasis = input.coding('legalBasis');
-  const justification = input.string('justification');
-  if (legalBasis && !justification)
-    throw badRequest('Parameter "justification" is required with "legalBasis"');
+  const lang = languageOf(req.get('accept-language'));
 
-  const run = await runDecision(ctx.db, principal, {
-    requesterOrg: principal.org,
-    requesterRole: principal.role,
-    recipientOrg: recipient.reference,
-    recipientRole: recipient.role,
-    subjectBsn: bsn,
-    purpose,
-    legalBasis,
-    justification,
-    criteria: input.criteria(),
-  });
+  const run = await runDecision(ctx.db, ctx.config, principal, request, subject);
   const { decision } = run;
   const auditBase = {
+    subtype: 'exchange' as const,
     recipientOrg: recipient.reference,
-    patient: { bsn, reference: run.subjectRef },
-    purpose,
+    patient:
+      subject.kind === 'person'
+        ? { bsn: subject.value, reference: run.subjectRef }
+        : { reference: run.subjectRef },
+    purpose: request.purpose,
     practitioner,
-    legalBasis,
-    justification,
-    details: {
-      reason: decision.reasons.map((r) => `${r.code}: ${r.text}`),
-      requestId: String(res.getHeader('X-Request-Id') ?? ''),
-    },
+    legalBasis: request.legalBasis,
+    justification: request.justification,
+    description: auditExplanation(decision),
+    details: decisionDetails(run, String(res.getHeader('X-Request-Id') ?? '')),
   };
 
   if (decision.decision === 'deny') {
-    await ctx.db.transaction((tx) =>
-      audit(tx, principal, {
-        ...auditBase,
-        subtype: 'exchange',
-        outcome: 'denied',
-        description: decision.reasons.map((r) => r.text).join(' '),
-      }),
-    );
-    throw denial(run);
+    await ctx.db.transaction((tx) => audit(tx, principal, { ...auditBase, outcome: 'denied' }));
+    throw denial(run, lang);
   }
 
   const jobId = randomUUID();
   const delivered: Bundle = {
-    ...payload,
-    id: undefined,
+    ...decision.delivered!,
     identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` },
-    meta: {
-      ...payload.meta,
-      security: [{ system: CONFIDENTIALITY, code: 'R', display: 'restricted' }, { ...purpose }],
-    },
   };
   const now = new Date();
-  const { task, auditId } = await ctx.db.transaction(async (tx) => {
+  const { task, auditId, review } = await ctx.db.transaction(async (tx) => {
     const task = await createResource<Task>(
       tx,
       {
@@ -118,29 +107,30 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
         intent: 'order',
         code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
         identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
-        for: { reference: run.subjectRef, identifier: { system: BSN_SYSTEM, value: bsn } },
+        for: {
+          reference: run.subjectRef,
+          identifier:
+            subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
+        },
         requester: { reference: principal.org },
         owner: { reference: recipient.reference },
         authoredOn: now.toISOString(),
         lastModified: now.toISOString(),
-        reasonCode: { coding: [purpose] },
+        reasonCode: { coding: [request.purpose] },
         input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
       },
       principal.org,
     );
-    await tx.query('INSERT INTO resource_orgs (type, id, org) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-      'Task',
-      task.id,
-      recipient.reference,
-    ]);
+    await grantAccess(tx, 'Task', task.id!, recipient.reference);
     const auditId = await audit(tx, principal, {
       ...auditBase,
-      subtype: 'exchange',
       outcome: 'success',
-      description: decision.reasons.map((r) => r.text).join(' '),
       consents: decision.consents,
       entities: [{ reference: `Task/${task.id}` }],
     });
+    const review = decision.obligations.some((o) => o.code === 'REVIEW')
+      ? await createReviewTask(tx, principal, run, auditId, recipient.reference)
+      : undefined;
     await tx.query(
       `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'pending', now(), $7)`,
@@ -154,7 +144,7 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
         new Date(now.getTime() + ctx.config.deliveryDeadlineMs),
       ],
     );
-    return { task, auditId };
+    return { task, auditId, review };
   });
   ctx.delivery.kick();
 
@@ -162,9 +152,10 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
     res,
     202,
     parameters([
-      ...decisionParameters(decision, true),
+      ...decisionParameters(decision, lang, true),
       { name: 'exchange', valueReference: { reference: `Task/${task.id}` } },
       { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
+      ...(review ? [{ name: 'review', valueReference: { reference: `Task/${review.id}` } }] : []),
       { name: 'delivered', resource: delivered },
     ]),
     { 'Content-Location': `/fhir/Task/${task.id}` },
