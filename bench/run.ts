@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark (or those named on the command line) and prints their numbers.
-const all = ['validation', 'exchange'] as const;
+const all = ['decision', 'validation', 'exchange'] as const;
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...all];
 console.log(`Ketenpoort benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 for (const name of wanted) {
@@ -9,6 +9,6 @@ for (const name of wanted) {
     continue;
   }
   console.log(`\n# ${name}`);
-  const mod = (await import(`./${name}.bench.ts`)) as { run: () => Promise<void> };
+  const mod = (await import(`./${name}.bench.js`)) as { run: () => Promise<void> };
   await mod.run();
 }

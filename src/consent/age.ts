@@ -6,18 +6,33 @@ const AMSTERDAM_DATE = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
+// Formatting with a time zone is the slowest step of a decision; the few instants a process asks about repeat.
+const cache = new Map<number, string>();
+
 /** The calendar date (YYYY-MM-DD) of an instant in the Netherlands. */
 export function dutchDate(at: Date): string {
-  return AMSTERDAM_DATE.format(at);
+  const t = at.getTime();
+  let date = cache.get(t);
+  if (date === undefined) {
+    date = AMSTERDAM_DATE.format(at);
+    if (cache.size > 1000) cache.clear();
+    cache.set(t, date);
+  }
+  return date;
 }
 
 /** Whole years between a birth date (YYYY, YYYY-MM or YYYY-MM-DD) and the Dutch calendar date of `at`. */
 export function ageOn(birthDate: string, at: Date): number {
-  const [by, bm = 1, bd = 1] = birthDate.split('-').map(Number) as [number, number?, number?];
-  const [y, m, d] = dutchDate(at).split('-').map(Number) as [number, number, number];
-  let age = y - by;
-  if (m < bm || (m === bm && d < bd)) age--;
-  return age;
+  const today = dutchDate(at);
+  const by = Number(birthDate.slice(0, 4));
+  // Month and day compared as MM-DD text; a partial birth date counts from 1 January.
+  const birthday =
+    birthDate.length >= 10
+      ? birthDate.slice(5, 10)
+      : birthDate.length >= 7
+        ? `${birthDate.slice(5, 7)}-01`
+        : '01-01';
+  return Number(today.slice(0, 4)) - by - (today.slice(5, 10) < birthday ? 1 : 0);
 }
 
 export type AgeBand = 'under-12' | '12-15' | '16-17' | 'adult';

@@ -1,10 +1,9 @@
 // The decision's rule data, read from profiles/: legal bases, data categories, life domains, classification rules.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROFILES_DIR } from '../paths.js';
 import type { CodeSystem, CodeSystemConcept, Coding } from '@medplum/fhirtypes';
 
-export const PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../profiles');
 export const LEGAL_BASIS_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/legal-basis';
 export const DATA_CATEGORY_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/data-category';
 export const LIFE_DOMAIN_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/life-domain';

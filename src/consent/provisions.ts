@@ -18,16 +18,29 @@ export type Verdict = 'permit' | 'deny';
 /** true, false, or undefined when the data needed to tell are absent. */
 type Tri = boolean | undefined;
 
-function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
-  if (!period) return true;
-  if (period.start && new Date(period.start).getTime() > at.getTime()) return false;
-  if (period.end && endOf(period.end) < at.getTime()) return false;
-  return true;
+// Consents repeat the same few dates; parsing them once keeps a decision in the microseconds.
+const parsed = new Map<string, number>();
+function instant(value: string, end: boolean): number {
+  const key = end ? `e${value}` : value;
+  let t = parsed.get(key);
+  if (t === undefined) {
+    // A date-only end (YYYY-MM-DD) lasts the whole day.
+    t =
+      end && value.length === 10
+        ? new Date(`${value}T23:59:59.999+01:00`).getTime()
+        : new Date(value).getTime();
+    if (parsed.size > 10_000) parsed.clear();
+    parsed.set(key, t);
+  }
+  return t;
 }
 
-/** A date-only end (YYYY-MM-DD) lasts the whole day. */
-function endOf(value: string): number {
-  return value.length === 10 ? new Date(`${value}T23:59:59.999+01:00`).getTime() : new Date(value).getTime();
+function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
+  if (!period) return true;
+  const t = at.getTime();
+  if (period.start && instant(period.start, false) > t) return false;
+  if (period.end && instant(period.end, true) < t) return false;
+  return true;
 }
 
 function sameIdentifier(a: Identifier | undefined, list: Identifier[] | undefined): boolean {

@@ -1,6 +1,7 @@
 // Loads the sandbox fixtures: organisations with endpoints on the simulated agencies, clients, and the fixture families.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FIXTURES_DIR } from '../paths.js';
 import type { Bundle, Endpoint, Organization, Patient } from '@medplum/fhirtypes';
 import { registerClients, type RegisteredClient } from '../gateway/auth.js';
 import type { GatewayContext } from '../gateway/context.js';
@@ -16,7 +17,6 @@ import {
 import type { Principal } from '../gateway/access.js';
 import { isRole } from '../gateway/access.js';
 
-export const FIXTURES_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures');
 export const URA_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/ura';
 
 export interface FixtureOrganization {

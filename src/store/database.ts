@@ -1,6 +1,6 @@
 // The storage interface: one SQL dialect (PostgreSQL), two engines (embedded PGlite and a PostgreSQL server).
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { MIGRATIONS_DIR } from '../paths.js';
 import path from 'node:path';
 
 export interface Queryable {
@@ -56,8 +56,6 @@ export async function wrapConnectionErrors<T>(work: () => Promise<T>): Promise<T
     throw err;
   }
 }
-
-const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** Applies the SQL files in migrations/ that this database has not seen, under an advisory lock so that several processes can start at once. */
 export async function migrate(db: Database): Promise<string[]> {
