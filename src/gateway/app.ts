@@ -6,10 +6,12 @@ import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
+import { consentDecision } from './operations/consent-decision.js';
 import { exchange } from './operations/exchange.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
 import { auditRoutes } from './routes/audit.js';
+import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
 import { taskRoutes } from './routes/tasks.js';
 
@@ -105,6 +107,13 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     tag: 'Exchanges',
   });
   fhir.post('/\\$exchange', (req, res) => exchange(ctx, req, res));
+  ctx.caps.systemOperation('consent-decision', {
+    method: 'post',
+    path: '/fhir/$consent-decision',
+    summary: 'Ask for a decision without moving data',
+    tag: 'Consent decisions',
+  });
+  fhir.post('/\\$consent-decision', (req, res) => consentDecision(ctx, req, res));
   ctx.caps.typeOperation('Consent', 'withdraw', {
     method: 'post',
     path: '/fhir/Consent/:id/$withdraw',
@@ -119,6 +128,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     throw notFound(`No FHIR route for ${req.method} /fhir${req.path}`);
   });
   app.use('/fhir', fhir);
+  app.use('/cds-services', cdsHooksRoutes(ctx));
 
   ext.mount?.(app);
 
