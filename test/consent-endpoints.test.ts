@@ -221,6 +221,58 @@ describe('decision endpoints', () => {
     expect(bare.body.issue?.[0]?.diagnostics).toBe('A legal basis needs a justification.');
   });
 
+  it('replays a decision as of a past moment for a privacy officer, from the consents as they were then', async () => {
+    const bsn = '999910103';
+    const child = await fhir<{ id: string }>(sandbox.url, cjg, 'POST', '/fhir/Patient', {
+      resourceType: 'Patient',
+      identifier: [{ system: BSN, value: bsn }],
+      birthDate: '2008-01-01',
+    });
+    const ref = `Patient/${child.body.id}`;
+    const consent = await fhir<{ id: string }>(sandbox.url, cjg, 'POST', '/fhir/Consent', {
+      resourceType: 'Consent',
+      status: 'active',
+      scope: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+      },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      patient: { reference: ref },
+      performer: [{ reference: ref }],
+      policyRule: { coding: [{ code: 'OPTIN' }] },
+      provision: {
+        type: 'permit',
+        actor: [{ role: { coding: [{ code: 'IRCP' }] }, reference: { reference: GP } }],
+        purpose: [{ code: 'CAREMGT' }],
+      },
+    });
+    expect(consent.status, JSON.stringify(consent.body)).toBe(201);
+    await new Promise((r) => setTimeout(r, 20));
+    const whileActive = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await fhir(sandbox.url, cjg, 'POST', `/fhir/Consent/${consent.body.id}/$withdraw`);
+    const ask = (token: string, at?: string) =>
+      fhir<Parameters>(sandbox.url, token, 'POST', '/fhir/$consent-decision', {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'recipient', valueReference: { reference: GP } },
+          { name: 'subject', valueIdentifier: { system: BSN, value: bsn } },
+          { name: 'purpose', valueCoding: { code: 'CAREMGT' } },
+          ...(at
+            ? [
+                { name: 'at', valueDateTime: at },
+                { name: 'requester', valueReference: { reference: 'Organization/cjg-venlo' } },
+              ]
+            : []),
+        ],
+      });
+    expect(param((await ask(cjg)).body, 'decision')?.valueCode).toBe('deny');
+    const replay = await ask(officer, whileActive);
+    expect(replay.status).toBe(200);
+    expect(param(replay.body, 'decision')?.valueCode, JSON.stringify(replay.body)).toBe('permit');
+    expect(param(replay.body, 'consent')?.valueReference?.reference).toBe(`Consent/${consent.body.id}`);
+    expect((await ask(cjg, whileActive)).status).toBe(403);
+  });
+
   it('decides for a whole family by its identifier, per member', async () => {
     const res = await fhir<Parameters>(sandbox.url, cjg, 'POST', '/fhir/$consent-decision', {
       resourceType: 'Parameters',

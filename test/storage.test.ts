@@ -1,6 +1,6 @@
 // Storage contract: the same behaviour on embedded PGlite and on a PostgreSQL server (TEST_DATABASE_URL).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEvent, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Consent, Patient } from '@medplum/fhirtypes';
 import { appendAudit, verifyChain } from '../src/audit/chain.js';
 import { migrate, type Database } from '../src/store/database.js';
 import {
@@ -9,6 +9,8 @@ import {
   readResource,
   searchResources,
   updateResource,
+  readAsOf,
+  resourcesAsOf,
 } from '../src/store/resources.js';
 import { ENGINES, freshDatabase, patientResource, testBsn } from './helpers.js';
 
@@ -132,6 +134,39 @@ describe.each(ENGINES)('storage on %s', (engine) => {
         })
       ).total,
     ).toBe(0);
+  });
+
+  it('keeps every version with its period, so a resource can be read as of a past moment', async () => {
+    const bsn = testBsn();
+    const created = await db.transaction((tx) =>
+      createResource<Patient>(tx, patientResource(bsn, '2014-06-01'), 'Organization/a', `Patient|${bsn}`),
+    );
+    const consent = await db.transaction((tx) =>
+      createResource(
+        tx,
+        {
+          resourceType: 'Consent',
+          status: 'active',
+          patient: { reference: `Patient/${created.id}` },
+        } as never,
+        'Organization/a',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    const between = new Date();
+    await new Promise((r) => setTimeout(r, 10));
+    await db.transaction((tx) =>
+      updateResource(tx, {
+        ...(consent as object),
+        id: (consent as { id: string }).id,
+        status: 'inactive',
+      } as never),
+    );
+    const then = await resourcesAsOf<Consent>(db, 'Consent', [`Patient/${created.id}`], between);
+    const now = await resourcesAsOf<Consent>(db, 'Consent', [`Patient/${created.id}`], new Date());
+    expect(then.map((c) => c.status)).toEqual(['active']);
+    expect(now.map((c) => c.status)).toEqual(['inactive']);
+    expect(await readAsOf<Patient>(db, 'Patient', created.id!, new Date(0))).toBeUndefined();
   });
 
   it('chains audit events by hash, and concurrent appends keep one valid chain', async () => {

@@ -26,7 +26,9 @@ import {
   createResource,
   findByUniqueKey,
   hasAccess,
+  readAsOf,
   readResource,
+  resourcesAsOf,
   searchResources,
 } from '../store/resources.js';
 import type { Principal } from './access.js';
@@ -119,11 +121,17 @@ export function subjectOf(input: OperationInput): Subject {
   return { kind: 'person', value: id.value, identifier: id };
 }
 
-/** Loads the facts of a decision without visibility limits: the person or family, parents, and consents. */
+/**
+ * Loads the facts of a decision without visibility limits: the person or family, parents, and consents — as they
+ * are now, or (asOf) as they were at an earlier moment, from the resource history.
+ */
 export async function loadFacts(
   db: Queryable,
   subject: Subject,
+  asOf?: Date,
 ): Promise<DecisionFacts & { subjectRef?: string }> {
+  const read = async <T extends Patient | Group>(type: string, id: string): Promise<T | undefined> =>
+    asOf ? readAsOf<T>(db, type, id, asOf) : (await readResource<T>(db, type, id))?.resource;
   let members: Patient[] = [];
   let group: Group | undefined;
   if (subject.kind === 'family') {
@@ -134,42 +142,47 @@ export async function loadFacts(
       offset: 0,
       sort: 'asc',
     });
-    group = found.resources[0];
+    group = found.resources[0] && (await read<Group>('Group', found.resources[0].id!));
     for (const m of group?.member ?? []) {
       const [type, id] = (m.entity.reference ?? '').split('/');
       if (type !== 'Patient' || !id || m.inactive) continue;
-      const p = await readResource<Patient>(db, 'Patient', id);
-      if (p) members.push(p.resource);
+      const p = await read<Patient>('Patient', id);
+      if (p) members.push(p);
     }
   } else {
-    const p = await findByUniqueKey<Patient>(db, `Patient|${subject.value}`);
+    const current = await findByUniqueKey<Patient>(db, `Patient|${subject.value}`);
+    const p = current && (await read<Patient>('Patient', current.id!));
     if (p) members = [p];
   }
   if (members.length === 0) return { subject: undefined, members: [], relatedPersons: [], consents: [] };
-  const refs = members.map((m) => ({ value: `Patient/${m.id}` }));
-  const byPatient = [{ param: 'patient', values: refs }];
-  const [related, consents] = await Promise.all([
-    searchResources<RelatedPerson>(db, {
-      type: 'RelatedPerson',
-      criteria: byPatient,
-      count: 1000,
-      offset: 0,
-      sort: 'asc',
-    }),
-    searchResources<Consent>(db, {
-      type: 'Consent',
-      criteria: byPatient,
-      count: 1000,
-      offset: 0,
-      sort: 'asc',
-    }),
-  ]);
+  const refs = members.map((m) => `Patient/${m.id}`);
+  const [relatedPersons, consents] = asOf
+    ? await Promise.all([
+        resourcesAsOf<RelatedPerson>(db, 'RelatedPerson', refs, asOf),
+        resourcesAsOf<Consent>(db, 'Consent', refs, asOf),
+      ])
+    : await Promise.all([
+        searchResources<RelatedPerson>(db, {
+          type: 'RelatedPerson',
+          criteria: [{ param: 'patient', values: refs.map((value) => ({ value })) }],
+          count: 1000,
+          offset: 0,
+          sort: 'asc',
+        }).then((r) => r.resources),
+        searchResources<Consent>(db, {
+          type: 'Consent',
+          criteria: [{ param: 'patient', values: refs.map((value) => ({ value })) }],
+          count: 1000,
+          offset: 0,
+          sort: 'asc',
+        }).then((r) => r.resources),
+      ]);
   return {
     subject: subject.kind === 'person' ? members[0] : undefined,
     group,
     members,
-    relatedPersons: related.resources,
-    consents: consents.resources,
+    relatedPersons,
+    consents,
     subjectRef:
       subject.kind === 'person' ? `Patient/${members[0]!.id}` : group ? `Group/${group.id}` : undefined,
   };
@@ -183,16 +196,17 @@ export interface DecisionRun {
   fullExplanation: boolean;
 }
 
-/** Loads the facts for a request and decides it. */
+/** Loads the facts for a request and decides it: now, or as of replayAt with the facts as they were then. */
 export async function runDecision(
   db: Queryable,
   config: Config,
   principal: Principal,
   request: DecisionRequest,
   subject: Subject,
-  at = new Date(),
+  replayAt?: Date,
 ): Promise<DecisionRun> {
-  const facts = await loadFacts(db, subject);
+  const at = replayAt ?? new Date();
+  const facts = await loadFacts(db, subject, replayAt);
   const decision = decide(request, facts, loadCatalogue(), at, {
     ageTransitionPolicy: config.ageTransitionPolicy,
     pseudonymKey: config.pseudonymKey,

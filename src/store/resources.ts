@@ -84,6 +84,10 @@ export async function createResource<T extends AnyResource>(
   );
   await writeTokens(tx, stored, id);
   await grantAccess(tx, resource.resourceType, id, org);
+  await tx.query(
+    'INSERT INTO resource_history (type, id, version_id, valid_from, content) VALUES ($1, $2, 1, $3, $4::jsonb)',
+    [resource.resourceType, id, now, JSON.stringify(stored)],
+  );
   return stored;
 }
 
@@ -104,6 +108,14 @@ export async function updateResource<T extends AnyResource>(
   if (versionId === undefined) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
   const stored = withMeta(resource, resource.id, versionId, now);
   await writeTokens(tx, stored, resource.id);
+  await tx.query(
+    'UPDATE resource_history SET valid_to = $3 WHERE type = $1 AND id = $2 AND valid_to IS NULL',
+    [resource.resourceType, resource.id, now],
+  );
+  await tx.query(
+    'INSERT INTO resource_history (type, id, version_id, valid_from, content) VALUES ($1, $2, $3, $4, $5::jsonb)',
+    [resource.resourceType, resource.id, versionId, now, JSON.stringify(stored)],
+  );
   return stored;
 }
 
@@ -208,4 +220,33 @@ export async function searchResources<T extends Resource>(
     params,
   );
   return { total: countRows[0]?.n ?? 0, resources: rows.map((r) => r.content) };
+}
+
+/** The versions current at a moment of the resources of a type that point at one of the given patients. */
+export async function resourcesAsOf<T extends Resource>(
+  db: Queryable,
+  type: string,
+  patientRefs: string[],
+  at: Date,
+): Promise<T[]> {
+  const rows = await db.query<{ content: T }>(
+    `SELECT content FROM resource_history
+     WHERE type = $1 AND content -> 'patient' ->> 'reference' = ANY($2::text[]) AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)`,
+    [type, patientRefs, at],
+  );
+  return rows.map((r) => r.content);
+}
+
+/** The version of one resource current at a moment. */
+export async function readAsOf<T extends Resource>(
+  db: Queryable,
+  type: string,
+  id: string,
+  at: Date,
+): Promise<T | undefined> {
+  const rows = await db.query<{ content: T }>(
+    'SELECT content FROM resource_history WHERE type = $1 AND id = $2 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to > $3)',
+    [type, id, at],
+  );
+  return rows[0]?.content;
 }
