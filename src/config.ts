@@ -26,7 +26,10 @@ export interface Config {
   /** Delivery worker: poll interval, first retry delay and give-up deadline, in milliseconds. */
   deliveryPollMs: number;
   deliveryRetryBaseMs: number;
+  deliveryRetryMaxMs: number;
   deliveryDeadlineMs: number;
+  /** How long an Idempotency-Key and its answer are kept, in hours. */
+  idempotencyWindowHours: number;
   /** Key for the pseudonyms given to research and anonymised consultation (HMAC); set it in production. */
   pseudonymKey: string;
   /** Timeout of one call to an agency FHIR server, in milliseconds. */
@@ -64,7 +67,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ageTransitionPolicy: policy,
     deliveryPollMs: int(env.DELIVERY_POLL_MS, 1000),
     deliveryRetryBaseMs: int(env.DELIVERY_RETRY_BASE_MS, 2000),
+    deliveryRetryMaxMs: int(env.DELIVERY_RETRY_MAX_MS, 3_600_000),
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
+    idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     ...overrides,

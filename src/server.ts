@@ -8,6 +8,7 @@ import { Authenticator, loadGatewayKey, registerClients } from './gateway/auth.j
 import { Capabilities } from './gateway/capabilities.js';
 import { readClientsFile } from './gateway/clients-file.js';
 import type { GatewayContext } from './gateway/context.js';
+import { auditExplanation, runDecision } from './gateway/decisions.js';
 import { DeliveryWorker } from './gateway/delivery.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { openDatabase, type Database } from './store/database.js';
@@ -46,7 +47,12 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,
+      retryMaxMs: config.deliveryRetryMaxMs,
       timeoutMs: config.agencyTimeoutMs,
+      recheck: async ({ request, subject, principal }) => {
+        const run = await runDecision(db, config, principal, request, subject);
+        return { decision: run.decision.decision, explanation: auditExplanation(run.decision) };
+      },
     }),
   };
   const app = createApp(ctx, opts);

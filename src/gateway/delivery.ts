@@ -1,17 +1,31 @@
 // The delivery worker: claims jobs from the outbox and posts their Bundles to the recipient's FHIR endpoint.
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { Logger } from 'pino';
 import { buildAuditEvent } from '../audit/audit-event.js';
 import { appendAudit } from '../audit/chain.js';
-import type { Database } from '../store/database.js';
-import { taskOutput, updateTask } from './tasks.js';
+import type { DecisionRequest } from '../consent/types.js';
+import type { Database, Queryable } from '../store/database.js';
+import { createResource } from '../store/resources.js';
+import type { Principal } from './access.js';
+import type { Subject } from './decisions.js';
+import { TASK_CODE_SYSTEM, taskOutput, updateTask } from './tasks.js';
 
 export interface DeliveryOptions {
   pollMs: number;
   retryBaseMs: number;
+  retryMaxMs: number;
   timeoutMs: number;
   batchSize?: number;
+  /** Decides the job again just before it is sent; a deny cancels it (consent withdrawn, basis switched off). */
+  recheck?: (stored: StoredRequest) => Promise<{ decision: 'permit' | 'deny'; explanation: string }>;
+}
+
+/** What a job keeps of the request that produced it, for the re-check at send time. */
+export interface StoredRequest {
+  request: DecisionRequest;
+  subject: Subject;
+  principal: Principal;
 }
 
 interface ClaimedJob {
@@ -23,11 +37,12 @@ interface ClaimedJob {
   bundle: Bundle | null;
   attempts: number;
   deadline: Date;
+  request: StoredRequest | null;
 }
 
-/** Backoff before attempt n+1: exponential from the base, capped at an hour, with full jitter on the upper half. */
-export function backoffMs(attempts: number, baseMs: number): number {
-  const ceiling = Math.min(baseMs * 2 ** Math.max(attempts - 1, 0), 3_600_000);
+/** Backoff before attempt n+1: exponential from the base, capped, with jitter over the upper half. */
+export function backoffMs(attempts: number, baseMs: number, maxMs = 3_600_000): number {
+  const ceiling = Math.min(baseMs * 2 ** Math.max(attempts - 1, 0), maxMs);
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
@@ -102,13 +117,29 @@ export class DeliveryWorker {
       `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), updated_at = now()
        WHERE id IN (SELECT id FROM delivery_jobs WHERE status = 'pending' AND next_attempt_at <= now()
                     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline`,
+       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline, request`,
       [this.opts.batchSize ?? 20, leaseMs],
     );
   }
 
   private async deliver(job: ClaimedJob): Promise<void> {
     if (!job.bundle) return;
+    if (job.request && this.opts.recheck) {
+      const now = await this.opts.recheck(job.request).catch((err: unknown) => ({
+        decision: 'deny' as const,
+        explanation: `the re-check failed: ${(err as Error).message}`,
+      }));
+      if (now.decision === 'deny') {
+        await this.db.transaction((tx) =>
+          cancelJobs(
+            tx,
+            [job],
+            `Cancelled at send time: the exchange is no longer permitted. ${now.explanation}`,
+          ),
+        );
+        return;
+      }
+    }
     if (job.attempts === 1) {
       await this.db.transaction((tx) =>
         updateTask(tx, job.task_id, 'in-progress', [taskOutput('attempts', { valueInteger: 1 })]),
@@ -153,7 +184,7 @@ export class DeliveryWorker {
   }
 
   private async failed(job: ClaimedJob, error: string): Promise<void> {
-    const wait = backoffMs(job.attempts, this.opts.retryBaseMs);
+    const wait = backoffMs(job.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs);
     const giveUp = Date.now() + wait > new Date(job.deadline).getTime();
     await this.db.transaction(async (tx) => {
       if (giveUp) {
@@ -177,6 +208,11 @@ export class DeliveryWorker {
           'error',
           `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}`,
         );
+        await notifySender(
+          tx,
+          job,
+          `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}. Nothing was delivered; the data were deleted from the gateway.`,
+        );
       } else {
         await tx.query(
           `UPDATE delivery_jobs SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::float8 / 1000), updated_at = now() WHERE id = $1`,
@@ -191,22 +227,69 @@ export class DeliveryWorker {
     this.logger.warn({ job: job.id, attempts: job.attempts, error, giveUp }, 'delivery attempt failed');
   }
 
-  private async auditDelivery(
-    tx: Parameters<typeof appendAudit>[0],
-    job: ClaimedJob,
-    outcome: 'success' | 'error',
-    description: string,
-  ) {
-    const { event, index } = buildAuditEvent({
-      subtype: 'delivery',
-      outcome,
-      description,
-      requester: { org: job.sender_org, clientId: 'ketenpoort-delivery' },
-      recipientOrg: job.recipient_org,
-      entities: [{ reference: `Task/${job.task_id}` }],
-    });
-    await appendAudit(tx, event, index);
+  private auditDelivery(tx: Queryable, job: ClaimedJob, outcome: 'success' | 'error', description: string) {
+    return auditJob(tx, job, outcome, description);
   }
+}
+
+type JobRef = Pick<ClaimedJob, 'id' | 'task_id' | 'sender_org' | 'recipient_org'>;
+
+async function auditJob(
+  tx: Queryable,
+  job: JobRef,
+  outcome: 'success' | 'error' | 'denied',
+  description: string,
+): Promise<void> {
+  const { event, index } = buildAuditEvent({
+    subtype: 'delivery',
+    outcome,
+    description,
+    requester: { org: job.sender_org, clientId: 'ketenpoort-delivery' },
+    recipientOrg: job.recipient_org,
+    entities: [{ reference: `Task/${job.task_id}` }],
+  });
+  await appendAudit(tx, event, index);
+}
+
+/** Tells the sending organisation (a Communication it can read) that its exchange did not go through. */
+async function notifySender(tx: Queryable, job: JobRef, text: string): Promise<void> {
+  await createResource<Communication>(
+    tx,
+    {
+      resourceType: 'Communication',
+      status: 'completed',
+      category: [{ coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange-not-delivered' }] }],
+      about: [{ reference: `Task/${job.task_id}` }],
+      recipient: [{ reference: job.sender_org }],
+      sent: new Date().toISOString(),
+      payload: [{ contentString: text }],
+    },
+    job.sender_org,
+  );
+}
+
+/** Cancels jobs that were not delivered yet: payload deleted, Task cancelled, audited, sender told. */
+export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string): Promise<void> {
+  for (const job of jobs) {
+    const rows = await tx.query(
+      `UPDATE delivery_jobs SET status = 'cancelled', bundle = NULL, request = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [job.id, reason],
+    );
+    if (rows.length === 0) continue;
+    await updateTask(tx, job.task_id, 'cancelled', [], reason);
+    await auditJob(tx, job, 'denied', reason);
+    await notifySender(tx, job, reason);
+  }
+}
+
+/** Cancels every pending job whose decision rested on this Consent (a withdrawal takes effect for queued exchanges too). */
+export async function cancelJobsResting(tx: Queryable, consentRef: string, reason: string): Promise<number> {
+  const jobs = await tx.query<JobRef>(
+    `SELECT id, task_id, sender_org, recipient_org FROM delivery_jobs WHERE status = 'pending' AND $1 = ANY(consents) FOR UPDATE`,
+    [consentRef],
+  );
+  await cancelJobs(tx, jobs, reason);
+  return jobs.length;
 }
 
 function describeError(err: unknown): string {

@@ -8,6 +8,9 @@ export type AgencyBehaviour = 'ok' | 'error' | 'timeout';
 interface Agency {
   received: Bundle[];
   behaviour: AgencyBehaviour;
+  /** Every POST of a Bundle, redeliveries included. */
+  posts: number;
+  delayMs: number;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -16,7 +19,7 @@ export class SimulatedAgencies {
   private readonly agencies = new Map<string, Agency>();
 
   constructor(orgIds: string[]) {
-    for (const id of orgIds) this.agencies.set(id, { received: [], behaviour: 'ok' });
+    for (const id of orgIds) this.agencies.set(id, { received: [], behaviour: 'ok', posts: 0, delayMs: 0 });
   }
 
   ids(): string[] {
@@ -25,6 +28,16 @@ export class SimulatedAgencies {
 
   received(orgId: string): Bundle[] {
     return this.agencies.get(orgId)?.received ?? [];
+  }
+
+  posts(orgId: string): number {
+    return this.agencies.get(orgId)?.posts ?? 0;
+  }
+
+  /** Makes the agency take this long to answer each delivery (a slow recipient). */
+  setDelay(orgId: string, ms: number): void {
+    const agency = this.agencies.get(orgId);
+    if (agency) agency.delayMs = ms;
   }
 
   setBehaviour(orgId: string, behaviour: AgencyBehaviour): void {
@@ -83,6 +96,8 @@ export class SimulatedAgencies {
     router.post('/:org/fhir/Bundle', async (req, res) => {
       const agency = agencyOf(req.params.org, res);
       if (!agency) return;
+      agency.posts++;
+      if (agency.delayMs) await new Promise((r) => setTimeout(r, agency.delayMs));
       if (agency.behaviour === 'error') {
         res
           .status(500)

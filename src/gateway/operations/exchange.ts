@@ -20,6 +20,7 @@ import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { TASK_CODE_SYSTEM } from '../tasks.js';
+import { earlierAnswer, idempotencyClaim, isUniqueViolation, recordAnswer } from '../idempotency.js';
 
 /** The payload: a collection Bundle, given as resource (native formats are mapped first). */
 function payloadOf(input: OperationInput): Bundle {
@@ -64,6 +65,15 @@ export function decisionDetails(
 export async function exchange(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'exchange');
+  const claim = idempotencyClaim(principal.clientId, req.get('idempotency-key'), req.body);
+  const window = ctx.config.idempotencyWindowHours;
+  const replay = async () => {
+    const earlier = await earlierAnswer(ctx.db, claim!, window);
+    if (!earlier) throw new Error('idempotent answer vanished');
+    sendFhir(res, earlier.status, earlier.body, { 'Idempotent-Replayed': 'true' });
+  };
+  if (claim && (await earlierAnswer(ctx.db, claim, window))) return replay();
+
   const input = new OperationInput(req.body);
   const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, principal, input);
   request.payload = payloadOf(input);
@@ -87,77 +97,86 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
     details: decisionDetails(run, String(res.getHeader('X-Request-Id') ?? '')),
   };
 
-  if (decision.decision === 'deny') {
-    await ctx.db.transaction((tx) => audit(tx, principal, { ...auditBase, outcome: 'denied' }));
-    throw denial(run, lang);
-  }
+  try {
+    if (decision.decision === 'deny') {
+      const refusal = denial(run, lang);
+      await ctx.db.transaction(async (tx) => {
+        await audit(tx, principal, { ...auditBase, outcome: 'denied' });
+        if (claim) await recordAnswer(tx, claim, { status: 403, body: refusal.outcome }, window);
+      });
+      throw refusal;
+    }
 
-  const jobId = randomUUID();
-  const delivered: Bundle = {
-    ...decision.delivered!,
-    identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` },
-  };
-  const now = new Date();
-  const { task, auditId, review } = await ctx.db.transaction(async (tx) => {
-    const task = await createResource<Task>(
-      tx,
-      {
-        resourceType: 'Task',
-        status: 'accepted',
-        intent: 'order',
-        code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
-        identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
-        for: {
-          reference: run.subjectRef,
-          identifier:
-            subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
+    const jobId = randomUUID();
+    const delivered: Bundle = {
+      ...decision.delivered!,
+      identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` },
+    };
+    const now = new Date();
+    const answer = await ctx.db.transaction(async (tx) => {
+      const task = await createResource<Task>(
+        tx,
+        {
+          resourceType: 'Task',
+          status: 'accepted',
+          intent: 'order',
+          code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
+          identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
+          for: {
+            reference: run.subjectRef,
+            identifier:
+              subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
+          },
+          requester: { reference: principal.org },
+          owner: { reference: recipient.reference },
+          authoredOn: now.toISOString(),
+          lastModified: now.toISOString(),
+          reasonCode: { coding: [request.purpose] },
+          input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
         },
-        requester: { reference: principal.org },
-        owner: { reference: recipient.reference },
-        authoredOn: now.toISOString(),
-        lastModified: now.toISOString(),
-        reasonCode: { coding: [request.purpose] },
-        input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
-      },
-      principal.org,
-    );
-    await grantAccess(tx, 'Task', task.id!, recipient.reference);
-    const auditId = await audit(tx, principal, {
-      ...auditBase,
-      outcome: 'success',
-      consents: decision.consents,
-      entities: [{ reference: `Task/${task.id}` }],
-    });
-    const review = decision.obligations.some((o) => o.code === 'REVIEW')
-      ? await createReviewTask(tx, principal, run, auditId, recipient.reference)
-      : undefined;
-    await tx.query(
-      `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'pending', now(), $7)`,
-      [
-        jobId,
-        task.id,
         principal.org,
-        recipient.reference,
-        endpoint,
-        JSON.stringify(delivered),
-        new Date(now.getTime() + ctx.config.deliveryDeadlineMs),
-      ],
-    );
-    return { task, auditId, review };
-  });
-  ctx.delivery.kick();
-
-  sendFhir(
-    res,
-    202,
-    parameters([
-      ...decisionParameters(decision, lang, true),
-      { name: 'exchange', valueReference: { reference: `Task/${task.id}` } },
-      { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
-      ...(review ? [{ name: 'review', valueReference: { reference: `Task/${review.id}` } }] : []),
-      { name: 'delivered', resource: delivered },
-    ]),
-    { 'Content-Location': `/fhir/Task/${task.id}` },
-  );
+      );
+      await grantAccess(tx, 'Task', task.id!, recipient.reference);
+      const auditId = await audit(tx, principal, {
+        ...auditBase,
+        outcome: 'success',
+        consents: decision.consents,
+        entities: [{ reference: `Task/${task.id}` }],
+      });
+      const review = decision.obligations.some((o) => o.code === 'REVIEW')
+        ? await createReviewTask(tx, principal, run, auditId, recipient.reference)
+        : undefined;
+      const { payload: _payload, ...decidedRequest } = request;
+      await tx.query(
+        `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline, consents, request)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'pending', now(), $7, $8::text[], $9::jsonb)`,
+        [
+          jobId,
+          task.id,
+          principal.org,
+          recipient.reference,
+          endpoint,
+          JSON.stringify(delivered),
+          new Date(now.getTime() + ctx.config.deliveryDeadlineMs),
+          decision.consents,
+          JSON.stringify({ request: decidedRequest, subject, principal }),
+        ],
+      );
+      const body = parameters([
+        ...decisionParameters(decision, lang, true),
+        { name: 'exchange', valueReference: { reference: `Task/${task.id}` } },
+        { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
+        ...(review ? [{ name: 'review', valueReference: { reference: `Task/${review.id}` } }] : []),
+        { name: 'delivered', resource: delivered },
+      ]);
+      if (claim) await recordAnswer(tx, claim, { status: 202, body }, window);
+      return { body, taskId: task.id! };
+    });
+    ctx.delivery.kick();
+    sendFhir(res, 202, answer.body, { 'Content-Location': `/fhir/Task/${answer.taskId}` });
+  } catch (err) {
+    // A concurrent request with the same Idempotency-Key committed first: answer as it did.
+    if (claim && isUniqueViolation(err)) return replay();
+    throw err;
+  }
 }

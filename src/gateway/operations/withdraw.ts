@@ -6,6 +6,7 @@ import type { GatewayContext } from '../context.js';
 import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { notFound } from '../outcomes.js';
 import { canSee } from '../person-index.js';
+import { cancelJobsResting } from '../delivery.js';
 
 export const WITHDRAWN_AT_URL = 'https://ketenpoort.nl/fhir/StructureDefinition/consent-withdrawn-at';
 
@@ -28,7 +29,13 @@ export async function withdrawConsent(ctx: GatewayContext, req: Request, res: Re
       ],
     };
     const stored = await updateResource(tx, consent);
+    const cancelled = await cancelJobsResting(
+      tx,
+      `Consent/${id}`,
+      `Cancelled: Consent/${id} was withdrawn at ${at}, before delivery.`,
+    );
     await audit(tx, principal, {
+      details: { cancelledDeliveries: String(cancelled) },
       subtype: 'withdraw',
       outcome: 'success',
       description: `Consent/${id} withdrawn at ${at}`,
