@@ -208,21 +208,24 @@ function attribute(
   const byBsn = new Map(persons.filter((p) => p.bsn).map((p) => [p.bsn!, p.ref]));
   const byRef = new Set(persons.map((p) => p.ref));
   const family = req.subjectKind === 'family';
-  const urnOwner = new Map<string, string | undefined>();
+  // References resolve inside the Bundle first (by fullUrl, or by type/id of an entry), then to the person index.
+  const byFullUrl = new Map<string, string | undefined>();
+  const byLocalRef = new Map<string, string | undefined>();
+  const patientOwner = (p: Resource) =>
+    byBsn.get(bsnOf(p as Patient) ?? '') ??
+    (p.id && byRef.has(`Patient/${p.id}`) ? `Patient/${p.id}` : undefined);
   for (const e of entries) {
-    if (!e.fullUrl || !e.resource) continue;
-    if (e.resource.resourceType === 'Patient')
-      urnOwner.set(
-        e.fullUrl,
-        byBsn.get(bsnOf(e.resource) ?? '') ??
-          (e.resource.id && byRef.has(`Patient/${e.resource.id}`) ? `Patient/${e.resource.id}` : undefined),
-      );
-    if (e.resource.resourceType === 'Group') urnOwner.set(e.fullUrl, 'family');
+    const r = e.resource;
+    if (!r || (r.resourceType !== 'Patient' && r.resourceType !== 'Group')) continue;
+    const owner = r.resourceType === 'Patient' ? patientOwner(r) : 'family';
+    if (e.fullUrl) byFullUrl.set(e.fullUrl, owner);
+    if (r.id) byLocalRef.set(`${r.resourceType}/${r.id}`, owner);
   }
   const ownerOfRef = (ref: Reference): string | undefined => {
-    if (ref.reference?.startsWith('urn:')) return urnOwner.get(ref.reference);
-    if (ref.reference?.startsWith('Patient/')) return byRef.has(ref.reference) ? ref.reference : undefined;
-    if (ref.reference?.startsWith('Group/')) return family ? 'family' : undefined;
+    const target = ref.reference;
+    if (target && byFullUrl.has(target)) return byFullUrl.get(target);
+    if (target?.startsWith('Patient/')) return byRef.has(target) ? target : byLocalRef.get(target);
+    if (target?.startsWith('Group/')) return family ? 'family' : undefined;
     if (ref.identifier?.system === BSN_SYSTEM) return byBsn.get(ref.identifier.value ?? '');
     return undefined;
   };
@@ -232,8 +235,7 @@ function attribute(
       const resource = e.resource!;
       const cls = classify(resource, catalogue);
       let owner: string | undefined;
-      if (resource.resourceType === 'Patient')
-        owner = e.fullUrl ? urnOwner.get(e.fullUrl) : byBsn.get(bsnOf(resource) ?? '');
+      if (resource.resourceType === 'Patient') owner = patientOwner(resource);
       else if (resource.resourceType === 'RelatedPerson') owner = ownerOfRef(resource.patient);
       else {
         const record = resource as unknown as Record<string, unknown>;

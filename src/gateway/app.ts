@@ -8,6 +8,7 @@ import type { GatewayContext } from './context.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { exchange } from './operations/exchange.js';
+import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
 import { auditRoutes } from './routes/audit.js';
@@ -107,6 +108,13 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     tag: 'Exchanges',
   });
   fhir.post('/\\$exchange', (req, res) => exchange(ctx, req, res));
+  ctx.caps.systemOperation('request-records', {
+    method: 'post',
+    path: '/fhir/$request-records',
+    summary: 'Pull records from another agency (consent-checked, minimised)',
+    tag: 'Exchanges',
+  });
+  fhir.post('/\\$request-records', (req, res) => requestRecords(ctx, req, res));
   ctx.caps.systemOperation('consent-decision', {
     method: 'post',
     path: '/fhir/$consent-decision',

@@ -1,11 +1,13 @@
 // Simulated agency FHIR servers for the sandbox: they receive deliveries and can be told to fail, for integrators and tests.
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 
 export type AgencyBehaviour = 'ok' | 'error' | 'timeout';
 
 interface Agency {
+  /** Records the agency keeps itself, answered to pulls. */
+  records: Resource[];
   received: Bundle[];
   behaviour: AgencyBehaviour;
   /** Every POST of a Bundle, redeliveries included. */
@@ -18,8 +20,15 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export class SimulatedAgencies {
   private readonly agencies = new Map<string, Agency>();
 
-  constructor(orgIds: string[]) {
-    for (const id of orgIds) this.agencies.set(id, { received: [], behaviour: 'ok', posts: 0, delayMs: 0 });
+  constructor(orgIds: string[], records: Record<string, Resource[]> = {}) {
+    for (const id of orgIds)
+      this.agencies.set(id, {
+        records: records[id] ?? [],
+        received: [],
+        behaviour: 'ok',
+        posts: 0,
+        delayMs: 0,
+      });
   }
 
   ids(): string[] {
@@ -128,6 +137,53 @@ export class SimulatedAgencies {
       const stored = { ...bundle, id: randomUUID() };
       agency.received.push(stored);
       res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
+    });
+    // Pulls: Patient by identifier, and any record type by patient or subject reference.
+    router.get('/:org/fhir/:type', async (req, res, next) => {
+      const agency = agencyOf(req.params.org, res);
+      if (!agency) return;
+      if (req.params.type === 'Bundle' || req.params.type === 'metadata') return next();
+      if (agency.behaviour === 'error') {
+        res
+          .status(500)
+          .type(FHIR_JSON)
+          .send(
+            JSON.stringify({
+              resourceType: 'OperationOutcome',
+              issue: [{ severity: 'error', code: 'exception', diagnostics: 'simulated failure' }],
+            }),
+          );
+        return;
+      }
+      if (agency.behaviour === 'timeout') {
+        await new Promise((r) => setTimeout(r, 60_000).unref());
+        if (!res.headersSent) res.status(504).end();
+        return;
+      }
+      const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : undefined;
+      const patient = (req.query.patient ?? req.query.subject) as string | undefined;
+      const matches = agency.records.filter((r) => {
+        if (r.resourceType !== req.params.type) return false;
+        if (identifier) {
+          const [system, value] = identifier.split('|');
+          return ((r as { identifier?: { system?: string; value?: string }[] }).identifier ?? []).some(
+            (i) => i.value === value && (!system || i.system === system),
+          );
+        }
+        if (patient) {
+          const record = r as unknown as Record<string, { reference?: string } | undefined>;
+          return [record.subject?.reference, record.patient?.reference].includes(patient);
+        }
+        return true;
+      });
+      res.type(FHIR_JSON).send(
+        JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total: matches.length,
+          entry: matches.map((resource) => ({ resource, search: { mode: 'match' } })),
+        }),
+      );
     });
     router.get('/:org/fhir/Bundle', (req, res) => {
       const agency = agencyOf(req.params.org, res);

@@ -6,7 +6,7 @@ import type { RegisteredClient } from '../gateway/auth.js';
 import { badRequest, notFound } from '../gateway/outcomes.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server.js';
 import { SimulatedAgencies } from './agencies.js';
-import { readJsonFixture, seedSandbox, type FixtureOrganization } from './seed.js';
+import { readAgencyRecords, readJsonFixture, seedSandbox, type FixtureOrganization } from './seed.js';
 
 export interface RunningSandbox extends RunningGateway {
   agencies: SimulatedAgencies;
@@ -19,7 +19,10 @@ export async function startSandbox(
   opts: Omit<StartOptions, 'mount' | 'onListening'> = {},
 ): Promise<RunningSandbox> {
   const organizations = await readJsonFixture<FixtureOrganization[]>('organizations.json');
-  const agencies = new SimulatedAgencies(organizations.filter((o) => o.agency).map((o) => o.id));
+  const agencies = new SimulatedAgencies(
+    organizations.filter((o) => o.agency).map((o) => o.id),
+    await readAgencyRecords(),
+  );
   let clients: RegisteredClient[] = [];
   let ctxRef: RunningGateway['ctx'] | undefined;
 

@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURES_DIR } from '../paths.js';
-import type { Bundle, Endpoint, Organization, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { registerClients, type RegisteredClient } from '../gateway/auth.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { AGENCY_ROLE_SYSTEM } from '../gateway/decisions.js';
@@ -100,4 +100,16 @@ async function loadFamily(ctx: GatewayContext, principal: Principal, bundle: Bun
   const bsn = first?.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
   if (bsn && (await findByUniqueKey(ctx.db, `Patient|${bsn}`))) return;
   await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
+}
+
+/** The records each simulated agency keeps (fixtures/agency-records/<organisation id>.json), answered to pulls. */
+export async function readAgencyRecords(): Promise<Record<string, Resource[]>> {
+  const out: Record<string, Resource[]> = {};
+  for (const file of (await readdir(path.join(FIXTURES_DIR, 'agency-records'))).filter((f) =>
+    f.endsWith('.json'),
+  )) {
+    const bundle = await readJsonFixture<Bundle>(`agency-records/${file}`);
+    out[file.replace(/\.json$/, '')] = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+  }
+  return out;
 }
