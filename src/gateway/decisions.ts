@@ -95,6 +95,7 @@ export async function endpointOf(db: Queryable, party: Party, name = 'recipient'
     count: 1,
     offset: 0,
     sort: 'asc',
+    total: false,
   });
   const address = found.resources[0]?.address;
   if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
@@ -168,6 +169,7 @@ export async function loadFacts(
           count: 1000,
           offset: 0,
           sort: 'asc',
+          total: false,
         }).then((r) => r.resources),
         searchResources<Consent>(db, {
           type: 'Consent',
@@ -175,6 +177,7 @@ export async function loadFacts(
           count: 1000,
           offset: 0,
           sort: 'asc',
+          total: false,
         }).then((r) => r.resources),
       ]);
   return {

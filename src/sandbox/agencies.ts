@@ -13,6 +13,8 @@ interface Agency {
   /** Every POST of a Bundle, redeliveries included. */
   posts: number;
   delayMs: number;
+  /** When each Bundle (by identifier value) first arrived, in performance.now() milliseconds. */
+  arrivals: Map<string, number>;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -28,6 +30,7 @@ export class SimulatedAgencies {
         behaviour: 'ok',
         posts: 0,
         delayMs: 0,
+        arrivals: new Map(),
       });
   }
 
@@ -37,6 +40,10 @@ export class SimulatedAgencies {
 
   received(orgId: string): Bundle[] {
     return this.agencies.get(orgId)?.received ?? [];
+  }
+
+  arrivals(orgId: string): Map<string, number> {
+    return this.agencies.get(orgId)?.arrivals ?? new Map();
   }
 
   posts(orgId: string): number {
@@ -136,6 +143,7 @@ export class SimulatedAgencies {
       }
       const stored = { ...bundle, id: randomUUID() };
       agency.received.push(stored);
+      if (bundle.identifier?.value) agency.arrivals.set(bundle.identifier.value, performance.now());
       res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
     });
     // Pulls: Patient by identifier, and any record type by patient or subject reference.

@@ -174,6 +174,8 @@ export interface SearchQuery {
   count: number;
   offset: number;
   sort: 'asc' | 'desc';
+  /** Count all matches (for Bundle.total); internal look-ups skip it. Default true. */
+  total?: boolean;
 }
 
 /** Searches the index; returns one page and the total number of matches. */
@@ -210,16 +212,16 @@ export async function searchResources<T extends Resource>(
     );
   }
   const whereSql = where.join(' AND ');
-  const countRows = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM resources r WHERE ${whereSql}`,
-    params,
-  );
+  const countRows =
+    q.total === false
+      ? []
+      : await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resources r WHERE ${whereSql}`, params);
   const rows = await db.query<{ content: T }>(
     `SELECT r.content FROM resources r WHERE ${whereSql}
      ORDER BY r.last_updated ${q.sort === 'asc' ? 'ASC' : 'DESC'}, r.id LIMIT ${q.count} OFFSET ${q.offset}`,
     params,
   );
-  return { total: countRows[0]?.n ?? 0, resources: rows.map((r) => r.content) };
+  return { total: countRows[0]?.n ?? rows.length, resources: rows.map((r) => r.content) };
 }
 
 /** The versions current at a moment of the resources of a type that point at one of the given patients. */
