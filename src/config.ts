@@ -28,6 +28,8 @@ export interface Config {
   deliveryRetryBaseMs: number;
   deliveryRetryMaxMs: number;
   deliveryDeadlineMs: number;
+  /** A signed checkpoint of the audit chain every this many events. */
+  auditCheckpointEvery: number;
   /** How long an Idempotency-Key and its answer are kept, in hours. */
   idempotencyWindowHours: number;
   /** Key for the pseudonyms given to research and anonymised consultation (HMAC); set it in production. */
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryRetryMaxMs: int(env.DELIVERY_RETRY_MAX_MS, 3_600_000),
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
+    auditCheckpointEvery: int(env.AUDIT_CHECKPOINT_EVERY, 1000),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     ...overrides,

@@ -178,7 +178,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
       ),
     );
     const result = await verifyChain(db);
-    expect(result).toEqual({ valid: true, count: 20 });
+    expect(result).toEqual({ valid: true, count: 20, checkpoints: 0, from: 1 });
   });
 
   it('refuses updates and deletes of audit events', async () => {

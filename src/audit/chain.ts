@@ -16,6 +16,28 @@ export interface AuditIndex {
   legalBasis?: string;
 }
 
+export interface CheckpointPayload {
+  seq: number;
+  hash: string;
+  at: string;
+  kind: 'periodic' | 'prune';
+}
+
+export async function writeCheckpoint(
+  tx: Queryable,
+  seq: number,
+  hash: string,
+  kind: CheckpointPayload['kind'],
+): Promise<void> {
+  const settings = tx.context?.auditCheckpoints;
+  if (!settings) throw new Error('audit checkpoints are not configured for this database');
+  const jws = await settings.sign({ seq, hash, at: new Date().toISOString(), kind });
+  await tx.query(
+    'INSERT INTO audit_checkpoints (seq, hash, jws, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING',
+    [seq, hash, jws, kind],
+  );
+}
+
 export function chainHash(prevHash: string, seq: number, content: unknown): string {
   return createHash('sha256')
     .update(`${prevHash}\n${seq}\n${canonicalJson(content)}`)
@@ -58,30 +80,78 @@ export async function appendAudit(tx: Queryable, event: AuditEvent, index: Audit
     ],
   );
   await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
+  const every = tx.context?.auditCheckpoints?.every;
+  if (every && seq % every === 0) await writeCheckpoint(tx, seq, hash, 'periodic');
   return stored;
 }
 
 export interface VerifyResult {
   valid: boolean;
   count: number;
+  /** Signed checkpoints whose signature and hash were checked. */
+  checkpoints: number;
+  /** Where the verified chain starts (after a documented prune), 1 otherwise. */
+  from: number;
   /** The first event that does not fit the chain: its sequence number, id and what is wrong. */
   firstInvalid?: { seq: number; id: string; problem: string };
 }
 
-/** Walks the chain in order of sequence number and recomputes every hash. */
+/** Verifies a checkpoint's JWS and returns its payload; throws when the signature is not the gateway's. */
+export type CheckpointVerifier = (jws: string) => Promise<CheckpointPayload>;
+
+/**
+ * Walks the chain in order of sequence number and recomputes every hash; checks each signed checkpoint against
+ * the chain. After a prune the walk starts from the signed prune checkpoint, so the remaining log stays verifiable.
+ */
 export async function verifyChain(
   db: Queryable,
-  onProgress?: (checked: number, total: number) => void,
-  batchSize = 5000,
+  opts: {
+    onProgress?: (checked: number, total: number) => void;
+    batchSize?: number;
+    verifyCheckpoint?: CheckpointVerifier;
+  } = {},
 ): Promise<VerifyResult> {
+  const batchSize = opts.batchSize ?? 5000;
   const head = (
     await db.query<{ seq: number; hash: string }>(
       'SELECT seq::int AS seq, hash FROM audit_chain_head WHERE id = 1',
     )
   )[0];
-  const total = head?.seq ?? 0;
+  const marks = await db.query<{ seq: number; hash: string; jws: string; kind: string }>(
+    'SELECT seq::int AS seq, hash, jws, kind FROM audit_checkpoints ORDER BY seq',
+  );
+  const byseq = new Map(marks.map((m) => [m.seq, m]));
   let prevHash = 'genesis';
   let expectedSeq = 1;
+  let checkedMarks = 0;
+  const signed = async (m: { seq: number; hash: string; jws: string }): Promise<string | undefined> => {
+    if (!opts.verifyCheckpoint) return undefined;
+    try {
+      const payload = await opts.verifyCheckpoint(m.jws);
+      if (payload.seq !== m.seq || payload.hash !== m.hash)
+        return 'the signed checkpoint does not match its row';
+      checkedMarks++;
+      return undefined;
+    } catch {
+      return 'the checkpoint signature is not valid';
+    }
+  };
+  const prune = marks.filter((m) => m.kind === 'prune').pop();
+  if (prune) {
+    const problem = await signed(prune);
+    if (problem)
+      return {
+        valid: false,
+        count: 0,
+        checkpoints: checkedMarks,
+        from: prune.seq + 1,
+        firstInvalid: { seq: prune.seq, id: '', problem },
+      };
+    prevHash = prune.hash;
+    expectedSeq = prune.seq + 1;
+  }
+  const from = expectedSeq;
+  const total = (head?.seq ?? 0) - from + 1;
   let count = 0;
   for (;;) {
     const rows = await db.query<{
@@ -98,25 +168,44 @@ export async function verifyChain(
       const bad = (problem: string): VerifyResult => ({
         valid: false,
         count,
+        checkpoints: checkedMarks,
+        from,
         firstInvalid: { seq: row.seq, id: row.id, problem },
       });
-      if (row.seq !== expectedSeq) return bad(`event ${expectedSeq} is missing (next present is ${row.seq})`);
+      if (head && row.seq > head.seq) return bad('an event was inserted after the recorded end of the log');
+      if (row.seq !== expectedSeq)
+        return {
+          ...bad(`event ${expectedSeq} is missing (the next present is ${row.seq})`),
+          firstInvalid: {
+            seq: expectedSeq,
+            id: '',
+            problem: `event ${expectedSeq} is missing (the next present is ${row.seq})`,
+          },
+        };
       if (row.prev_hash !== prevHash) return bad('the link to the previous event does not match');
       if (chainHash(prevHash, row.seq, row.content) !== row.hash)
         return bad('the content does not match its hash');
+      const mark = byseq.get(row.seq);
+      if (mark) {
+        if (mark.hash !== row.hash) return bad('the event differs from the signed checkpoint');
+        const problem = await signed(mark);
+        if (problem) return bad(problem);
+      }
       prevHash = row.hash;
       expectedSeq++;
       count++;
     }
-    onProgress?.(count, total);
+    opts.onProgress?.(count, total);
     if (rows.length < batchSize) break;
   }
-  if (head && (count !== head.seq || prevHash !== head.hash)) {
+  if (head && (expectedSeq - 1 !== head.seq || prevHash !== head.hash)) {
     return {
       valid: false,
       count,
-      firstInvalid: { seq: count + 1, id: '', problem: 'events at the end of the log are missing' },
+      checkpoints: checkedMarks,
+      from,
+      firstInvalid: { seq: expectedSeq, id: '', problem: 'events at the end of the log are missing' },
     };
   }
-  return { valid: true, count };
+  return { valid: true, count, checkpoints: checkedMarks, from };
 }

@@ -6,6 +6,15 @@ import path from 'node:path';
 export interface Queryable {
   /** Runs one statement with $1.. parameters and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Settings shared by a database and its transactions (the audit checkpoint signer). */
+  readonly context?: DatabaseContext;
+}
+
+export interface DatabaseContext {
+  auditCheckpoints?: {
+    every: number;
+    sign(payload: { seq: number; hash: string; at: string; kind: string }): Promise<string>;
+  };
 }
 
 export interface Database extends Queryable {

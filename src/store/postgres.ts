@@ -1,6 +1,6 @@
 // PostgreSQL server engine (node-postgres pool), selected by DATABASE_URL.
 import pg from 'pg';
-import { wrapConnectionErrors, type Database, type Queryable } from './database.js';
+import { wrapConnectionErrors, type Database, type DatabaseContext, type Queryable } from './database.js';
 
 // int8 (counts, sequences) as JavaScript numbers, the same as PGlite gives them.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -10,7 +10,9 @@ export async function openPostgres(url: string): Promise<Database> {
   pool.on('error', () => {
     // An idle client lost its connection; the next query reports it.
   });
+  const context: DatabaseContext = {};
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    context,
     query: <T>(sql: string, params: unknown[] = []) =>
       wrapConnectionErrors(async () => (await q.query(sql, params)).rows as T[]),
   });
