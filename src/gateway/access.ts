@@ -11,6 +11,8 @@ export const ROLES = [
   'research',
   'privacy-officer',
   'admin',
+  // A person looking at their own access report (or their child's); not an agency client role.
+  'person',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -25,6 +27,8 @@ export interface Principal {
   /** `Organization/<id>` the client belongs to. */
   org: string;
   scope: string;
+  /** For a person's token: their own BSN. */
+  patient?: string;
 }
 
 /** Agencies that keep records about families and may register persons and consents. */
@@ -37,7 +41,8 @@ export type Permission =
   | 'directory:write'
   | 'exchange'
   | 'task:read'
-  | 'audit:read';
+  | 'audit:read'
+  | 'access-report';
 
 export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'person-index:write': AGENCIES,
@@ -47,6 +52,7 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   exchange: [...AGENCIES, 'research'],
   'task:read': [...AGENCIES, 'research', 'privacy-officer'],
   'audit:read': ['privacy-officer'],
+  'access-report': ['privacy-officer', 'person'],
 };
 
 export function may(principal: Pick<Principal, 'role'>, permission: Permission): boolean {

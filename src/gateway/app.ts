@@ -6,6 +6,7 @@ import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
+import { accessReport } from './operations/access-report.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { exchange } from './operations/exchange.js';
 import { requestRecords } from './operations/request-records.js';
@@ -129,6 +130,13 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     tag: 'Person index and directory',
   });
   fhir.post('/Consent/:id/\\$withdraw', (req, res) => withdrawConsent(ctx, req, res));
+  ctx.caps.typeOperation('Patient', 'access-report', {
+    method: 'get',
+    path: '/fhir/Patient/$access-report',
+    summary: "Who received or read a person's data (FHIR or Accept: text/html)",
+    tag: 'Audit and oversight',
+  });
+  fhir.get('/Patient/\\$access-report', (req, res) => accessReport(ctx, req, res));
   taskRoutes(ctx, fhir);
   auditRoutes(ctx, fhir);
   resourceRoutes(ctx, fhir);

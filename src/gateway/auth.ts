@@ -147,8 +147,13 @@ export class Authenticator {
   }
 
   /** Signs an access token for a registered client (used by the token endpoint and the sandbox shortcut). */
-  async tokenFor(client: RegisteredClient, scope = 'system/*.*') {
-    const access_token = await new SignJWT({ role: client.role, org: client.organization, scope })
+  async tokenFor(client: RegisteredClient, scope = 'system/*.*', patient?: string) {
+    const access_token = await new SignJWT({
+      role: client.role,
+      org: client.organization,
+      scope,
+      ...(patient ? { patient } : {}),
+    })
       .setProtectedHeader({ alg: 'ES256', kid: this.key.kid, typ: 'at+jwt' })
       .setIssuer('ketenpoort')
       .setAudience('ketenpoort')
@@ -190,6 +195,7 @@ export class Authenticator {
         role: payload.role,
         org: payload.org,
         scope: String(payload.scope ?? ''),
+        patient: typeof payload.patient === 'string' ? payload.patient : undefined,
       };
     } catch {
       throw unauthorized('The access token is invalid or has expired');

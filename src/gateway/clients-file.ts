@@ -12,7 +12,7 @@ const schema = {
     additionalProperties: false,
     properties: {
       clientId: { type: 'string', minLength: 1 },
-      role: { enum: [...ROLES] },
+      role: { enum: ROLES.filter((r) => r !== 'person') },
       organization: { type: 'string', pattern: '^Organization/[A-Za-z0-9\\-.]{1,64}$' },
       jwks: {
         type: 'object',

@@ -355,3 +355,37 @@ export async function createReviewTask(
     principal.org,
   );
 }
+
+/** A Task for the disclosing organisation to inform the client afterwards (NOTIFY-CLIENT), tracked until done or deferred. */
+export async function createNotifyTask(
+  tx: Queryable,
+  principal: Principal,
+  run: DecisionRun,
+  auditId: string,
+): Promise<Task> {
+  return createResource<Task>(
+    tx,
+    {
+      resourceType: 'Task',
+      status: 'requested',
+      intent: 'order',
+      code: {
+        coding: [
+          {
+            system: TASK_CODE_SYSTEM,
+            code: 'notify-client',
+            display: 'Inform the client of a disclosure without consent',
+          },
+        ],
+      },
+      for: { reference: run.subjectRef },
+      requester: { reference: principal.org },
+      owner: { reference: principal.org },
+      authoredOn: new Date().toISOString(),
+      restriction: { period: { end: new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString() } },
+      focus: { reference: `AuditEvent/${auditId}` },
+      input: [{ type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! }],
+    },
+    principal.org,
+  );
+}

@@ -46,8 +46,20 @@ export async function startSandbox(
       );
     });
     app.post('/sandbox/token', express.json(), async (req, res) => {
-      const clientId = (req.body as { clientId?: unknown } | undefined)?.clientId;
-      if (typeof clientId !== 'string') throw badRequest('Body must be {"clientId": "sandbox-<role>"}');
+      const { clientId, patient } = (req.body ?? {}) as { clientId?: unknown; patient?: unknown };
+      if (typeof patient === 'string') {
+        // A person (in production: after DigiD), to see who accessed their data or their child's.
+        const person = {
+          clientId: `person-${patient}`,
+          role: 'person' as const,
+          organization: `Person/${patient}`,
+          jwks: { keys: [] },
+        };
+        res.json(await ctxRef!.auth.tokenFor(person, 'patient/AuditEvent.read', patient));
+        return;
+      }
+      if (typeof clientId !== 'string')
+        throw badRequest('Body must be {"clientId": "sandbox-<role>"} or {"patient": "<BSN>"}');
       const client = await ctxRef!.auth.findClient(clientId);
       if (!client || !isRole(client.role)) throw notFound(`No sandbox client ${clientId}`);
       res.json(

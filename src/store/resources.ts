@@ -176,6 +176,8 @@ export interface SearchQuery {
   sort: 'asc' | 'desc';
   /** Count all matches (for Bundle.total); internal look-ups skip it. Default true. */
   total?: boolean;
+  /** Only resources whose date at this JSON path lies before the moment (overdue Tasks). */
+  dateBefore?: { path: string[]; before: Date };
 }
 
 /** Searches the index; returns one page and the total number of matches. */
@@ -204,6 +206,10 @@ export async function searchResources<T extends Resource>(
       return `EXISTS (SELECT 1 FROM resource_tokens t WHERE t.type = r.type AND t.id = r.id AND t.param = $${params.length} AND t.value = $${valueIdx}${systemClause})`;
     });
     where.push(`(${alternatives.join(' OR ')})`);
+  }
+  if (q.dateBefore) {
+    params.push(`{${q.dateBefore.path.join(',')}}`, q.dateBefore.before);
+    where.push(`(r.content #>> $${params.length - 1}::text[])::timestamptz < $${params.length}`);
   }
   if (q.org !== undefined) {
     params.push(q.org);

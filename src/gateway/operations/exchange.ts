@@ -8,6 +8,7 @@ import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.j
 import type { GatewayContext } from '../context.js';
 import {
   auditExplanation,
+  createNotifyTask,
   createReviewTask,
   decisionParameters,
   denial,
@@ -146,6 +147,8 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
       const review = decision.obligations.some((o) => o.code === 'REVIEW')
         ? await createReviewTask(tx, principal, run, auditId, recipient.reference)
         : undefined;
+      if (decision.obligations.some((o) => o.code === 'NOTIFY-CLIENT'))
+        await createNotifyTask(tx, principal, run, auditId);
       const { payload: _payload, ...decidedRequest } = request;
       await tx.query(
         `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline, consents, request)

@@ -133,6 +133,46 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
     sendFhir(res, 200, { resourceType: 'Parameters', parameter });
   });
 
+  ctx.caps.typeOperation('AuditEvent', 'export', {
+    method: 'get',
+    path: '/fhir/AuditEvent/$export',
+    summary: 'Export the (filtered) log as NDJSON or CSV, streamed',
+    tag,
+  });
+  router.get('/AuditEvent/\\$export', async (req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'audit:read');
+    const { _format: format = 'ndjson', ...filters } = req.query;
+    if (format !== 'ndjson' && format !== 'csv') throw badRequest('_format must be ndjson or csv');
+    const { where, params } = auditWhere(filters);
+    await ctx.db.transaction((tx) =>
+      audit(tx, principal, {
+        subtype: 'audit-read',
+        outcome: 'success',
+        description: `Audit log exported as ${format}`,
+        details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
+      }),
+    );
+    res.status(200).type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/fhir+ndjson');
+    res.set('Content-Disposition', `attachment; filename="auditevents.${format}"`);
+    if (format === 'csv') res.write(`${CSV_COLUMNS.join(',')}\n`);
+    // Streamed in pages by sequence number: memory stays flat however large the log is.
+    let after = 0;
+    for (;;) {
+      const rows = await ctx.db.query<AuditRow>(
+        `SELECT seq::int AS seq, recorded, subtype, action, outcome, patient, agent_org, recipient_org, purpose, legal_basis, content
+         FROM audit_events ${where ? `${where} AND` : 'WHERE'} seq > $${params.length + 1} ORDER BY seq LIMIT 1000`,
+        [...params, after],
+      );
+      if (rows.length === 0) break;
+      const chunk =
+        rows.map((r) => (format === 'csv' ? csvLine(r) : JSON.stringify(r.content))).join('\n') + '\n';
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      after = rows[rows.length - 1]!.seq;
+    }
+    res.end();
+  });
+
   router.get('/AuditEvent/:id', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'audit:read');
@@ -181,4 +221,56 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
       searchBundle(baseUrlOf(ctx, req), '/fhir/AuditEvent', req.query, result, count, offset),
     );
   });
+}
+
+interface AuditRow {
+  seq: number;
+  recorded: Date;
+  subtype: string;
+  action: string;
+  outcome: string;
+  patient: string | null;
+  agent_org: string | null;
+  recipient_org: string | null;
+  purpose: string | null;
+  legal_basis: string | null;
+  content: AuditEvent;
+}
+
+const CSV_COLUMNS = [
+  'seq',
+  'recorded',
+  'subtype',
+  'action',
+  'outcome',
+  'patient_bsn',
+  'agent',
+  'recipient',
+  'purpose',
+  'legal_basis',
+  'description',
+];
+
+function csvField(value: unknown): string {
+  const text =
+    value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvLine(r: AuditRow): string {
+  return [
+    r.seq,
+    r.recorded,
+    r.subtype,
+    r.action,
+    r.outcome,
+    r.patient,
+    r.agent_org,
+    r.recipient_org,
+    r.purpose,
+    r.legal_basis,
+    r.content.outcomeDesc,
+  ]
+    .map(csvField)
+    .join(',');
 }

@@ -1,11 +1,13 @@
 // Delivery tracking: Task read and search, visible to the two organisations involved and to privacy officers.
 import type { Communication, Task } from '@medplum/fhirtypes';
 import type { Router } from 'express';
-import { hasAccess, readResource, searchResources } from '../../store/resources.js';
+import { validateFhir } from '../../mappings/validate.js';
+import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
+import type { Principal } from '../access.js';
 import { sees } from '../access.js';
 import type { GatewayContext } from '../context.js';
-import { baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
-import { notFound } from '../outcomes.js';
+import { audit, baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
+import { badRequest, forbidden, notFound, preconditionFailed, unprocessable } from '../outcomes.js';
 import { parseSearch, searchBundle } from '../person-index.js';
 
 const TASK_SEARCH = {
@@ -75,6 +77,46 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     );
   });
 
+  ctx.caps.interaction('Task', 'update', {
+    method: 'put',
+    path: '/fhir/Task/:id',
+    summary: 'Complete a review (privacy officer) or a client notification (the organisation that owes it)',
+    tag,
+  });
+  ctx.caps.searchParam('Task', 'overdue', 'token');
+  router.put('/Task/:id', async (req, res) => {
+    const principal = principalOf(res);
+    const id = String(req.params.id);
+    const updated = await ctx.db.transaction(async (tx) => {
+      const current = await readResource<Task>(tx, 'Task', id, { forUpdate: true });
+      if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
+        throw notFound(`Task/${id} is not known`);
+      const ifMatch = req.get('if-match');
+      if (ifMatch && /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2] !== String(current.versionId))
+        throw preconditionFailed(`Version conflict: current version is ${current.versionId}`);
+      const incoming = validateFhir<Task>(req.body, ['Task']);
+      if (incoming.id !== id)
+        throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
+      const next = workTask(principal, current.resource, incoming);
+      const stored = await updateResource(tx, { ...next, id, lastModified: new Date().toISOString() });
+      await audit(tx, principal, {
+        subtype: 'update',
+        outcome: 'success',
+        description: `Task/${id} (${taskCode(current.resource)}) set to ${next.status}`,
+        patient: { reference: current.resource.for?.reference },
+        entities: [{ reference: `Task/${id}` }],
+        details: Object.fromEntries(
+          (next.output ?? []).map((o) => [
+            o.type.text ?? 'output',
+            String(o.valueCode ?? o.valueString ?? o.valueDateTime ?? ''),
+          ]),
+        ),
+      });
+      return stored;
+    });
+    sendFhir(res, 200, updated, { ETag: `W/"${updated.meta?.versionId}"` });
+  });
+
   router.get('/Task/:id', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'task:read');
@@ -92,9 +134,12 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     const principal = principalOf(res);
     demand(principal, 'task:read');
     const { count, offset } = paging(req.query);
+    const { overdue, ...query } = req.query;
+    if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
     const result = await searchResources(ctx.db, {
       type: 'Task',
-      criteria: parseSearch(req.query, TASK_SEARCH),
+      criteria: parseSearch(query, TASK_SEARCH),
+      dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
       org: sees(principal) === 'own' ? principal.org : undefined,
       count,
       offset,
@@ -102,4 +147,55 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     });
     sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, result, count, offset));
   });
+}
+
+const taskCode = (t: Task) => t.code?.coding?.[0]?.code ?? 'unknown';
+const outputOf = (t: Task, name: string) => t.output?.find((o) => o.type.text === name);
+
+function rule(diagnostics: string, expression: string) {
+  return unprocessable([{ severity: 'error', code: 'business-rule', diagnostics, expression: [expression] }]);
+}
+
+/**
+ * The only changes a Task takes: a privacy officer completes a legal-exception review (approved or disputed, with
+ * a note); the organisation that owes a client notification records it as done or defers it with a reason.
+ * Everything else in the Task stays as the gateway wrote it.
+ */
+export function workTask(principal: Principal, current: Task, incoming: Task): Task {
+  const code = taskCode(current);
+  if (code === 'legal-exception-review') {
+    if (principal.role !== 'privacy-officer')
+      throw forbidden('Only a privacy officer reviews legal-exception uses');
+    if (!['in-progress', 'completed'].includes(incoming.status))
+      throw rule('A review goes to in-progress or completed', 'Task.status');
+    if (incoming.status === 'completed') {
+      const decision = outputOf(incoming, 'decision')?.valueCode;
+      if (decision !== 'approved' && decision !== 'disputed')
+        throw rule('A completed review needs output "decision" = approved or disputed', 'Task.output');
+      if (!outputOf(incoming, 'note')?.valueString?.trim())
+        throw rule('A completed review needs a note (output "note")', 'Task.output');
+    }
+    return {
+      ...current,
+      status: incoming.status,
+      output: incoming.output,
+      note: incoming.note ?? current.note,
+    };
+  }
+  if (code === 'notify-client') {
+    if (principal.role === 'privacy-officer' || principal.role === 'research')
+      throw forbidden('The organisation that disclosed the data informs the client');
+    if (!['completed', 'on-hold'].includes(incoming.status))
+      throw rule('A client notification is completed, or deferred (on-hold) with a reason', 'Task.status');
+    if (incoming.status === 'on-hold' && !incoming.statusReason?.text?.trim())
+      throw rule('Deferring a client notification needs the reason (statusReason.text)', 'Task.statusReason');
+    return {
+      ...current,
+      status: incoming.status,
+      statusReason: incoming.statusReason,
+      output: incoming.output,
+      note: incoming.note ?? current.note,
+    };
+  }
+  throw forbidden(`Tasks of type ${code} are kept by the gateway and cannot be changed`);
 }

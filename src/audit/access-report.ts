@@ -1,0 +1,103 @@
+// The client access report: who received or read a person's data, when, why and on which basis — as FHIR and as a Dutch page.
+import type { AuditEvent } from '@medplum/fhirtypes';
+
+export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search'] as const;
+
+const ACTION_NL: Record<string, string> = {
+  exchange: 'ontving gegevens',
+  'request-records': 'vroeg gegevens op',
+  read: 'bekeek gegevens in de persoonsindex',
+  search: 'zocht in de persoonsindex',
+};
+const PURPOSE_NL: Record<string, string> = {
+  CAREMGT: 'zorgcoördinatie',
+  TREAT: 'behandeling',
+  HRESCH: 'onderzoek',
+  PUBHLTH: 'publieke gezondheid',
+  HOPERAT: 'bedrijfsvoering',
+};
+const OUTCOME_NL: Record<string, string> = { '0': 'toegestaan', '4': 'geweigerd', '8': 'mislukt' };
+
+export interface ReportLine {
+  when: string;
+  organisation: string;
+  organisationName: string;
+  action: string;
+  purpose: string;
+  basis: string;
+  outcome: string;
+}
+
+const subtypeOf = (e: AuditEvent) => e.subtype?.[0]?.code ?? '';
+
+/** The organisation that received or read: the recipient of an exchange, otherwise the requester. */
+function organisationOf(e: AuditEvent): string {
+  const destination = e.agent?.find((a) => a.type?.coding?.[0]?.code === '110152')?.who?.reference;
+  return (subtypeOf(e) === 'exchange' ? destination : undefined) ?? e.agent?.[0]?.who?.reference ?? 'unknown';
+}
+
+function basisOf(e: AuditEvent, legalNames: Map<string, string>): string {
+  const legal = e.entity?.find((x) => x.description?.startsWith('basis: legal exception'))?.what?.identifier
+    ?.value;
+  if (legal) return `wettelijke grondslag: ${legalNames.get(legal) ?? legal}`;
+  if (e.entity?.some((x) => x.description === 'basis: consent')) return 'toestemming';
+  return e.outcome === '0' ? 'eigen registratie' : '—';
+}
+
+export function reportLines(
+  events: AuditEvent[],
+  orgNames: Map<string, string>,
+  legalNames: Map<string, string>,
+): ReportLine[] {
+  return events.map((e) => {
+    const org = organisationOf(e);
+    const purpose = e.purposeOfEvent?.[0]?.coding?.[0]?.code ?? '';
+    return {
+      when: e.recorded,
+      organisation: org,
+      organisationName: orgNames.get(org) ?? org,
+      action: ACTION_NL[subtypeOf(e)] ?? subtypeOf(e),
+      purpose: PURPOSE_NL[purpose] ?? (purpose || '—'),
+      basis: basisOf(e, legalNames),
+      outcome: OUTCOME_NL[e.outcome ?? ''] ?? e.outcome ?? '',
+    };
+  });
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function reportHtml(bsn: string, lines: ReportLine[], generatedAt: Date): string {
+  const date = new Intl.DateTimeFormat('nl-NL', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: 'Europe/Amsterdam',
+  });
+  const rows = lines
+    .map(
+      (l) =>
+        `<tr><td>${escape(date.format(new Date(l.when)))}</td><td>${escape(l.organisationName)}</td><td>${escape(l.action)}</td><td>${escape(l.purpose)}</td><td>${escape(l.basis)}</td><td>${escape(l.outcome)}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="nl">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wie heeft gegevens ingezien of ontvangen?</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc;vertical-align:top}
+th{background:#eef2f7}caption{text-align:left;font-weight:600;margin-bottom:.5rem}.muted{color:#555}
+@media print{body{margin:0}}
+</style></head>
+<body>
+<h1>Wie heeft uw gegevens ingezien of ontvangen?</h1>
+<p>Overzicht voor BSN <strong>${escape(bsn)}</strong>, opgesteld op ${escape(date.format(generatedAt))}. Hierin staat elke keer dat een organisatie via Ketenpoort gegevens over deze persoon ontving, opvroeg of bekeek, met het doel en de grondslag (toestemming of een wettelijke uitzondering). Ook geweigerde verzoeken staan erin.</p>
+<table>
+<caption>${lines.length} ${lines.length === 1 ? 'registratie' : 'registraties'}</caption>
+<thead><tr><th scope="col">Wanneer</th><th scope="col">Organisatie</th><th scope="col">Wat</th><th scope="col">Doel</th><th scope="col">Grondslag</th><th scope="col">Uitkomst</th></tr></thead>
+<tbody>
+${rows || '<tr><td colspan="6">Er zijn geen registraties.</td></tr>'}
+</tbody></table>
+<p class="muted">Vragen over dit overzicht? Neem contact op met de functionaris gegevensbescherming van uw gemeente.</p>
+</body></html>`;
+}
