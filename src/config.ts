@@ -28,6 +28,8 @@ export interface Config {
   deliveryRetryBaseMs: number;
   deliveryRetryMaxMs: number;
   deliveryDeadlineMs: number;
+  /** Years audit metadata is kept when its legal basis names no retention (consent-based events). */
+  auditRetentionYears: number;
   /** A signed checkpoint of the audit chain every this many events. */
   auditCheckpointEvery: number;
   /** How long an Idempotency-Key and its answer are kept, in hours. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
     auditCheckpointEvery: int(env.AUDIT_CHECKPOINT_EVERY, 1000),
+    auditRetentionYears: int(env.AUDIT_RETENTION_YEARS, 20),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     ...overrides,

@@ -10,8 +10,7 @@ import { readClientsFile } from './gateway/clients-file.js';
 import type { GatewayContext } from './gateway/context.js';
 import { auditExplanation, runDecision } from './gateway/decisions.js';
 import { DeliveryWorker } from './gateway/delivery.js';
-import type { CheckpointPayload } from './audit/chain.js';
-import { signCheckpoint } from './audit/checkpoint-jws.js';
+import { configureAuditSigning } from './audit/signing.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { openDatabase, type Database } from './store/database.js';
 
@@ -37,12 +36,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
   const key = await loadGatewayKey(db);
-  Object.assign(db.context ?? {}, {
-    auditCheckpoints: {
-      every: Math.max(config.auditCheckpointEvery, 1),
-      sign: (p: CheckpointPayload) => signCheckpoint(key, p),
-    },
-  });
+  configureAuditSigning(db, key, config.auditCheckpointEvery);
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
   const ctx: GatewayContext = {
     config,

@@ -44,6 +44,7 @@ const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
   },
   'audit-read': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'R' },
   delivery: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
+  'audit-prune': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'D' },
 };
 
 export interface AuditInput {

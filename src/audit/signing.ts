@@ -1,0 +1,11 @@
+// Gives a database the gateway key's checkpoint signer, so that audit appends write signed checkpoints.
+import type { GatewayKey } from '../gateway/auth.js';
+import type { Database } from '../store/database.js';
+import type { CheckpointPayload } from './chain.js';
+import { signCheckpoint } from './checkpoint-jws.js';
+
+export function configureAuditSigning(db: Database, key: GatewayKey, every: number): void {
+  Object.assign(db.context ?? {}, {
+    auditCheckpoints: { every: Math.max(every, 1), sign: (p: CheckpointPayload) => signCheckpoint(key, p) },
+  });
+}

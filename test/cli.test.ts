@@ -1,0 +1,112 @@
+// The command line: `ketenpoort audit verify` on a real embedded database, intact and tampered; pruning by retention.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyChain } from '../src/audit/chain.js';
+import { verifyCheckpoint } from '../src/audit/checkpoint-jws.js';
+import { pruneExpired } from '../src/audit/retention.js';
+import { configureAuditSigning } from '../src/audit/signing.js';
+import { loadCatalogue } from '../src/consent/catalogue.js';
+import { loadGatewayKey } from '../src/gateway/auth.js';
+import { openDatabase } from '../src/store/database.js';
+import { ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';
+
+const run = promisify(execFile);
+const question = {
+  resourceType: 'Parameters',
+  parameter: [
+    { name: 'recipient', valueReference: { reference: 'Organization/huisartsen-de-linde' } },
+    {
+      name: 'subject',
+      valueIdentifier: { system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: '999910036' },
+    },
+    { name: 'purpose', valueCoding: { code: 'CAREMGT' } },
+  ],
+};
+
+describe('ketenpoort audit verify', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ketenpoort-cli-'));
+    const sandbox = await testSandbox({ dataDir: path.join(dir, 'db'), auditCheckpointEvery: 4 });
+    const cjg = await sandboxToken(sandbox, 'cjg');
+    for (let i = 0; i < 6; i++) await fhir(sandbox.url, cjg, 'POST', '/fhir/$consent-decision', question);
+    await sandbox.close();
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['bin/ketenpoort.mjs', ...args], {
+      env: { ...process.env, DATA_DIR: path.join(dir, 'db'), DATABASE_URL: '' },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it('reports a valid chain with its checkpoints and a progress bar, exit code 0', async () => {
+    const { code, stdout, stderr } = await cli('audit', 'verify');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^valid: \d+ events from 1, [1-9]\d* signed checkpoints checked/);
+    expect(stderr).toMatch(/\[#+\] 100%/);
+  });
+
+  it('names the first altered event and exits 1', async () => {
+    const db = await openDatabase({ dataDir: path.join(dir, 'db') });
+    await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
+    await db.query(
+      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"rewritten"') WHERE seq = 3`,
+    );
+    await db.close();
+    const { code, stdout } = await cli('audit', 'verify');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^BROKEN at event 3 \(.+\): the content does not match its hash/);
+  });
+
+  it('prints usage for an unknown command', async () => {
+    const { code, stderr } = await cli('frobnicate');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/usage: ketenpoort audit verify/);
+  });
+});
+
+describe.each(ENGINES)('pruning by retention on %s', (engine) => {
+  it('removes only expired events from the start, records the pruning, and leaves a chain that verifies', async () => {
+    const { db, drop } = await freshDatabase(engine);
+    try {
+      const sandbox = await testSandbox({ auditCheckpointEvery: 3 }, db);
+      const cjg = await sandboxToken(sandbox, 'cjg');
+      for (let i = 0; i < 5; i++) await fhir(sandbox.url, cjg, 'POST', '/fhir/$consent-decision', question);
+      await sandbox.close();
+      const key = await loadGatewayKey(db);
+      configureAuditSigning(db, key, 3);
+      const [before] = await db.query<{ n: number; max: number }>(
+        'SELECT count(*)::int AS n, max(seq)::int AS max FROM audit_events',
+      );
+      const catalogue = loadCatalogue();
+      expect(await pruneExpired(db, { catalogue, defaultYears: 20 })).toMatchObject({ pruned: 0 });
+      await expect(db.query('DELETE FROM audit_events WHERE seq = 1')).rejects.toThrow(/append-only/);
+      const future = new Date(Date.now() + 25 * 365 * 24 * 3600 * 1000);
+      expect(await pruneExpired(db, { catalogue, defaultYears: 20, now: future, dryRun: true })).toEqual({
+        pruned: before!.n,
+        upTo: before!.max,
+        dryRun: true,
+      });
+      expect(await pruneExpired(db, { catalogue, defaultYears: 20, now: future })).toEqual({
+        pruned: before!.n,
+        upTo: before!.max,
+        dryRun: false,
+      });
+      const rest = await db.query<{ subtype: string }>('SELECT subtype FROM audit_events');
+      expect(rest.map((r) => r.subtype)).toEqual(['audit-prune']);
+      const result = await verifyChain(db, {
+        verifyCheckpoint: (jws) => verifyCheckpoint(jws, key.publicKey),
+      });
+      expect(result).toMatchObject({ valid: true, count: 1, from: before!.max + 1 });
+    } finally {
+      await drop();
+    }
+  });
+});
