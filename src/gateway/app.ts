@@ -1,7 +1,9 @@
 // The express application: request ids and logs, body limits, routes, and the one error middleware.
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
+import path from 'node:path';
 import { pinoHttp } from 'pino-http';
+import { PROJECT_ROOT } from '../paths.js';
 import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError } from './auth.js';
 import type { GatewayContext } from './context.js';
@@ -145,6 +147,17 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   app.use('/fhir', fhir);
   app.use('/cds-services', cdsHooksRoutes(ctx));
+
+  ctx.caps.route({
+    method: 'get',
+    path: '/console/',
+    summary: 'Privacy officer console (web page)',
+    tag: 'Audit and oversight',
+  });
+  app.use(
+    '/console',
+    express.static(path.join(PROJECT_ROOT, 'console'), { index: 'index.html', maxAge: '1h' }),
+  );
 
   ext.mount?.(app);
 
