@@ -91,7 +91,7 @@ export async function run(): Promise<void> {
   const seconds = (performance.now() - t1) / 1000;
   if (!result.valid) throw new Error(`the generated log did not verify: ${result.firstInvalid?.problem}`);
   report({
-    name: `verify ${total.toLocaleString('en')} events (PGlite)`,
+    name: `verify ${total.toLocaleString('en')} events (${engine})`,
     ops: total,
     perSecond: total / seconds,
     p50Ms: seconds * 1000,
