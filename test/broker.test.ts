@@ -176,11 +176,12 @@ describe('brokering', () => {
     }
   });
 
-  it('retries a recipient that answers 500 and marks the Task failed at the deadline, telling the sender', async () => {
+  it('retries a recipient that answers 500, or does not answer, and marks the Task failed at the deadline, telling the sender', async () => {
     const short = await testSandbox({
       deliveryRetryBaseMs: 50,
       deliveryRetryMaxMs: 200,
       deliveryDeadlineMs: 1500,
+      agencyTimeoutMs: 300,
     });
     try {
       const token = await sandboxToken(short, 'cjg');
@@ -226,6 +227,23 @@ describe('brokering', () => {
         [taskRef.split('/')[1]],
       );
       expect(job!.bundle).toBeNull();
+      // A recipient that does not answer at all: each attempt times out, then the Task fails the same way.
+      short.agencies.setBehaviour(GP_ID, 'timeout');
+      const silent = await fhir<Parameters>(
+        short.url,
+        token,
+        'POST',
+        '/fhir/$exchange',
+        exchangeParameters(GP, bsn, 'CAREMGT', payload(bsn)),
+      );
+      const silentRef = param(silent.body, 'exchange')!.valueReference!.reference!;
+      const timedOut = await waitFor(async () => {
+        const t = (await fhir<Task>(short.url, token, 'GET', `/fhir/${silentRef}`)).body;
+        return t.status === 'failed' ? t : undefined;
+      }, 10_000);
+      expect(
+        timedOut.output?.find((o) => o.type.coding?.[0]?.code === 'recipient-response')?.valueString,
+      ).toBe('the recipient did not answer in time');
     } finally {
       await short.close();
     }
