@@ -98,7 +98,15 @@ describe.each(ENGINES)('audit tamper evidence on %s', (engine) => {
       ['UPDATE audit_events SET seq = -seq + 1 WHERE seq < 0'],
       [
         `INSERT INTO audit_events (seq, id, recorded, action, subtype, outcome, content, prev_hash, hash) VALUES (5, 'forged', now(), 'E', 'read', 'success', $1::jsonb, $2, $3)`,
-        [JSON.stringify(forged), before!.hash, chainHash(before!.hash, 5, forged)],
+        [
+          JSON.stringify(forged),
+          before!.hash,
+          chainHash(
+            before!.hash,
+            5,
+            (await db.query<{ t: string }>('SELECT $1::jsonb::text AS t', [JSON.stringify(forged)]))[0]!.t,
+          ),
+        ],
       ],
     );
     const result = await verify();

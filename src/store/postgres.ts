@@ -21,6 +21,13 @@ export async function openPostgres(url: string): Promise<Database> {
     ...wrap(pool),
     async transaction(fn) {
       const client = await wrapConnectionErrors(() => pool.connect());
+      // A connection that drops while checked out emits 'error' on the client: the running query fails with it
+      // (answered 503), and without this listener the process would crash on an uncaught exception.
+      let broken = false;
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
@@ -30,7 +37,8 @@ export async function openPostgres(url: string): Promise<Database> {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     exec: async (sql) => {
