@@ -312,15 +312,14 @@ export async function readDecisionRequest(
   return { subject, recipient, request, practitioner: input.identifier('practitioner') };
 }
 
-/** A privacy-officer review Task for a legal-exception use, created with the exchange in its transaction. */
-export async function createReviewTask(
+/** A follow-up Task about a decision (review, client notification), created in the exchange's transaction. */
+async function createFollowUpTask(
   tx: Queryable,
   principal: Principal,
   run: DecisionRun,
   auditId: string,
-  recipientOrg: string,
+  task: { code: string; display: string; dueDays: number; owner?: string; input: NonNullable<Task['input']> },
 ): Promise<Task> {
-  const due = new Date(Date.now() + 14 * 24 * 3600 * 1000).toISOString();
   return createResource<Task>(
     tx,
     {
@@ -328,64 +327,55 @@ export async function createReviewTask(
       status: 'requested',
       intent: 'order',
       priority: 'routine',
-      code: {
-        coding: [
-          {
-            system: TASK_CODE_SYSTEM,
-            code: 'legal-exception-review',
-            display: 'Review of a legal-exception use',
-          },
-        ],
-      },
+      code: { coding: [{ system: TASK_CODE_SYSTEM, code: task.code, display: task.display }] },
       for: { reference: run.subjectRef },
       requester: { reference: principal.org },
+      owner: task.owner ? { reference: task.owner } : undefined,
       authoredOn: new Date().toISOString(),
-      restriction: { period: { end: due } },
+      restriction: { period: { end: new Date(Date.now() + task.dueDays * 24 * 3600 * 1000).toISOString() } },
       focus: { reference: `AuditEvent/${auditId}` },
-      input: [
-        { type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! },
-        { type: { text: 'justification' }, valueString: run.request.justification ?? '' },
-        { type: { text: 'recipient' }, valueReference: { reference: recipientOrg } },
-        ...Object.entries(run.request.criteria ?? {}).map(([code, v]) => ({
-          type: { text: `criterion:${code}` },
-          valueString: String(v),
-        })),
-      ],
+      input: task.input,
     },
     principal.org,
   );
 }
 
-/** A Task for the disclosing organisation to inform the client afterwards (NOTIFY-CLIENT), tracked until done or deferred. */
-export async function createNotifyTask(
+/** A privacy-officer review Task for a legal-exception use, due in 14 days. */
+export function createReviewTask(
+  tx: Queryable,
+  principal: Principal,
+  run: DecisionRun,
+  auditId: string,
+  recipientOrg: string,
+): Promise<Task> {
+  return createFollowUpTask(tx, principal, run, auditId, {
+    code: 'legal-exception-review',
+    display: 'Review of a legal-exception use',
+    dueDays: 14,
+    input: [
+      { type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! },
+      { type: { text: 'justification' }, valueString: run.request.justification ?? '' },
+      { type: { text: 'recipient' }, valueReference: { reference: recipientOrg } },
+      ...Object.entries(run.request.criteria ?? {}).map(([code, v]) => ({
+        type: { text: `criterion:${code}` },
+        valueString: String(v),
+      })),
+    ],
+  });
+}
+
+/** A Task for the disclosing organisation to inform the client afterwards (NOTIFY-CLIENT), due in 30 days. */
+export function createNotifyTask(
   tx: Queryable,
   principal: Principal,
   run: DecisionRun,
   auditId: string,
 ): Promise<Task> {
-  return createResource<Task>(
-    tx,
-    {
-      resourceType: 'Task',
-      status: 'requested',
-      intent: 'order',
-      code: {
-        coding: [
-          {
-            system: TASK_CODE_SYSTEM,
-            code: 'notify-client',
-            display: 'Inform the client of a disclosure without consent',
-          },
-        ],
-      },
-      for: { reference: run.subjectRef },
-      requester: { reference: principal.org },
-      owner: { reference: principal.org },
-      authoredOn: new Date().toISOString(),
-      restriction: { period: { end: new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString() } },
-      focus: { reference: `AuditEvent/${auditId}` },
-      input: [{ type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! }],
-    },
-    principal.org,
-  );
+  return createFollowUpTask(tx, principal, run, auditId, {
+    code: 'notify-client',
+    display: 'Inform the client of a disclosure without consent',
+    dueDays: 30,
+    owner: principal.org,
+    input: [{ type: { text: 'legalBasis' }, valueCoding: run.request.legalBasis! }],
+  });
 }

@@ -19,6 +19,28 @@ interface Agency {
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** Answers as a failing agency would (500, or no answer at all) when told to; true when it did. */
+async function misbehave(agency: Agency, res: express.Response): Promise<boolean> {
+  if (agency.behaviour === 'error') {
+    res
+      .status(500)
+      .type(FHIR_JSON)
+      .send(
+        JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'exception', diagnostics: 'simulated failure' }],
+        }),
+      );
+    return true;
+  }
+  if (agency.behaviour === 'timeout') {
+    await new Promise((r) => setTimeout(r, 60_000).unref());
+    if (!res.headersSent) res.status(504).end();
+    return true;
+  }
+  return false;
+}
+
 export class SimulatedAgencies {
   private readonly agencies = new Map<string, Agency>();
 
@@ -114,23 +136,7 @@ export class SimulatedAgencies {
       if (!agency) return;
       agency.posts++;
       if (agency.delayMs) await new Promise((r) => setTimeout(r, agency.delayMs));
-      if (agency.behaviour === 'error') {
-        res
-          .status(500)
-          .type(FHIR_JSON)
-          .send(
-            JSON.stringify({
-              resourceType: 'OperationOutcome',
-              issue: [{ severity: 'error', code: 'exception', diagnostics: 'simulated failure' }],
-            }),
-          );
-        return;
-      }
-      if (agency.behaviour === 'timeout') {
-        await new Promise((r) => setTimeout(r, 60_000).unref());
-        if (!res.headersSent) res.status(504).end();
-        return;
-      }
+      if (await misbehave(agency, res)) return;
       const bundle = req.body as Bundle;
       // Conditional create: a redelivery of a Bundle already received returns the one stored.
       const wanted = /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
@@ -151,23 +157,7 @@ export class SimulatedAgencies {
       const agency = agencyOf(req.params.org, res);
       if (!agency) return;
       if (req.params.type === 'Bundle' || req.params.type === 'metadata') return next();
-      if (agency.behaviour === 'error') {
-        res
-          .status(500)
-          .type(FHIR_JSON)
-          .send(
-            JSON.stringify({
-              resourceType: 'OperationOutcome',
-              issue: [{ severity: 'error', code: 'exception', diagnostics: 'simulated failure' }],
-            }),
-          );
-        return;
-      }
-      if (agency.behaviour === 'timeout') {
-        await new Promise((r) => setTimeout(r, 60_000).unref());
-        if (!res.headersSent) res.status(504).end();
-        return;
-      }
+      if (await misbehave(agency, res)) return;
       const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : undefined;
       const patient = (req.query.patient ?? req.query.subject) as string | undefined;
       const matches = agency.records.filter((r) => {
