@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
 import { taskRoutes } from './routes/tasks.js';
+import { terminologyRoutes } from './routes/terminology.js';
 
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
 
@@ -102,6 +103,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   fhir.get('/metadata', (req, res) => {
     sendFhir(res, 200, ctx.caps.capabilityStatement(baseUrlOf(ctx, req), ctx.version));
   });
+  terminologyRoutes(ctx, fhir);
   fhir.use(requireToken(ctx));
 
   ctx.caps.systemOperation('exchange', {
