@@ -43,7 +43,7 @@ export async function writeCheckpoint(
  * `content::text` without parsing or re-serialising the event, which keeps verification of long logs fast.
  */
 export const HASH_SQL = (prev: string, seq: string, content: string) =>
-  `encode(sha256(convert_to(${prev} || E'\\n' || ${seq}::text || E'\\n' || (${content})::text, 'UTF8')), 'hex')`;
+  `encode(sha256(convert_to(${prev} || E'\\n' || (${seq})::text || E'\\n' || (${content})::text, 'UTF8')), 'hex')`;
 
 export function chainHash(prevHash: string, seq: number, contentText: string): string {
   return createHash('sha256').update(`${prevHash}\n${seq}\n${contentText}`).digest('hex');
@@ -55,20 +55,20 @@ export function chainHash(prevHash: string, seq: number, contentText: string): s
  * together with whatever else the transaction wrote.
  */
 export async function appendAudit(tx: Queryable, event: AuditEvent, index: AuditIndex): Promise<AuditEvent> {
-  const head = (
-    await tx.query<{ seq: number; hash: string }>(
-      'SELECT seq::int AS seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
-    )
-  )[0];
-  if (!head) throw new Error('audit chain head missing');
-  const seq = head.seq + 1;
   const stored: AuditEvent = { ...event, id: event.id ?? randomUUID() };
-  const inserted = await tx.query<{ hash: string }>(
-    `INSERT INTO audit_events (seq, id, recorded, action, subtype, outcome, patient, agent_org, recipient_org, purpose, legal_basis, content, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, ${HASH_SQL('$13::text', '$1::bigint', '$12::jsonb')})
-     RETURNING hash`,
+  // One statement: lock the head, insert the event with its hash, move the head. The row lock on the head is held
+  // until the caller's transaction ends, so appends from any number of connections take turns.
+  const rows = await tx.query<{ seq: number; hash: string }>(
+    `WITH head AS (SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE),
+     ins AS (
+       INSERT INTO audit_events (seq, id, recorded, action, subtype, outcome, patient, agent_org, recipient_org, purpose, legal_basis, content, prev_hash, hash)
+       SELECT head.seq + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, head.hash, ${HASH_SQL('head.hash', 'head.seq + 1', '$11::jsonb')}
+       FROM head
+       RETURNING seq, hash
+     )
+     UPDATE audit_chain_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE audit_chain_head.id = 1
+     RETURNING ins.seq::int AS seq, ins.hash AS hash`,
     [
-      seq,
       stored.id,
       stored.recorded,
       index.action,
@@ -80,13 +80,12 @@ export async function appendAudit(tx: Queryable, event: AuditEvent, index: Audit
       index.purpose ?? null,
       index.legalBasis ?? null,
       JSON.stringify(stored),
-      head.hash,
     ],
   );
-  const hash = inserted[0]!.hash;
-  await tx.query('UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
+  const appended = rows[0];
+  if (!appended) throw new Error('audit chain head missing');
   const every = tx.context?.auditCheckpoints?.every;
-  if (every && seq % every === 0) await writeCheckpoint(tx, seq, hash, 'periodic');
+  if (every && appended.seq % every === 0) await writeCheckpoint(tx, appended.seq, appended.hash, 'periodic');
   return stored;
 }
 
