@@ -13,11 +13,22 @@ describe('terminology', () => {
   });
   afterAll(() => sandbox.close());
 
-  it('lists the CodeSystems the engine uses: life domains, data categories, legal bases, decision reasons, agency roles', async () => {
+  it('lists the CodeSystems: life domains, data categories, legal bases, decision reasons, agency roles, trajectories, levels, closure reasons, referral sources', async () => {
     const res = await fhir<Bundle<CodeSystem>>(sandbox.url, undefined, 'GET', '/fhir/CodeSystem');
     expect(res.status).toBe(200);
     const ids = res.body.entry!.map((e) => e.resource!.id).sort();
-    expect(ids).toEqual(['agency-role', 'data-category', 'decision-reason', 'legal-basis', 'life-domain']);
+    expect(ids).toEqual([
+      'agency-role',
+      'closure-reason',
+      'coordination-framework',
+      'coordination-level',
+      'data-category',
+      'decision-reason',
+      'legal-basis',
+      'life-domain',
+      'referral-source',
+      'trajectory-type',
+    ]);
     const legal = await fhir<CodeSystem>(sandbox.url, undefined, 'GET', '/fhir/CodeSystem/legal-basis');
     expect(legal.body.concept!.map((c) => c.code)).toEqual(
       expect.arrayContaining(['jw-7.3.11-gi-ots', 'wams', 'gp-coach-notification', 'conflict-of-duties']),
