@@ -8,7 +8,8 @@ import { loadCatalogue } from './consent/catalogue.js';
 import { loadGatewayKey } from './gateway/auth.js';
 import { openDatabase } from './store/database.js';
 
-const USAGE = `usage: ketenpoort audit verify            verify the audit log's hash chain and signed checkpoints
+const USAGE = `usage: ketenpoort audit verify [--independent]  verify the audit log's hash chain and signed checkpoints
+                                             (--independent: recompute every hash here, not in the database)
        ketenpoort audit prune [--dry-run] remove audit metadata whose retention has expired (audited)
 
 The database is DATABASE_URL (PostgreSQL) or DATA_DIR (embedded, default ./data/db).`;
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       const result = await verifyChain(db, {
         onProgress: progressBar,
         verifyCheckpoint: (jws) => verifyCheckpoint(jws, key.publicKey),
+        recompute: flags.includes('--independent') ? 'verifier' : 'database',
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
       const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -60,9 +60,11 @@ describe('ketenpoort audit verify', () => {
       `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"rewritten"') WHERE seq = 3`,
     );
     await db.close();
-    const { code, stdout } = await cli('audit', 'verify');
-    expect(code).toBe(1);
-    expect(stdout).toMatch(/^BROKEN at event 3 \(.+\): the content does not match its hash/);
+    for (const flags of [[], ['--independent']]) {
+      const { code, stdout } = await cli('audit', 'verify', ...flags);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/^BROKEN at event 3 \(.+\): the content does not match its hash/);
+    }
   });
 
   it('prints usage for an unknown command', async () => {
