@@ -242,3 +242,25 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** The parameters that name a legal exception: the basis, a justification, and each structured criterion. */
+export function legalBasisParameters(
+  code: string,
+  justification?: string,
+  criteria: Record<string, boolean | string> = {},
+): NonNullable<Parameters['parameter']> {
+  return [
+    {
+      name: 'legalBasis',
+      valueCoding: { system: 'https://ketenpoort.nl/fhir/CodeSystem/legal-basis', code },
+    },
+    ...(justification ? [{ name: 'justification', valueString: justification }] : []),
+    ...Object.entries(criteria).map(([c, v]) => ({
+      name: 'criterion',
+      part: [
+        { name: 'code', valueCode: c },
+        typeof v === 'boolean' ? { name: 'value', valueBoolean: v } : { name: 'value', valueString: v },
+      ],
+    })),
+  ];
+}

@@ -3,13 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, OperationOutcome, Parameters, Task } from '@medplum/fhirtypes';
 import { ROLES } from '../src/gateway/access.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { exchangeParameters, fhir, param, sandboxToken, testSandbox } from './helpers.js';
+import {
+  exchangeParameters,
+  fhir,
+  param,
+  sandboxToken,
+  testSandbox,
+  legalBasisParameters,
+} from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
 const NOAH = '999910036';
 const EMMA = '999910048';
 const MOTHER = '999910012';
-const LEGAL = 'https://ketenpoort.nl/fhir/CodeSystem/legal-basis';
 
 const personToken = async (sandbox: RunningSandbox, bsn: string) =>
   (
@@ -59,17 +65,17 @@ describe('oversight', () => {
       cjg,
       'POST',
       '/fhir/$exchange',
-      exchangeParameters('Organization/gi-jeugdbescherming-zuid', NOAH, 'CAREMGT', payload, [
-        { name: 'legalBasis', valueCoding: { system: LEGAL, code: 'jw-7.3.11-gi-ots' } },
-        { name: 'justification', valueString: 'Ondertoezichtstelling sinds maart; GI vraagt het plan op.' },
-        {
-          name: 'criterion',
-          part: [
-            { name: 'code', valueCode: 'court-order' },
-            { name: 'value', valueBoolean: true },
-          ],
-        },
-      ]),
+      exchangeParameters(
+        'Organization/gi-jeugdbescherming-zuid',
+        NOAH,
+        'CAREMGT',
+        payload,
+        legalBasisParameters(
+          'jw-7.3.11-gi-ots',
+          'Ondertoezichtstelling sinds maart; GI vraagt het plan op.',
+          { 'court-order': true },
+        ),
+      ),
     );
     review = param(ots.body, 'review')!.valueReference!.reference!;
     await fhir(
@@ -77,20 +83,17 @@ describe('oversight', () => {
       cjg,
       'POST',
       '/fhir/$exchange',
-      exchangeParameters('Organization/veilig-thuis-noord-limburg', NOAH, 'CAREMGT', payload, [
-        { name: 'legalBasis', valueCoding: { system: LEGAL, code: 'wmo-5.2.6-veilig-thuis' } },
-        {
-          name: 'justification',
-          valueString: 'Signalen van huiselijk geweld; meldcode doorlopen tot stap 5.',
-        },
-        {
-          name: 'criterion',
-          part: [
-            { name: 'code', valueCode: 'meldcode-followed' },
-            { name: 'value', valueBoolean: true },
-          ],
-        },
-      ]),
+      exchangeParameters(
+        'Organization/veilig-thuis-noord-limburg',
+        NOAH,
+        'CAREMGT',
+        payload,
+        legalBasisParameters(
+          'wmo-5.2.6-veilig-thuis',
+          'Signalen van huiselijk geweld; meldcode doorlopen tot stap 5.',
+          { 'meldcode-followed': true },
+        ),
+      ),
     );
     const tasks = await fhir<Bundle<Task>>(
       sandbox.url,

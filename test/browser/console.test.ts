@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../../src/sandbox/index.js';
-import { exchangeParameters, fhir, sandboxToken, testSandbox } from '../helpers.js';
+import { exchangeParameters, fhir, sandboxToken, testSandbox, legalBasisParameters } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
@@ -71,26 +71,17 @@ describe.runIf(existsSync(CHROMIUM))('privacy officer console in Chromium', () =
       cjg,
       'POST',
       '/fhir/$exchange',
-      exchangeParameters('Organization/gi-jeugdbescherming-zuid', NOAH, 'CAREMGT', payload, [
-        {
-          name: 'legalBasis',
-          valueCoding: {
-            system: 'https://ketenpoort.nl/fhir/CodeSystem/legal-basis',
-            code: 'jw-7.3.11-gi-ots',
-          },
-        },
-        {
-          name: 'justification',
-          valueString: 'Ondertoezichtstelling sinds maart; GI vraagt het gezinsplan op.',
-        },
-        {
-          name: 'criterion',
-          part: [
-            { name: 'code', valueCode: 'court-order' },
-            { name: 'value', valueBoolean: true },
-          ],
-        },
-      ]),
+      exchangeParameters(
+        'Organization/gi-jeugdbescherming-zuid',
+        NOAH,
+        'CAREMGT',
+        payload,
+        legalBasisParameters(
+          'jw-7.3.11-gi-ots',
+          'Ondertoezichtstelling sinds maart; GI vraagt het gezinsplan op.',
+          { 'court-order': true },
+        ),
+      ),
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
