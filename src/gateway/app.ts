@@ -11,6 +11,7 @@ import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { accessReport } from './operations/access-report.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { exchange } from './operations/exchange.js';
+import { validateOperation } from './operations/validate.js';
 import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
@@ -21,6 +22,23 @@ import { taskRoutes } from './routes/tasks.js';
 import { terminologyRoutes } from './routes/terminology.js';
 
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
+/** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
+const VALIDATED_TYPES = [
+  'Patient',
+  'RelatedPerson',
+  'Group',
+  'Consent',
+  'Organization',
+  'Endpoint',
+  'Bundle',
+  'CarePlan',
+  'Goal',
+  'Condition',
+  'EpisodeOfCare',
+  'CareTeam',
+  'ServiceRequest',
+  'Task',
+];
 
 export interface AppExtensions {
   /** Extra routes (sandbox, simulated agencies), mounted before the 404 handler. */
@@ -105,6 +123,15 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   terminologyRoutes(ctx, fhir);
   fhir.use(requireToken(ctx));
+  for (const type of VALIDATED_TYPES) {
+    ctx.caps.typeOperation(type, 'validate', {
+      method: 'post',
+      path: `/fhir/${type}/$validate`,
+      summary: `Validate a ${type} as the gateway would`,
+      tag: 'Validation',
+    });
+    fhir.post(`/${type}/\\$validate`, validateOperation(type));
+  }
 
   ctx.caps.systemOperation('exchange', {
     method: 'post',
