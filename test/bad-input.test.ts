@@ -139,6 +139,27 @@ describe('bad input', () => {
     expect(unknown.status).toBe(422);
   });
 
+  it('checks the gateway rules inside an exchange payload too: a wrong BSN in the Bundle is a 422 with its path', async () => {
+    const before = await counts();
+    const payload: Bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: patientResource('999910141', '2015-01-01') }],
+    };
+    const res = await fhir<OperationOutcome>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/$exchange',
+      exchangeParameters('Organization/huisartsen-de-linde', '999910036', 'CAREMGT', payload),
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.issue?.flatMap((i) => i.expression ?? [])).toContain(
+      'Parameters.parameter[3].resource.entry[0].resource.identifier[0].value',
+    );
+    expect(await counts()).toEqual(before);
+  });
+
   it('answers unknown routes and unknown search parameters with OperationOutcomes', async () => {
     expect((await fhir(sandbox.url, cjg, 'GET', '/fhir/Observation/1')).status).toBe(404);
     const bad = await fhir<OperationOutcome>(sandbox.url, cjg, 'GET', '/fhir/Patient?colour=red');

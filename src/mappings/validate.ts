@@ -58,6 +58,11 @@ function gatewayRules(resource: Resource, path: string): OperationOutcomeIssue[]
       if (e.resource) issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`));
     });
   }
+  if (resource.resourceType === 'Parameters') {
+    (resource.parameter ?? []).forEach((p, i) => {
+      if (p.resource) issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`));
+    });
+  }
   return issues;
 }
 

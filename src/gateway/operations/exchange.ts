@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
-import { validateFhir } from '../../mappings/validate.js';
 import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
@@ -39,7 +38,10 @@ function payloadOf(input: OperationInput): Bundle {
   const resource = input.one('payload')?.resource;
   if (!resource)
     throw badRequest('Parameter "payload" (a Bundle resource) is required', 'Parameters.parameter[payload]');
-  const bundle = validateFhir<Bundle>(resource, ['Bundle']);
+  // Already validated as part of the Parameters (structure and the gateway's rules); only its type is checked here.
+  if (resource.resourceType !== 'Bundle')
+    throw badRequest('Parameter "payload" must be a Bundle', 'Parameters.parameter[payload].resource');
+  const bundle = resource as Bundle;
   if (bundle.type !== 'collection')
     throw badRequest(
       'The payload Bundle must be of type collection',
