@@ -25,7 +25,7 @@ import {
   BSN_SYSTEM,
   createResource,
   findByUniqueKey,
-  hasAccess,
+  hasAccessToAny,
   readAsOf,
   readResource,
   resourcesAsOf,
@@ -214,13 +214,8 @@ export async function runDecision(
     ageTransitionPolicy: config.ageTransitionPolicy,
     pseudonymKey: config.pseudonymKey,
   });
-  let fullExplanation = false;
-  for (const c of facts.consents) {
-    if (c.id && (await hasAccess(db, 'Consent', c.id, principal.org))) {
-      fullExplanation = true;
-      break;
-    }
-  }
+  const consentIds = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
+  const fullExplanation = await hasAccessToAny(db, 'Consent', consentIds, principal.org);
   return { request, decision, subjectRef: facts.subjectRef, fullExplanation };
 }
 

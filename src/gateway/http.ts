@@ -6,7 +6,7 @@ import { appendAudit } from '../audit/chain.js';
 import type { Queryable } from '../store/database.js';
 import { may, type Permission, type Principal } from './access.js';
 import type { GatewayContext } from './context.js';
-import { forbidden } from './outcomes.js';
+import { forbidden, preconditionFailed } from './outcomes.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -69,4 +69,13 @@ export function paging(query: Request['query']): { count: number; offset: number
   const count = Math.min(Math.max(Number(query._count ?? 50) || 50, 1), 500);
   const offset = Math.max(Number(query._offset ?? 0) || 0, 0);
   return { count, offset };
+}
+
+/** If-Match (`W/"3"`, `"3"` or `3`) must name the current version; 412 otherwise. No header, no check. */
+export function checkIfMatch(ifMatch: string | undefined, versionId: number): void {
+  if (!ifMatch) return;
+  const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
+  if (wanted !== String(versionId)) {
+    throw preconditionFailed(`Version conflict: current version is ${versionId}, If-Match asked ${ifMatch}`);
+  }
 }

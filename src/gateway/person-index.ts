@@ -14,16 +14,8 @@ import {
   type SearchCriterion,
 } from '../store/resources.js';
 import { DIRECTORY_TYPES, PERSON_INDEX_TYPES, sees, type Principal } from './access.js';
-import { audit, demand } from './http.js';
-import {
-  badRequest,
-  conflict,
-  FhirError,
-  notFound,
-  outcome,
-  preconditionFailed,
-  unprocessable,
-} from './outcomes.js';
+import { audit, checkIfMatch, demand } from './http.js';
+import { badRequest, conflict, FhirError, notFound, outcome, unprocessable } from './outcomes.js';
 
 export type IndexedType = (typeof PERSON_INDEX_TYPES)[number] | (typeof DIRECTORY_TYPES)[number];
 export const INDEXED_TYPES: readonly IndexedType[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
@@ -192,13 +184,7 @@ export async function updateIndexed(
     );
   const current = await readResource(tx, type, id, { forUpdate: true });
   if (!current || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
-  if (ifMatch) {
-    const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
-    if (wanted !== String(current.versionId))
-      throw preconditionFailed(
-        `Version conflict: current version is ${current.versionId}, If-Match asked ${ifMatch}`,
-      );
-  }
+  checkIfMatch(ifMatch, current.versionId);
   await checkReferences(tx, principal, resource);
   const key = uniqueKeyOf(resource);
   const holder = key ? await findByUniqueKey(tx, key) : undefined;

@@ -149,6 +149,21 @@ export async function grantAccess(tx: Queryable, type: string, id: string, org: 
   ]);
 }
 
+/** Whether the organisation may see at least one of these resources (one query however many). */
+export async function hasAccessToAny(
+  db: Queryable,
+  type: string,
+  ids: string[],
+  org: string,
+): Promise<boolean> {
+  if (ids.length === 0) return false;
+  const rows = await db.query(
+    'SELECT 1 FROM resource_orgs WHERE type = $1 AND id = ANY($2::text[]) AND org = $3 LIMIT 1',
+    [type, ids, org],
+  );
+  return rows.length > 0;
+}
+
 export async function hasAccess(db: Queryable, type: string, id: string, org: string): Promise<boolean> {
   const rows = await db.query('SELECT 1 FROM resource_orgs WHERE type = $1 AND id = $2 AND org = $3', [
     type,

@@ -6,8 +6,8 @@ import { hasAccess, readResource, searchResources, updateResource } from '../../
 import type { Principal } from '../access.js';
 import { sees } from '../access.js';
 import type { GatewayContext } from '../context.js';
-import { audit, baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
-import { badRequest, forbidden, notFound, preconditionFailed, unprocessable } from '../outcomes.js';
+import { audit, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
+import { badRequest, forbidden, notFound, unprocessable } from '../outcomes.js';
 import { parseSearch, searchBundle } from '../person-index.js';
 
 const TASK_SEARCH = {
@@ -91,9 +91,7 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
       const current = await readResource<Task>(tx, 'Task', id, { forUpdate: true });
       if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
         throw notFound(`Task/${id} is not known`);
-      const ifMatch = req.get('if-match');
-      if (ifMatch && /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2] !== String(current.versionId))
-        throw preconditionFailed(`Version conflict: current version is ${current.versionId}`);
+      checkIfMatch(req.get('if-match'), current.versionId);
       const incoming = validateFhir<Task>(req.body, ['Task']);
       if (incoming.id !== id)
         throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
