@@ -15,6 +15,7 @@ import type {
 import { SimulatedAgencies } from '../src/sandbox/agencies.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
+  carePlanPayload,
   consentResource,
   exchangeParameters,
   fhir,
@@ -65,20 +66,7 @@ describe('brokering', () => {
     );
     return { bsn, consentId: consent.body.id!, consent: consent.body };
   }
-  const payload = (bsn: string): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      {
-        resource: {
-          resourceType: 'CarePlan',
-          status: 'active',
-          intent: 'plan',
-          subject: { identifier: { system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: bsn } },
-        },
-      },
-    ],
-  });
+  const payload = (bsn: string): Bundle => carePlanPayload(bsn);
   const taskOf = async (taskRef: string) =>
     (await fhir<Task>(sandbox.url, cjg, 'GET', `/fhir/${taskRef}`)).body;
   const waitStatus = (taskRef: string, status: Task['status'], ms = 15_000) =>

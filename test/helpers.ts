@@ -264,3 +264,22 @@ export function legalBasisParameters(
     })),
   ];
 }
+
+/** A payload of one CarePlan about the person with this BSN (optionally titled, to tell exchanges apart). */
+export function carePlanPayload(bsn: string, title?: string): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      {
+        resource: {
+          resourceType: 'CarePlan',
+          status: 'active',
+          intent: 'plan',
+          ...(title ? { title } : {}),
+          subject: { identifier: { system: BSN_SYSTEM, value: bsn } },
+        },
+      },
+    ],
+  };
+}

@@ -4,12 +4,13 @@ import type { AuditEvent, Bundle, OperationOutcome, Parameters, Task } from '@me
 import { ROLES } from '../src/gateway/access.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
+  carePlanPayload,
   exchangeParameters,
   fhir,
+  legalBasisParameters,
   param,
   sandboxToken,
   testSandbox,
-  legalBasisParameters,
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
@@ -28,20 +29,7 @@ const personToken = async (sandbox: RunningSandbox, bsn: string) =>
     ).json()) as { access_token: string }
   ).access_token;
 
-const payload: Bundle = {
-  resourceType: 'Bundle',
-  type: 'collection',
-  entry: [
-    {
-      resource: {
-        resourceType: 'CarePlan',
-        status: 'active',
-        intent: 'plan',
-        subject: { identifier: { system: BSN, value: NOAH } },
-      },
-    },
-  ],
-};
+const payload = carePlanPayload(NOAH);
 
 describe('oversight', () => {
   let sandbox: RunningSandbox;

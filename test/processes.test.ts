@@ -14,6 +14,7 @@ import { loadFhirDefinitions } from '../src/mappings/validate.js';
 import { startGateway } from '../src/server.js';
 import type { Database } from '../src/store/database.js';
 import {
+  carePlanPayload,
   clientAssertion,
   exchangeParameters,
   fhir,
@@ -118,21 +119,7 @@ async function tokenFor(url: string, clientId: string): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-const payload = (n: number): Bundle => ({
-  resourceType: 'Bundle',
-  type: 'collection',
-  entry: [
-    {
-      resource: {
-        resourceType: 'CarePlan',
-        status: 'active',
-        intent: 'plan',
-        title: `plan ${n}`,
-        subject: { identifier: { system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: NOAH } },
-      },
-    },
-  ],
-});
+const payload = (n: number): Bundle => carePlanPayload(NOAH, `plan ${n}`);
 
 /** Sends n exchanges with a few in flight at a time; returns how many were accepted (202). */
 async function sendMany(

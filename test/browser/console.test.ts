@@ -6,7 +6,14 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../../src/sandbox/index.js';
-import { exchangeParameters, fhir, sandboxToken, testSandbox, legalBasisParameters } from '../helpers.js';
+import {
+  carePlanPayload,
+  exchangeParameters,
+  fhir,
+  legalBasisParameters,
+  sandboxToken,
+  testSandbox,
+} from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = 'test-artifacts';
@@ -38,20 +45,7 @@ describe.runIf(existsSync(CHROMIUM))('privacy officer console in Chromium', () =
     await mkdir(ARTIFACTS, { recursive: true });
     sandbox = await testSandbox();
     const cjg = await sandboxToken(sandbox, 'cjg');
-    const payload: Bundle = {
-      resourceType: 'Bundle',
-      type: 'collection',
-      entry: [
-        {
-          resource: {
-            resourceType: 'CarePlan',
-            status: 'active',
-            intent: 'plan',
-            subject: { identifier: { system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: NOAH } },
-          },
-        },
-      ],
-    };
+    const payload = carePlanPayload(NOAH);
     await fhir(
       sandbox.url,
       cjg,
