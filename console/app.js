@@ -159,7 +159,10 @@ async function verify() {
     );
   else {
     const part = (n) => get('firstInvalid').part.find((p) => p.name === n);
-    text(el, `BROKEN at event ${part('sequence').valueInteger}: ${part('problem').valueString}`);
+    text(
+      el,
+      `BROKEN at chain ${part('chain').valueInteger} event ${part('sequence').valueInteger}: ${part('problem').valueString}`,
+    );
   }
 }
 

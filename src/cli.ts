@@ -44,17 +44,17 @@ export async function main(argv: string[]): Promise<number> {
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (result.valid) {
         console.log(
-          `valid: ${result.count} events from ${result.from}, ${result.checkpoints} signed checkpoints checked (${seconds} s)`,
+          `valid: ${result.count} events in ${result.chains} chain(s) from ${result.from}, ${result.checkpoints} signed checkpoints checked (${seconds} s)`,
         );
         return 0;
       }
       console.log(
-        `BROKEN at event ${result.firstInvalid!.seq}${result.firstInvalid!.id ? ` (${result.firstInvalid!.id})` : ''}: ${result.firstInvalid!.problem}`,
+        `BROKEN at chain ${result.firstInvalid!.chain} event ${result.firstInvalid!.seq}${result.firstInvalid!.id ? ` (${result.firstInvalid!.id})` : ''}: ${result.firstInvalid!.problem}`,
       );
       console.log(`${result.count} events before it verified (${seconds} s)`);
       return 1;
     }
-    configureAuditSigning(db, key, config.auditCheckpointEvery);
+    configureAuditSigning(db, key, config.auditCheckpointEvery, config.auditChains);
     const result = await pruneExpired(db, {
       catalogue: loadCatalogue(),
       defaultYears: config.auditRetentionYears,
@@ -63,7 +63,9 @@ export async function main(argv: string[]): Promise<number> {
     console.log(
       result.pruned === 0
         ? 'nothing to prune: no expired events at the start of the log'
-        : `${result.dryRun ? 'would prune' : 'pruned'} ${result.pruned} events (up to sequence ${result.upTo})`,
+        : `${result.dryRun ? 'would prune' : 'pruned'} ${result.pruned} events (${Object.entries(result.upTo)
+            .map(([chain, link]) => `chain ${chain} up to ${link}`)
+            .join(', ')})`,
     );
     return 0;
   } finally {

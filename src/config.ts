@@ -32,6 +32,8 @@ export interface Config {
   auditRetentionYears: number;
   /** A signed checkpoint of the audit chain every this many events. */
   auditCheckpointEvery: number;
+  /** Audit chains that concurrent writers spread over (1–16). */
+  auditChains: number;
   /** How long an Idempotency-Key and its answer are kept, in hours. */
   idempotencyWindowHours: number;
   /** Key for the pseudonyms given to research and anonymised consultation (HMAC); set it in production. */
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
     auditCheckpointEvery: int(env.AUDIT_CHECKPOINT_EVERY, 1000),
+    auditChains: Math.min(Math.max(int(env.AUDIT_CHAINS, 8), 1), 16),
     auditRetentionYears: int(env.AUDIT_RETENTION_YEARS, 20),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',

@@ -11,6 +11,7 @@ import type { GatewayContext } from './gateway/context.js';
 import { auditExplanation, runDecision } from './gateway/decisions.js';
 import { DeliveryWorker } from './gateway/delivery.js';
 import { configureAuditSigning } from './audit/signing.js';
+import { AuditWriter } from './audit/writer.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { openDatabase, type Database } from './store/database.js';
 
@@ -36,7 +37,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
   const key = await loadGatewayKey(db);
-  configureAuditSigning(db, key, config.auditCheckpointEvery);
+  configureAuditSigning(db, key, config.auditCheckpointEvery, config.auditChains);
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
   const ctx: GatewayContext = {
     config,
@@ -46,6 +47,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     version: VERSION,
     auth: new Authenticator(db, key, config.tokenTtlSeconds),
     caps: new Capabilities(),
+    auditWriter: new AuditWriter(db),
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,
@@ -72,6 +74,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       await ctx.delivery.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ctx.auditWriter.drain();
       if (!opts.db) await db.close();
     },
   };

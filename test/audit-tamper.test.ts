@@ -61,23 +61,27 @@ describe.each(ENGINES)('audit tamper evidence on %s', (engine) => {
   });
 
   it('finds a changed event at its exact position', async () => {
-    const [original] = await db.query<{ content: unknown }>('SELECT content FROM audit_events WHERE seq = 7');
-    await intrude([`UPDATE audit_events SET content = jsonb_set(content, '{outcome}', '"4"') WHERE seq = 7`]);
+    const [original] = await db.query<{ content: unknown }>(
+      'SELECT content FROM audit_events WHERE link = 7',
+    );
+    await intrude([
+      `UPDATE audit_events SET content = jsonb_set(content, '{outcome}', '"4"') WHERE link = 7`,
+    ]);
     expect(await verify()).toMatchObject({
       valid: false,
       seq: 7,
       problem: 'the content does not match its hash',
     });
     await intrude([
-      `UPDATE audit_events SET content = $1::jsonb WHERE seq = 7`,
+      `UPDATE audit_events SET content = $1::jsonb WHERE link = 7`,
       [JSON.stringify(original!.content)],
     ]);
     expect((await verify()).valid).toBe(true);
   });
 
   it('finds a removed event at its exact position', async () => {
-    const [row] = await db.query<Record<string, unknown>>('SELECT * FROM audit_events WHERE seq = 9');
-    await intrude(['DELETE FROM audit_events WHERE seq = 9']);
+    const [row] = await db.query<Record<string, unknown>>('SELECT * FROM audit_events WHERE link = 9');
+    await intrude(['DELETE FROM audit_events WHERE link = 9']);
     expect(await verify()).toMatchObject({ valid: false, seq: 9 });
     const cols = Object.keys(row!);
     await intrude([
@@ -89,15 +93,15 @@ describe.each(ENGINES)('audit tamper evidence on %s', (engine) => {
 
   it('finds an event inserted into the middle, even one whose own hash was computed correctly', async () => {
     const [before] = await db.query<{ hash: string; content: Record<string, unknown> }>(
-      'SELECT hash, content FROM audit_events WHERE seq = 4',
+      'SELECT hash, content FROM audit_events WHERE link = 4',
     );
     const { chainHash } = await import('../src/audit/chain.js');
     const forged = { ...before!.content, id: 'forged', outcomeDesc: 'inserted afterwards' };
     await intrude(
-      ['UPDATE audit_events SET seq = -seq WHERE seq >= 5'],
-      ['UPDATE audit_events SET seq = -seq + 1 WHERE seq < 0'],
+      ['UPDATE audit_events SET link = -link WHERE link >= 5'],
+      ['UPDATE audit_events SET link = -link + 1 WHERE link < 0'],
       [
-        `INSERT INTO audit_events (seq, id, recorded, action, subtype, outcome, content, prev_hash, hash) VALUES (5, 'forged', now(), 'E', 'read', 'success', $1::jsonb, $2, $3)`,
+        `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, content, prev_hash, hash) VALUES (nextval('audit_events_seq'), 1, 5, 'forged', now(), 'E', 'read', 'success', $1::jsonb, $2, $3)`,
         [
           JSON.stringify(forged),
           before!.hash,
@@ -113,19 +117,19 @@ describe.each(ENGINES)('audit tamper evidence on %s', (engine) => {
     expect(result.valid).toBe(false);
     expect(result.seq).toBe(5);
     await intrude(
-      ['DELETE FROM audit_events WHERE seq = 5'],
-      ['UPDATE audit_events SET seq = -seq WHERE seq > 5'],
-      ['UPDATE audit_events SET seq = -seq - 1 WHERE seq < 0'],
+      ['DELETE FROM audit_events WHERE link = 5'],
+      ['UPDATE audit_events SET link = -link WHERE link > 5'],
+      ['UPDATE audit_events SET link = -link - 1 WHERE link < 0'],
     );
     expect((await verify()).valid).toBe(true);
   });
 
   it('rejects a checkpoint that the gateway did not sign', async () => {
     const [mark] = await db.query<{ seq: number; jws: string }>(
-      'SELECT seq::int AS seq, jws FROM audit_checkpoints ORDER BY seq LIMIT 1',
+      'SELECT link::int AS seq, jws FROM audit_checkpoints ORDER BY link LIMIT 1',
     );
     const [h, p] = mark!.jws.split('.');
-    await db.query('UPDATE audit_checkpoints SET jws = $1 WHERE seq = $2', [
+    await db.query('UPDATE audit_checkpoints SET jws = $1 WHERE link = $2', [
       `${h}.${p}.${'A'.repeat(86)}`,
       mark!.seq,
     ]);
@@ -134,7 +138,7 @@ describe.each(ENGINES)('audit tamper evidence on %s', (engine) => {
       seq: mark!.seq,
       problem: 'the checkpoint signature is not valid',
     });
-    await db.query('UPDATE audit_checkpoints SET jws = $1 WHERE seq = $2', [mark!.jws, mark!.seq]);
+    await db.query('UPDATE audit_checkpoints SET jws = $1 WHERE link = $2', [mark!.jws, mark!.seq]);
     expect((await verify()).valid).toBe(true);
   });
 });

@@ -49,7 +49,7 @@ describe('ketenpoort audit verify', () => {
   it('reports a valid chain with its checkpoints and a progress bar, exit code 0', async () => {
     const { code, stdout, stderr } = await cli('audit', 'verify');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^valid: \d+ events from 1, [1-9]\d* signed checkpoints checked/);
+    expect(stdout).toMatch(/^valid: \d+ events in 1 chain\(s\) from 1, [1-9]\d* signed checkpoints checked/);
     expect(stderr).toMatch(/\[#+\] 100%/);
   });
 
@@ -57,13 +57,13 @@ describe('ketenpoort audit verify', () => {
     const db = await openDatabase({ dataDir: path.join(dir, 'db') });
     await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
     await db.query(
-      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"rewritten"') WHERE seq = 3`,
+      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"rewritten"') WHERE link = 3`,
     );
     await db.close();
     for (const flags of [[], ['--independent']]) {
       const { code, stdout } = await cli('audit', 'verify', ...flags);
       expect(code).toBe(1);
-      expect(stdout).toMatch(/^BROKEN at event 3 \(.+\): the content does not match its hash/);
+      expect(stdout).toMatch(/^BROKEN at chain 1 event 3 \(.+\): the content does not match its hash/);
     }
   });
 
@@ -85,20 +85,20 @@ describe.each(ENGINES)('pruning by retention on %s', (engine) => {
       const key = await loadGatewayKey(db);
       configureAuditSigning(db, key, 3);
       const [before] = await db.query<{ n: number; max: number }>(
-        'SELECT count(*)::int AS n, max(seq)::int AS max FROM audit_events',
+        'SELECT count(*)::int AS n, max(link)::int AS max FROM audit_events',
       );
       const catalogue = loadCatalogue();
       expect(await pruneExpired(db, { catalogue, defaultYears: 20 })).toMatchObject({ pruned: 0 });
-      await expect(db.query('DELETE FROM audit_events WHERE seq = 1')).rejects.toThrow(/append-only/);
+      await expect(db.query('DELETE FROM audit_events WHERE link = 1')).rejects.toThrow(/append-only/);
       const future = new Date(Date.now() + 25 * 365 * 24 * 3600 * 1000);
       expect(await pruneExpired(db, { catalogue, defaultYears: 20, now: future, dryRun: true })).toEqual({
         pruned: before!.n,
-        upTo: before!.max,
+        upTo: { 1: before!.max },
         dryRun: true,
       });
       expect(await pruneExpired(db, { catalogue, defaultYears: 20, now: future })).toEqual({
         pruned: before!.n,
-        upTo: before!.max,
+        upTo: { 1: before!.max },
         dryRun: false,
       });
       const rest = await db.query<{ subtype: string }>('SELECT subtype FROM audit_events');

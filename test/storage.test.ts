@@ -178,7 +178,62 @@ describe.each(ENGINES)('storage on %s', (engine) => {
       ),
     );
     const result = await verifyChain(db);
-    expect(result).toEqual({ valid: true, count: 20, checkpoints: 0, from: 1 });
+    expect(result).toMatchObject({ valid: true, count: 20, checkpoints: 0, from: 1 });
+  });
+
+  it.runIf(engine === 'postgres')(
+    'gives a second concurrent writer its own chain instead of making it wait, and both chains verify',
+    async () => {
+      let held!: () => void;
+      let release!: () => void;
+      const holding = new Promise<void>((r) => (held = r));
+      const gate = new Promise<void>((r) => (release = r));
+      const first = db.transaction(async (tx) => {
+        await appendAudit(tx, event(100), { action: 'E', subtype: 'test', outcome: 'success' });
+        held();
+        await gate; // keeps its chain head locked until the other writer is done
+        await appendAudit(tx, event(101), { action: 'E', subtype: 'test', outcome: 'success' });
+      });
+      await holding;
+      const started = performance.now();
+      await db.transaction((tx) =>
+        appendAudit(tx, event(102), { action: 'E', subtype: 'test', outcome: 'success' }),
+      );
+      const waited = performance.now() - started;
+      release();
+      await first;
+      const rows = await db.query<{ chain: number; outcome_desc: string }>(
+        `SELECT chain, content->>'outcomeDesc' AS outcome_desc FROM audit_events WHERE content->>'outcomeDesc' IN ('event 100', 'event 101', 'event 102') ORDER BY seq`,
+      );
+      const chainOf = Object.fromEntries(rows.map((r) => [r.outcome_desc, r.chain]));
+      expect(chainOf['event 100']).toBe(chainOf['event 101']); // one transaction keeps to one chain
+      expect(chainOf['event 102']).not.toBe(chainOf['event 100']);
+      expect(waited).toBeLessThan(5000);
+      const result = await verifyChain(db);
+      expect(result.valid).toBe(true);
+      expect(result.chains).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it('appends a batch of events to one chain in one statement, in order', async () => {
+    const { appendAudits } = await import('../src/audit/chain.js');
+    const stored = await db.transaction((tx) =>
+      appendAudits(
+        tx,
+        [200, 201, 202].map((n) => ({
+          event: event(n),
+          index: { action: 'E', subtype: 'test', outcome: 'success' },
+        })),
+      ),
+    );
+    const rows = await db.query<{ id: string; chain: number; link: number }>(
+      'SELECT id, chain, link::int AS link FROM audit_events WHERE id = ANY($1::text[]) ORDER BY link',
+      [stored.map((e) => e.id)],
+    );
+    expect(rows.map((r) => r.id)).toEqual(stored.map((e) => e.id));
+    expect(new Set(rows.map((r) => r.chain)).size).toBe(1);
+    expect(rows[2]!.link - rows[0]!.link).toBe(2);
+    expect((await verifyChain(db)).valid).toBe(true);
   });
 
   it('refuses updates and deletes of audit events', async () => {
@@ -188,15 +243,23 @@ describe.each(ENGINES)('storage on %s', (engine) => {
   });
 
   it('finds the exact position of an altered audit event', async () => {
+    const [last] = await db.query<{ chain: number; link: number }>(
+      'SELECT chain, link::int AS link FROM audit_events ORDER BY seq DESC LIMIT 1',
+    );
     await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
     await db.query(
-      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"forged"') WHERE seq = 7`,
+      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"forged"') WHERE chain = $1 AND link = $2`,
+      [last!.chain, last!.link],
     );
     await db.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update');
     for (const recompute of ['database', 'verifier'] as const) {
       const result = await verifyChain(db, { recompute });
       expect(result.valid).toBe(false);
-      expect(result.firstInvalid?.seq).toBe(7);
+      expect(result.firstInvalid).toMatchObject({
+        chain: last!.chain,
+        seq: last!.link,
+        problem: 'the content does not match its hash',
+      });
     }
   });
 

@@ -16,77 +16,111 @@ export interface AuditIndex {
 }
 
 export interface CheckpointPayload {
-  seq: number;
+  /** The chain this checkpoint belongs to (1 when absent: checkpoints signed before there were several chains). */
+  chain?: number;
+  /** The position in that chain; `seq` in checkpoints signed before there were several chains. */
+  link?: number;
+  seq?: number;
   hash: string;
   at: string;
   kind: 'periodic' | 'prune';
 }
 
+/** The most chains a log can have: the heads that migration 005 creates. */
+export const MAX_AUDIT_CHAINS = 16;
+export const DEFAULT_AUDIT_CHAINS = 8;
+
 export async function writeCheckpoint(
   tx: Queryable,
-  seq: number,
+  chain: number,
+  link: number,
   hash: string,
   kind: CheckpointPayload['kind'],
 ): Promise<void> {
   const settings = tx.context?.auditCheckpoints;
   if (!settings) throw new Error('audit checkpoints are not configured for this database');
-  const jws = await settings.sign({ seq, hash, at: new Date().toISOString(), kind });
+  const jws = await settings.sign({ chain, link, hash, at: new Date().toISOString(), kind });
   await tx.query(
-    'INSERT INTO audit_checkpoints (seq, hash, jws, kind) VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING',
-    [seq, hash, jws, kind],
+    'INSERT INTO audit_checkpoints (chain, link, hash, jws, kind) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain, link) DO NOTHING',
+    [chain, link, hash, jws, kind],
   );
 }
 
 /**
- * The hash of an event: sha256 over "prev_hash \n seq \n content", where content is PostgreSQL's own text of the
- * stored jsonb (keys in jsonb order). The database computes it on insert; a verifier recomputes it from
- * `content::text` without parsing or re-serialising the event, which keeps verification of long logs fast.
+ * The hash of an event: sha256 over "prev_hash \n link \n content", where link is the event's position in its chain
+ * and content is PostgreSQL's own text of the stored jsonb (keys in jsonb order). The database computes it on insert;
+ * a verifier recomputes it from `content::text` without parsing or re-serialising the event, which keeps verification
+ * of long logs fast. Each chain starts from its own genesis value ("genesis" for chain 1, "genesis/N" for chain N).
  */
-export const HASH_SQL = (prev: string, seq: string, content: string) =>
-  `pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(${prev} || E'\\n' || (${seq})::text || E'\\n' || (${content})::text, 'UTF8')), 'hex')`;
+export const HASH_SQL = (prev: string, link: string, content: string) =>
+  `pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(${prev} || E'\\n' || (${link})::text || E'\\n' || (${content})::text, 'UTF8')), 'hex')`;
 
-export function chainHash(prevHash: string, seq: number, contentText: string): string {
-  return createHash('sha256').update(`${prevHash}\n${seq}\n${contentText}`).digest('hex');
+export function chainHash(prevHash: string, link: number, contentText: string): string {
+  return createHash('sha256').update(`${prevHash}\n${link}\n${contentText}`).digest('hex');
 }
 
+export const genesis = (chain: number) => (chain === 1 ? 'genesis' : `genesis/${chain}`);
+
+export interface AuditItem {
+  event: AuditEvent;
+  index: AuditIndex;
+}
+
+/** The chain each open transaction writes to: a transaction keeps to the one head it has locked. */
+const heldChain = new WeakMap<Queryable, number>();
+
 /**
- * Appends one AuditEvent. The chain head row is locked for the rest of the caller's transaction, so concurrent
- * writers (threads or processes) take turns and the chain stays one line; the event commits or rolls back
- * together with whatever else the transaction wrote.
+ * Appends AuditEvents, in order, to one audit chain inside the caller's transaction; they commit or roll back
+ * together with whatever else the transaction wrote. The transaction takes the first chain head that no other
+ * transaction holds and keeps it until it ends, so concurrent writers (threads or processes) each extend their own
+ * chain instead of waiting for one another's commits; only when every head is taken does a writer wait for one.
  */
-export async function appendAudit(tx: Queryable, event: AuditEvent, index: AuditIndex): Promise<AuditEvent> {
-  const stored: AuditEvent = { ...event, id: event.id ?? randomUUID() };
-  // One statement: lock the head, insert the event with its hash, move the head. The row lock on the head is held
-  // until the caller's transaction ends, so appends from any number of connections take turns.
-  const rows = await tx.query<{ seq: number; hash: string }>(
-    `WITH head AS (SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE),
-     ins AS (
-       INSERT INTO audit_events (seq, id, recorded, action, subtype, outcome, patient, agent_org, recipient_org, purpose, legal_basis, content, prev_hash, hash)
-       SELECT head.seq + 1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, head.hash, ${HASH_SQL('head.hash', 'head.seq + 1', '$11::jsonb')}
-       FROM head
-       RETURNING seq, hash
-     )
-     UPDATE audit_chain_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE audit_chain_head.id = 1
-     RETURNING ins.seq::int AS seq, ins.hash AS hash`,
-    [
-      stored.id,
-      stored.recorded,
-      index.action,
-      index.subtype,
-      index.outcome,
-      index.patient ?? null,
-      index.agentOrg ?? null,
-      index.recipientOrg ?? null,
-      index.purpose ?? null,
-      index.legalBasis ?? null,
-      JSON.stringify(stored),
-    ],
+export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<AuditEvent[]> {
+  if (items.length === 0) return [];
+  const stored = items.map(({ event }) => ({ ...event, id: event.id ?? randomUUID() }));
+  const rows = JSON.stringify(
+    items.map(({ index }, i) => ({
+      id: stored[i]!.id,
+      recorded: stored[i]!.recorded,
+      action: index.action,
+      subtype: index.subtype,
+      outcome: index.outcome,
+      patient: index.patient ?? null,
+      agent_org: index.agentOrg ?? null,
+      recipient_org: index.recipientOrg ?? null,
+      purpose: index.purpose ?? null,
+      legal_basis: index.legalBasis ?? null,
+      content: stored[i],
+    })),
   );
-  const appended = rows[0];
-  if (!appended) throw new Error('audit chain head missing');
+  const chains = Math.min(Math.max(tx.context?.auditChains ?? DEFAULT_AUDIT_CHAINS, 1), MAX_AUDIT_CHAINS);
+  // One call of audit_append (migration 005): it locks a head (this transaction's, else a free one), chains and inserts
+  // the events, and moves the head.
+  const [head] = await tx.query<{ chain: number; link: number; hash: string }>(
+    'SELECT chain_id AS chain, chain_link::int AS link, chain_hash AS hash FROM audit_append($1::jsonb, $2, $3)',
+    [rows, chains, heldChain.get(tx) ?? null],
+  );
+  if (!head) throw new Error('audit chain head missing');
+  heldChain.set(tx, head.chain);
   const every = tx.context?.auditCheckpoints?.every;
-  if (every && appended.seq % every === 0) await writeCheckpoint(tx, appended.seq, appended.hash, 'periodic');
+  if (every) {
+    const marks: number[] = [];
+    for (let link = head.link - (head.link % every); link > head.link - items.length; link -= every)
+      marks.push(link);
+    if (marks.length > 0) {
+      const rows = await tx.query<{ link: number; hash: string }>(
+        'SELECT link::int AS link, hash FROM audit_events WHERE chain = $1 AND link = ANY($2::bigint[]) ORDER BY link',
+        [head.chain, marks],
+      );
+      for (const m of rows) await writeCheckpoint(tx, head.chain, m.link, m.hash, 'periodic');
+    }
+  }
   return stored;
+}
+
+/** Appends one AuditEvent (see appendAudits). */
+export async function appendAudit(tx: Queryable, event: AuditEvent, index: AuditIndex): Promise<AuditEvent> {
+  return (await appendAudits(tx, [{ event, index }]))[0]!;
 }
 
 export interface VerifyResult {
@@ -94,51 +128,53 @@ export interface VerifyResult {
   count: number;
   /** Signed checkpoints whose signature and hash were checked. */
   checkpoints: number;
-  /** Where the verified chain starts (after a documented prune), 1 otherwise. */
+  /** Where verification starts: the first position after a documented prune (the lowest over all chains), 1 otherwise. */
   from: number;
-  /** The first event that does not fit the chain: its sequence number, id and what is wrong. */
-  firstInvalid?: { seq: number; id: string; problem: string };
+  /** Chains that hold events (or ever did). */
+  chains: number;
+  /** The first event that does not fit its chain: the chain, its position there, its id and what is wrong. */
+  firstInvalid?: { chain: number; seq: number; id: string; problem: string };
 }
 
 /** Verifies a checkpoint's JWS and returns its payload; throws when the signature is not the gateway's. */
 export type CheckpointVerifier = (jws: string) => Promise<CheckpointPayload>;
 
+interface VerifyOptions {
+  onProgress?: (checked: number, total: number) => void;
+  batchSize?: number;
+  verifyCheckpoint?: CheckpointVerifier;
+  /**
+   * 'database' (default) has PostgreSQL recompute each hash next to the row and send only the verdict: fast, and
+   * sound against altered rows. 'verifier' fetches every event and recomputes its hash here, independently of the
+   * database's functions.
+   */
+  recompute?: 'database' | 'verifier';
+}
+
+type Mark = { chain: number; link: number; hash: string; jws: string; kind: string };
+type Problem = { seq: number; id: string; problem: string };
+
 /**
- * Walks the chain in order of sequence number and recomputes every hash; checks each signed checkpoint against
- * the chain. After a prune the walk starts from the signed prune checkpoint, so the remaining log stays verifiable.
+ * Walks every chain in order of position and recomputes every hash; checks each signed checkpoint against its chain.
+ * After a prune a chain's walk starts from its signed prune checkpoint, so the remaining log stays verifiable.
  */
-export async function verifyChain(
-  db: Queryable,
-  opts: {
-    onProgress?: (checked: number, total: number) => void;
-    batchSize?: number;
-    verifyCheckpoint?: CheckpointVerifier;
-    /**
-     * 'database' (default) has PostgreSQL recompute each hash next to the row and send only the verdict: fast, and
-     * sound against altered rows. 'verifier' fetches every event and recomputes its hash here, independently of the
-     * database's functions.
-     */
-    recompute?: 'database' | 'verifier';
-  } = {},
-): Promise<VerifyResult> {
-  const batchSize = opts.batchSize ?? 5000;
-  const head = (
-    await db.query<{ seq: number; hash: string }>(
-      'SELECT seq::int AS seq, hash FROM audit_chain_head WHERE id = 1',
-    )
-  )[0];
-  const marks = await db.query<{ seq: number; hash: string; jws: string; kind: string }>(
-    'SELECT seq::int AS seq, hash, jws, kind FROM audit_checkpoints ORDER BY seq',
+export async function verifyChain(db: Queryable, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const heads = await db.query<{ chain: number; link: number; hash: string }>(
+    'SELECT id::int AS chain, link::int AS link, hash FROM audit_chain_head ORDER BY id',
   );
-  const byseq = new Map(marks.map((m) => [m.seq, m]));
-  let prevHash = 'genesis';
-  let expectedSeq = 1;
+  const marks = await db.query<Mark>(
+    'SELECT chain, link::int AS link, hash, jws, kind FROM audit_checkpoints ORDER BY chain, link',
+  );
   let checkedMarks = 0;
-  const signed = async (m: { seq: number; hash: string; jws: string }): Promise<string | undefined> => {
+  const signed = async (m: Mark): Promise<string | undefined> => {
     if (!opts.verifyCheckpoint) return undefined;
     try {
       const payload = await opts.verifyCheckpoint(m.jws);
-      if (payload.seq !== m.seq || payload.hash !== m.hash)
+      if (
+        (payload.chain ?? 1) !== m.chain ||
+        (payload.link ?? payload.seq) !== m.link ||
+        payload.hash !== m.hash
+      )
         return 'the signed checkpoint does not match its row';
       checkedMarks++;
       return undefined;
@@ -146,49 +182,96 @@ export async function verifyChain(
       return 'the checkpoint signature is not valid';
     }
   };
-  const prune = marks.filter((m) => m.kind === 'prune').pop();
-  if (prune) {
-    const problem = await signed(prune);
-    if (problem)
-      return {
-        valid: false,
-        count: 0,
-        checkpoints: checkedMarks,
-        from: prune.seq + 1,
-        firstInvalid: { seq: prune.seq, id: '', problem },
-      };
-    prevHash = prune.hash;
-    expectedSeq = prune.seq + 1;
+  // Where each chain's walk starts: after its last prune checkpoint (checked first), at 1 otherwise.
+  const starts = new Map<number, { link: number; hash: string }>();
+  for (const head of heads) {
+    const prune = marks.filter((m) => m.chain === head.chain && m.kind === 'prune').pop();
+    if (prune) {
+      const problem = await signed(prune);
+      if (problem)
+        return {
+          valid: false,
+          count: 0,
+          checkpoints: checkedMarks,
+          from: prune.link + 1,
+          chains: heads.length,
+          firstInvalid: { chain: head.chain, seq: prune.link, id: '', problem },
+        };
+    }
+    starts.set(
+      head.chain,
+      prune ? { link: prune.link + 1, hash: prune.hash } : { link: 1, hash: genesis(head.chain) },
+    );
   }
-  const from = expectedSeq;
-  const last = head?.seq ?? 0;
-  const total = last - from + 1;
+  const used = heads.filter((h) => h.link > 0);
+  const total = used.reduce((n, h) => n + h.link - starts.get(h.chain)!.link + 1, 0);
+  const from = used.length ? Math.min(...used.map((h) => starts.get(h.chain)!.link)) : 1;
   let count = 0;
-  const missing = (seq: number, next?: number): VerifyResult => ({
-    valid: false,
+  const verdict = (chain: number, problem?: Problem): VerifyResult => ({
+    valid: !problem,
     count,
     checkpoints: checkedMarks,
     from,
-    firstInvalid: {
-      seq,
-      id: '',
-      problem:
-        next === undefined
-          ? `event ${seq} is missing`
-          : `event ${seq} is missing (the next present is ${next})`,
-    },
+    chains: used.length,
+    ...(problem ? { firstInvalid: { chain, ...problem } } : {}),
   });
-  // Ranges of sequence numbers rather than OFFSET or open-ended scans: each page is one index range, also on a
-  // database that has never been analysed (PGlite), so verification stays linear in the length of the log.
-  type Row = { seq: number; id: string; content?: string; ok?: boolean; prev_hash: string; hash: string };
+  const known = heads.map((h) => h.chain);
+  const [stray] = await db.query<{ chain: number; link: number; id: string }>(
+    'SELECT chain, link::int AS link, id FROM audit_events WHERE NOT (chain = ANY($1::int[])) LIMIT 1',
+    [known],
+  );
+  for (const head of heads) {
+    const start = starts.get(head.chain)!;
+    const problem = await verifyOne(db, opts, head, start, marks, signed, (n) => {
+      count += n;
+      opts.onProgress?.(count, total);
+    });
+    if (problem) return verdict(head.chain, problem);
+  }
+  if (stray)
+    return verdict(stray.chain, {
+      seq: stray.link,
+      id: stray.id,
+      problem: 'an event belongs to no known chain',
+    });
+  return verdict(0);
+}
+
+/** Walks one chain from `start` to its head; returns the first problem, or undefined when the chain is intact. */
+async function verifyOne(
+  db: Queryable,
+  opts: VerifyOptions,
+  head: { chain: number; link: number; hash: string },
+  start: { link: number; hash: string },
+  marks: Mark[],
+  signed: (m: Mark) => Promise<string | undefined>,
+  verified: (events: number) => void,
+): Promise<Problem | undefined> {
+  const batchSize = opts.batchSize ?? 5000;
+  const byLink = new Map(marks.filter((m) => m.chain === head.chain).map((m) => [m.link, m]));
+  let prevHash = start.hash;
+  let expected = start.link;
+  const last = head.link;
+  const missing = (link: number, next?: number): Problem => ({
+    seq: link,
+    id: '',
+    problem:
+      next === undefined
+        ? `event ${link} is missing`
+        : `event ${link} is missing (the next present is ${next})`,
+  });
+  // Ranges of positions rather than OFFSET or open-ended scans: each page is one index range, also on a database
+  // that has never been analysed (PGlite), so verification stays linear in the length of the log.
+  type Row = { link: number; id: string; content?: string; ok?: boolean; prev_hash: string; hash: string };
   const independent = opts.recompute === 'verifier';
   const columns = independent
     ? 'content::text AS content'
-    : `(${HASH_SQL('prev_hash', 'seq', 'content')} = hash) AS ok`;
-  const page = (start: number) => {
+    : `(${HASH_SQL('prev_hash', 'link', 'content')} = hash) AS ok`;
+  const page = (from: number) => {
     const p = db.query<Row>(
-      `SELECT seq::int AS seq, id, ${columns}, prev_hash, hash FROM audit_events WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
-      [start, start + batchSize],
+      `SELECT link::int AS link, id, ${columns}, prev_hash, hash FROM audit_events
+       WHERE chain = $1 AND link >= $2 AND link < $3 ORDER BY link`,
+      [head.chain, from, from + batchSize],
     );
     p.catch(() => undefined); // a prefetched page may be abandoned when an earlier one already failed
     return p;
@@ -197,7 +280,7 @@ export async function verifyChain(
   // so the server renders several pages at once and the hashing overlaps with all of it.
   const AHEAD = 3;
   const queue: Promise<Row[]>[] = [];
-  let nextStart = expectedSeq;
+  let nextStart = expected;
   const fill = () => {
     while (queue.length < AHEAD && nextStart <= last) {
       queue.push(page(nextStart));
@@ -205,62 +288,45 @@ export async function verifyChain(
     }
   };
   fill();
-  while (expectedSeq <= last) {
+  while (expected <= last) {
     const rows = await queue.shift()!;
     fill();
-    if (rows.length === 0) return missing(expectedSeq);
+    if (rows.length === 0) return missing(expected);
+    const pageStart = expected;
     for (const row of rows) {
-      const bad = (problem: string): VerifyResult => ({
-        valid: false,
-        count,
-        checkpoints: checkedMarks,
-        from,
-        firstInvalid: { seq: row.seq, id: row.id, problem },
-      });
-      if (row.seq !== expectedSeq) return missing(expectedSeq, row.seq);
+      const bad = (problem: string): Problem => {
+        verified(expected - pageStart);
+        return { seq: row.link, id: row.id, problem };
+      };
+      if (row.link !== expected) {
+        verified(expected - pageStart);
+        return missing(expected, row.link);
+      }
       if (row.prev_hash !== prevHash) return bad('the link to the previous event does not match');
-      if (independent ? chainHash(prevHash, row.seq, row.content ?? '') !== row.hash : !row.ok)
+      if (independent ? chainHash(prevHash, row.link, row.content ?? '') !== row.hash : !row.ok)
         return bad('the content does not match its hash');
-      const mark = byseq.get(row.seq);
+      const mark = byLink.get(row.link);
       if (mark) {
         if (mark.hash !== row.hash) return bad('the event differs from the signed checkpoint');
         const problem = await signed(mark);
         if (problem) return bad(problem);
       }
       prevHash = row.hash;
-      expectedSeq++;
-      count++;
+      expected++;
     }
-    opts.onProgress?.(count, total);
+    verified(rows.length);
   }
-  const [beyond] = await db.query<{ seq: number; id: string }>(
-    'SELECT seq::int AS seq, id FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 1',
-    [last],
+  const [beyond] = await db.query<{ link: number; id: string }>(
+    'SELECT link::int AS link, id FROM audit_events WHERE chain = $1 AND link > $2 ORDER BY link LIMIT 1',
+    [head.chain, last],
   );
   if (beyond)
     return {
-      valid: false,
-      count,
-      checkpoints: checkedMarks,
-      from,
-      firstInvalid: {
-        seq: beyond.seq,
-        id: beyond.id,
-        problem: 'an event was inserted after the recorded end of the log',
-      },
+      seq: beyond.link,
+      id: beyond.id,
+      problem: 'an event was inserted after the recorded end of the log',
     };
-  if (head && prevHash !== head.hash)
-    return {
-      valid: false,
-      count,
-      checkpoints: checkedMarks,
-      from,
-      firstInvalid: {
-        seq: last,
-        id: '',
-        problem: 'the last event does not match the recorded end of the log',
-      },
-    };
-  opts.onProgress?.(count, total);
-  return { valid: true, count, checkpoints: checkedMarks, from };
+  if (prevHash !== head.hash)
+    return { seq: last, id: '', problem: 'the last event does not match the recorded end of the log' };
+  return undefined;
 }

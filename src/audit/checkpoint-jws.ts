@@ -1,4 +1,4 @@
-// Signed checkpoints of the audit chain: compact JWS (ES256) over {seq, hash, at, kind} with the gateway key.
+// Signed checkpoints of the audit chain: compact JWS (ES256) over {chain, link, hash, at, kind} with the gateway key.
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import type { CheckpointPayload } from './chain.js';
 

@@ -6,9 +6,10 @@ import { buildAuditEvent } from './audit-event.js';
 import { appendAudit, writeCheckpoint } from './chain.js';
 
 export interface PruneResult {
-  /** Events removed: 1..upTo. */
+  /** Events removed, over all chains. */
   pruned: number;
-  upTo: number;
+  /** Per chain that had expired events: the last position removed. */
+  upTo: Record<number, number>;
   dryRun: boolean;
 }
 
@@ -22,51 +23,66 @@ export function retentionYears(
 }
 
 /**
- * Finds the longest run of expired events at the start of the log and (unless dryRun) removes it in one transaction:
- * a signed prune checkpoint of the last removed event, the deletes (allowed only with ketenpoort.pruning set for this
- * transaction), and an AuditEvent that records the pruning.
+ * Finds, per chain, the longest run of expired events at its start and (unless dryRun) removes them in one
+ * transaction: a signed prune checkpoint of the last removed event of each chain, the deletes (allowed only with
+ * ketenpoort.pruning set for this transaction), and an AuditEvent that records the pruning.
  */
 export async function pruneExpired(
   db: Database,
   opts: { catalogue: Catalogue; defaultYears: number; now?: Date; dryRun?: boolean; actor?: string },
 ): Promise<PruneResult> {
   const now = opts.now ?? new Date();
-  let upTo = 0;
-  for (let after = 0; ;) {
-    const rows = await db.query<{ seq: number; recorded: Date; legal_basis: string | null }>(
-      'SELECT seq::int AS seq, recorded, legal_basis FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000',
-      [after],
-    );
-    let stop = rows.length === 0;
-    for (const r of rows) {
-      const expires = new Date(r.recorded);
-      expires.setUTCFullYear(
-        expires.getUTCFullYear() + retentionYears(r.legal_basis, opts.catalogue, opts.defaultYears),
+  const chains = await db.query<{ chain: number }>('SELECT DISTINCT chain FROM audit_events ORDER BY chain');
+  const upTo: Record<number, number> = {};
+  let pruned = 0;
+  for (const { chain } of chains) {
+    let last = 0;
+    let n = 0;
+    for (let after = 0; ;) {
+      const rows = await db.query<{ link: number; recorded: Date; legal_basis: string | null }>(
+        'SELECT link::int AS link, recorded, legal_basis FROM audit_events WHERE chain = $1 AND link > $2 ORDER BY link LIMIT 5000',
+        [chain, after],
       );
-      if (expires > now) {
-        stop = true;
-        break;
+      let stop = rows.length === 0;
+      for (const r of rows) {
+        const expires = new Date(r.recorded);
+        expires.setUTCFullYear(
+          expires.getUTCFullYear() + retentionYears(r.legal_basis, opts.catalogue, opts.defaultYears),
+        );
+        if (expires > now) {
+          stop = true;
+          break;
+        }
+        last = r.link;
+        n++;
       }
-      upTo = r.seq;
+      if (stop) break;
+      after = rows[rows.length - 1]!.link;
     }
-    if (stop) break;
-    after = rows[rows.length - 1]!.seq;
+    if (n > 0) {
+      upTo[chain] = last;
+      pruned += n;
+    }
   }
-  const [first] = await db.query<{ seq: number }>(
-    'SELECT coalesce(min(seq), 0)::int AS seq FROM audit_events',
-  );
-  const pruned = upTo === 0 ? 0 : upTo - (first?.seq ?? 1) + 1;
   if (opts.dryRun || pruned === 0) return { pruned, upTo, dryRun: !!opts.dryRun };
   await db.transaction(async (tx) => {
-    const [last] = await tx.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = $1', [upTo]);
-    await writeCheckpoint(tx, upTo, last!.hash, 'prune');
-    await tx.query(`SELECT set_config('ketenpoort.pruning', 'on', true)`);
-    await tx.query('DELETE FROM audit_events WHERE seq <= $1', [upTo]);
-    await tx.query(`SELECT set_config('ketenpoort.pruning', 'off', true)`);
+    for (const [chain, link] of Object.entries(upTo).map(([c, l]) => [Number(c), l] as const)) {
+      const [last] = await tx.query<{ hash: string }>(
+        'SELECT hash FROM audit_events WHERE chain = $1 AND link = $2',
+        [chain, link],
+      );
+      await writeCheckpoint(tx, chain, link, last!.hash, 'prune');
+      await tx.query(`SELECT set_config('ketenpoort.pruning', 'on', true)`);
+      await tx.query('DELETE FROM audit_events WHERE chain = $1 AND link <= $2', [chain, link]);
+      await tx.query(`SELECT set_config('ketenpoort.pruning', 'off', true)`);
+    }
+    const ranges = Object.entries(upTo)
+      .map(([chain, link]) => `chain ${chain} up to ${link}`)
+      .join(', ');
     const { event, index } = buildAuditEvent({
       subtype: 'audit-prune',
       outcome: 'success',
-      description: `Pruned ${pruned} audit events (sequence up to ${upTo}) whose retention had expired on ${now.toISOString()}; the chain continues from the signed prune checkpoint.`,
+      description: `Pruned ${pruned} audit events (${ranges}) whose retention had expired on ${now.toISOString()}; each chain continues from its signed prune checkpoint.`,
       requester: { org: 'Organization/ketenpoort-beheer', clientId: opts.actor ?? 'ketenpoort-cli' },
     });
     await appendAudit(tx, event, index);

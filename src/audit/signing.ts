@@ -4,8 +4,9 @@ import type { Database } from '../store/database.js';
 import type { CheckpointPayload } from './chain.js';
 import { signCheckpoint } from './checkpoint-jws.js';
 
-export function configureAuditSigning(db: Database, key: GatewayKey, every: number): void {
+export function configureAuditSigning(db: Database, key: GatewayKey, every: number, chains?: number): void {
   Object.assign(db.context ?? {}, {
     auditCheckpoints: { every: Math.max(every, 1), sign: (p: CheckpointPayload) => signCheckpoint(key, p) },
+    ...(chains === undefined ? {} : { auditChains: chains }),
   });
 }

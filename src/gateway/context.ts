@@ -1,4 +1,5 @@
 // Everything a request handler needs, built once at start-up.
+import type { AuditWriter } from '../audit/writer.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../store/database.js';
@@ -14,5 +15,7 @@ export interface GatewayContext {
   logger: Logger;
   caps: Capabilities;
   delivery: DeliveryWorker;
+  /** Group commit for audit records of reads and searches. */
+  auditWriter: AuditWriter;
   version: string;
 }

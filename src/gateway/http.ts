@@ -49,17 +49,29 @@ export function baseUrlOf(ctx: GatewayContext, req: Request): string {
   return ctx.config.baseUrl || `${req.protocol}://${req.get('host')}`;
 }
 
-/** Writes one AuditEvent in the caller's transaction; the requester comes from the principal. */
-export async function audit(
-  tx: Queryable,
-  principal: Principal,
-  input: Omit<AuditInput, 'requester'> & { practitioner?: AuditInput['requester']['practitioner'] },
-): Promise<string> {
+type AuditRecord = Omit<AuditInput, 'requester'> & { practitioner?: AuditInput['requester']['practitioner'] };
+
+/** Builds the AuditEvent of a request; the requester comes from the principal. */
+function auditItem(principal: Principal, input: AuditRecord) {
   const { practitioner, ...rest } = input;
-  const { event, index } = buildAuditEvent({
+  return buildAuditEvent({
     ...rest,
     requester: { org: principal.org, clientId: principal.clientId, practitioner },
   });
+}
+
+/** Records a read or search through the group-commit writer; resolves once the record is committed. */
+export async function auditRead(
+  ctx: GatewayContext,
+  principal: Principal,
+  input: AuditRecord,
+): Promise<string> {
+  return (await ctx.auditWriter.append(auditItem(principal, input))).id!;
+}
+
+/** Writes one AuditEvent in the caller's transaction; the requester comes from the principal. */
+export async function audit(tx: Queryable, principal: Principal, input: AuditRecord): Promise<string> {
+  const { event, index } = auditItem(principal, input);
   const stored = await appendAudit(tx, event, index);
   return stored.id!;
 }

@@ -202,17 +202,21 @@ export async function updateIndexed(
   return { resource: stored, status: 200 };
 }
 
+/** Records the read of personal data; reads use the group-commit writer, which resolves once the record is committed. */
+export type ReadRecorder = (input: Parameters<typeof audit>[2]) => Promise<unknown>;
+
 export async function readIndexed(
   tx: Queryable,
   principal: Principal,
   type: string,
   id: string,
+  record: ReadRecorder = (input) => audit(tx, principal, input),
 ): Promise<Resource> {
   demand(principal, permissionFor(type, false));
   const found = await readResource(tx, type, id);
   if (!found || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
   if (isPersonIndexType(type)) {
-    await audit(tx, principal, {
+    await record({
       subtype: 'read',
       outcome: 'success',
       description: `${type}/${id} read`,
@@ -307,6 +311,7 @@ export async function searchIndexed(
   query: Record<string, unknown>,
   count: number,
   offset: number,
+  record: ReadRecorder = (input) => audit(tx, principal, input),
 ): Promise<{ total: number; resources: Resource[] }> {
   demand(principal, permissionFor(type, false));
   const criteria = parseSearch(query);
@@ -323,7 +328,7 @@ export async function searchIndexed(
     const bsnQuery = [query.identifier, query['patient:identifier']].find(
       (v) => typeof v === 'string' && v.startsWith(BSN_SYSTEM),
     );
-    await audit(tx, principal, {
+    await record({
       subtype: 'search',
       outcome: 'success',
       description: `Search ${type} returned ${result.resources.length} of ${result.total}`,

@@ -13,8 +13,10 @@ export interface Queryable {
 export interface DatabaseContext {
   auditCheckpoints?: {
     every: number;
-    sign(payload: { seq: number; hash: string; at: string; kind: string }): Promise<string>;
+    sign(payload: { chain: number; link: number; hash: string; at: string; kind: string }): Promise<string>;
   };
+  /** How many audit chains concurrent writers spread over (1–16). */
+  auditChains?: number;
 }
 
 export interface Database extends Queryable {

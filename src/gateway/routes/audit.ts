@@ -119,11 +119,13 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
       { name: 'count', valueInteger: result.count },
       { name: 'checkpoints', valueInteger: result.checkpoints },
       { name: 'from', valueInteger: result.from },
+      { name: 'chains', valueInteger: result.chains },
     ];
     if (result.firstInvalid) {
       parameter.push({
         name: 'firstInvalid',
         part: [
+          { name: 'chain', valueInteger: result.firstInvalid.chain },
           { name: 'sequence', valueInteger: result.firstInvalid.seq },
           { name: 'id', valueString: result.firstInvalid.id },
           { name: 'problem', valueString: result.firstInvalid.problem },

@@ -2,7 +2,7 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Router } from 'express';
 import type { GatewayContext } from '../context.js';
-import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
+import { auditRead, baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
 import { badRequest } from '../outcomes.js';
 import {
   createIndexed,
@@ -66,7 +66,9 @@ export function resourceRoutes(ctx: GatewayContext, router: Router): void {
     });
     router.get(`/${type}/:id`, async (req, res) => {
       const principal = principalOf(res);
-      const resource = await ctx.db.transaction((tx) => readIndexed(tx, principal, type, req.params.id));
+      const resource = await readIndexed(ctx.db, principal, type, req.params.id, (input) =>
+        auditRead(ctx, principal, input),
+      );
       sendFhir(res, 200, resource, etag(resource));
     });
     router.put(`/${type}/:id`, async (req, res) => {
@@ -79,8 +81,8 @@ export function resourceRoutes(ctx: GatewayContext, router: Router): void {
     router.get(`/${type}`, async (req, res) => {
       const principal = principalOf(res);
       const { count, offset } = paging(req.query);
-      const result = await ctx.db.transaction((tx) =>
-        searchIndexed(tx, principal, type, req.query, count, offset),
+      const result = await searchIndexed(ctx.db, principal, type, req.query, count, offset, (input) =>
+        auditRead(ctx, principal, input),
       );
       sendFhir(
         res,
