@@ -20,6 +20,7 @@ import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
 import { taskRoutes } from './routes/tasks.js';
 import { terminologyRoutes } from './routes/terminology.js';
+import { mappingRoutes } from './routes/mappings.js';
 
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
 /** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
@@ -115,6 +116,8 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.json({ keys: [ctx.key.publicJwk] });
   });
+
+  mappingRoutes(ctx, app as unknown as express.Router);
 
   const fhir = express.Router();
   fhir.use(express.json({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
