@@ -19,6 +19,7 @@ describe('terminology', () => {
     const ids = res.body.entry!.map((e) => e.resource!.id).sort();
     expect(ids).toEqual([
       'agency-role',
+      'care-team-role',
       'closure-reason',
       'coordination-framework',
       'coordination-level',
@@ -27,6 +28,7 @@ describe('terminology', () => {
       'legal-basis',
       'life-domain',
       'referral-source',
+      'task-code',
       'trajectory-type',
     ]);
     const legal = await fhir<CodeSystem>(sandbox.url, undefined, 'GET', '/fhir/CodeSystem/legal-basis');

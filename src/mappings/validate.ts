@@ -5,6 +5,7 @@ import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes
 import { badRequest, unprocessable } from '../gateway/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
+import { checkProfile } from './profile-check.js';
 
 let loaded = false;
 
@@ -27,7 +28,7 @@ function issue(
 
 /** Rules of the gateway beyond the base specification. */
 function gatewayRules(resource: Resource, path: string): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
+  const issues: OperationOutcomeIssue[] = checkProfile(resource, path);
   const r = resource as Resource & { identifier?: { system?: string; value?: string }[]; birthDate?: string };
   (r.identifier ?? []).forEach((id, i) => {
     if (id.system === BSN_SYSTEM && (!id.value || !isValidBsn(id.value))) {

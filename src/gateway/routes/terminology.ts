@@ -5,6 +5,7 @@ import type { CodeSystem, CodeSystemConcept, Parameters, ValueSet } from '@medpl
 import type { Request, Router } from 'express';
 import { readProfile } from '../../consent/catalogue.js';
 import { PROFILES_DIR } from '../../paths.js';
+import { loadStructureDefinitions } from '../../mappings/profiles.js';
 import type { GatewayContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { badRequest, notFound } from '../outcomes.js';
@@ -162,5 +163,45 @@ export function terminologyRoutes(ctx: GatewayContext, router: Router): void {
     const vs = valueSets.find((v) => v.id === req.params.id);
     if (!vs) throw notFound(`ValueSet/${req.params.id} is not known`);
     sendFhir(res, 200, vs);
+  });
+
+  // The profiles and extensions, generated from profiles/src/profiles.json (npm run profiles).
+  const definitions = loadStructureDefinitions();
+  ctx.caps.interaction('StructureDefinition', 'search-type', {
+    method: 'get',
+    path: '/fhir/StructureDefinition',
+    summary: 'The gateway\u2019s profiles and extensions (with snapshots)',
+    tag,
+  });
+  ctx.caps.interaction('StructureDefinition', 'read', {
+    method: 'get',
+    path: '/fhir/StructureDefinition/:id',
+    summary: 'One profile or extension',
+    tag,
+  });
+  for (const p of ['url', 'type'])
+    ctx.caps.searchParam('StructureDefinition', p, p === 'url' ? 'uri' : 'token');
+  router.get('/StructureDefinition', (req, res) => {
+    const url = typeof req.query.url === 'string' ? req.query.url : undefined;
+    const type = typeof req.query.type === 'string' ? req.query.type : undefined;
+    const matches = definitions.filter((d) => (!url || d.url === url) && (!type || d.type === type));
+    const { count, offset } = paging(req.query);
+    sendFhir(
+      res,
+      200,
+      searchBundle(
+        baseUrlOf(ctx, req),
+        '/fhir/StructureDefinition',
+        req.query,
+        { total: matches.length, resources: matches.slice(offset, offset + count) },
+        count,
+        offset,
+      ),
+    );
+  });
+  router.get('/StructureDefinition/:id', (req, res) => {
+    const sd = definitions.find((d) => d.id === req.params.id);
+    if (!sd) throw notFound(`StructureDefinition/${req.params.id} is not known`);
+    sendFhir(res, 200, sd);
   });
 }
