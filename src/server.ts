@@ -13,6 +13,7 @@ import { DeliveryWorker } from './gateway/delivery.js';
 import { configureAuditSigning } from './audit/signing.js';
 import { AuditWriter } from './audit/writer.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
+import { loadStructureSchema } from './mappings/structure.js';
 import { openDatabase, type Database } from './store/database.js';
 
 export const VERSION = '0.1.0';
@@ -36,6 +37,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
+  loadStructureSchema();
   const key = await loadGatewayKey(db);
   configureAuditSigning(db, key, config.auditCheckpointEvery, config.auditChains);
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { validateResource } from '@medplum/core';
 import { loadStructureDefinitions } from '../src/mappings/profiles.js';
-import { loadFhirDefinitions } from '../src/mappings/validate.js';
+import { loadFhirDefinitions, validateFhir } from '../src/mappings/validate.js';
+import { loadStructureSchema } from '../src/mappings/structure.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { fhir, sandboxToken, testSandbox } from './helpers.js';
 
@@ -176,5 +177,64 @@ describe('profiles', () => {
     };
     const result = await validate(bundle);
     expect(result.at).toEqual(['Bundle.entry[1].resource.code']);
+  });
+});
+
+describe('the fast structural pass', () => {
+  const reject = (body: unknown, opts: { thorough?: boolean } = {}) => {
+    try {
+      validateFhir(body, undefined, opts);
+    } catch (err) {
+      return ((err as { outcome: OperationOutcome }).outcome.issue ?? []).map((i) => i.expression?.[0]);
+    }
+    return [];
+  };
+  const group = {
+    resourceType: 'Group',
+    type: 'person',
+    actual: true,
+    member: [{ entity: { reference: 'Patient/a' } }],
+  };
+
+  it('refuses what the full validation refuses, at the same place', () => {
+    loadStructureSchema();
+    const cases: [string, unknown, string][] = [
+      ['an unknown element', { ...group, colour: 'red' }, 'Group.colour'],
+      ['a wrong primitive type', { ...group, actual: 'yes' }, 'Group.actual'],
+      ['a code outside its required value set', { ...group, type: 'alien' }, 'Group.type'],
+      [
+        'a malformed date',
+        {
+          resourceType: 'Patient',
+          identifier: [{ system: BSN, value: '999910036' }],
+          birthDate: '14-03-2017',
+        },
+        'Patient.birthDate',
+      ],
+      [
+        'a missing required element of a backbone',
+        { ...group, member: [{ period: { start: '2026-01-01' } }] },
+        'Group.member[0].entity',
+      ],
+      [
+        'a missing required element in a nested resource',
+        {
+          resourceType: 'Bundle',
+          type: 'collection',
+          entry: [{ resource: { resourceType: 'Task', status: 'requested' } }],
+        },
+        'Bundle.entry[0].resource.intent',
+      ],
+    ];
+    for (const [what, body, at] of cases) {
+      expect(reject(body), what).toContain(at);
+      expect(reject(body, { thorough: true }), `${what} (thorough)`).toContain(at);
+    }
+  });
+
+  it('accepts the family plan Bundle in both modes', async () => {
+    const { familyCarePlanBundle } = await import('../bench/validation.bench.js');
+    expect(reject(familyCarePlanBundle())).toEqual([]);
+    expect(reject(familyCarePlanBundle(), { thorough: true })).toEqual([]);
   });
 });

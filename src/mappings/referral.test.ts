@@ -44,7 +44,7 @@ describe('cjg-referral fixtures', () => {
     const form = JSON.parse(load(file)) as NativeReferral;
     const bundle = referralJsonToFhir(form);
     expect(bundle).toEqual(JSON.parse(load(file.replace('.json', '.bundle.json'))));
-    for (const entry of bundle.entry ?? []) validateFhir<Resource>(entry.resource);
+    validateFhir<Bundle>(bundle, ['Bundle'], { thorough: true });
     const parents = form.parents?.length ?? 0;
     const types = (bundle.entry ?? []).map((e) => e.resource!.resourceType);
     expect(types.filter((t) => t === 'RelatedPerson')).toHaveLength(parents * form.children.length);

@@ -6,6 +6,7 @@ import { badRequest, unprocessable } from '../gateway/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { checkProfile } from './profile-check.js';
+import { missingRequired, structuralIssues } from './structure.js';
 
 let loaded = false;
 
@@ -27,8 +28,11 @@ function issue(
 }
 
 /** Rules of the gateway beyond the base specification. */
-function gatewayRules(resource: Resource, path: string): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = checkProfile(resource, path);
+function gatewayRules(resource: Resource, path: string, required: boolean): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [
+    ...(required ? missingRequired(resource, path) : []),
+    ...checkProfile(resource, path),
+  ];
   const r = resource as Resource & { identifier?: { system?: string; value?: string }[]; birthDate?: string };
   (r.identifier ?? []).forEach((id, i) => {
     if (id.system === BSN_SYSTEM && (!id.value || !isValidBsn(id.value))) {
@@ -56,22 +60,29 @@ function gatewayRules(resource: Resource, path: string): OperationOutcomeIssue[]
   }
   if (resource.resourceType === 'Bundle') {
     (resource.entry ?? []).forEach((e, i) => {
-      if (e.resource) issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`));
+      if (e.resource) issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`, required));
     });
   }
   if (resource.resourceType === 'Parameters') {
     (resource.parameter ?? []).forEach((p, i) => {
-      if (p.resource) issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`));
+      if (p.resource) issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required));
     });
   }
   return issues;
 }
 
 /**
- * Checks that a parsed body is a FHIR resource of the expected type (400 otherwise) that is valid
- * (422 with the element path of every issue otherwise).
+ * Checks that a parsed body is a FHIR resource of the expected type (400 otherwise) that is valid (422 with the
+ * element path of every issue otherwise): the fast structural pass (schema and required elements), the Ketenpoort
+ * profiles and the gateway's rules. `thorough` (as $validate asks) also runs @medplum/core's full validation with the
+ * base specification's FHIRPath invariants; so does any resource the structural pass finds fault with, for the most
+ * precise messages.
  */
-export function validateFhir<T extends Resource>(body: unknown, expectedTypes?: readonly string[]): T {
+export function validateFhir<T extends Resource>(
+  body: unknown,
+  expectedTypes?: readonly string[],
+  opts: { thorough?: boolean } = {},
+): T {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw badRequest('The body must be a FHIR resource (a JSON object)');
   const type = (body as { resourceType?: unknown }).resourceType;
@@ -79,20 +90,25 @@ export function validateFhir<T extends Resource>(body: unknown, expectedTypes?: 
   if (expectedTypes && !expectedTypes.includes(type)) {
     throw badRequest(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
   }
-  loadFhirDefinitions();
+  const structural = opts.thorough ? [] : structuralIssues(body as Resource);
+  const full = opts.thorough || structural.length > 0;
   const issues: OperationOutcomeIssue[] = [];
-  try {
-    validateResource(body as Resource);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      issues.push(
-        ...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'),
-      );
-    } else {
-      throw badRequest(`The resource could not be read: ${(err as Error).message}`);
+  if (full) {
+    loadFhirDefinitions();
+    try {
+      validateResource(body as Resource);
+    } catch (err) {
+      if (err instanceof OperationOutcomeError) {
+        issues.push(
+          ...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'),
+        );
+      } else {
+        throw badRequest(`The resource could not be read: ${(err as Error).message}`);
+      }
     }
+    if (issues.length === 0) issues.push(...structural);
   }
-  issues.push(...gatewayRules(body as Resource, type));
+  issues.push(...gatewayRules(body as Resource, type, !full));
   if (issues.length) throw unprocessable(issues);
   return body as T;
 }

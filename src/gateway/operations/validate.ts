@@ -14,7 +14,7 @@ export function validateOperation(type: string) {
         ? body.parameter?.find((p) => p.name === 'resource')?.resource
         : body;
     try {
-      validateFhir(candidate, [type]);
+      validateFhir(candidate, [type], { thorough: true });
       sendFhir(res, 200, informational(`The ${type} is valid`));
     } catch (err) {
       if (!(err instanceof FhirError) || (err.status !== 422 && err.status !== 400)) throw err;
