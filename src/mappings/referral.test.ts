@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle } from '@medplum/fhirtypes';
 import { FIXTURES_DIR } from '../paths.js';
 import { isValidBsn } from './bsn.js';
 import { LIFE_DOMAINS, REFERRAL_SOURCES, type NativeReferral } from './cjg-referral.js';
