@@ -29,6 +29,11 @@ describe('mapping endpoints', () => {
     const body = (await res.json()) as {
       formats: { name: string; tables: { name: string; fields: { name: string; fhir: string }[] }[] }[];
     };
+    expect(body.formats.map((f) => f.name)).toEqual([
+      'cjg-referral',
+      'youthcare-registration',
+      'municipal-case',
+    ]);
     const referral = body.formats.find((f) => f.name === 'cjg-referral')!;
     expect(referral.tables.map((t) => t.name)).toEqual(['referral', 'parent', 'child', 'agency']);
     expect(referral.tables[2]!.fields.find((f) => f.name === 'bsn')!.fhir).toMatch(/Patient.identifier/);
@@ -69,6 +74,23 @@ describe('mapping endpoints', () => {
     );
     expect(back.headers.get('content-type')).toMatch(/text\/csv/);
     expect(await back.text()).toBe(a + b);
+  });
+
+  it('maps a municipal case both ways, and refuses CSV for a JSON-only format', async () => {
+    const record = readFileSync(path.join(FIXTURES_DIR, 'municipal-cases', '02-el-amrani-nora.json'), 'utf8');
+    const res = await post('/mappings/municipal-case/$to-fhir', record, 'application/json');
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Bundle;
+    bundle.entry!.pop();
+    expect(bundle.entry!.filter((e) => e.resource!.resourceType === 'ServiceRequest')).toHaveLength(2);
+    const back = await post(
+      '/mappings/municipal-case/$from-fhir',
+      JSON.stringify(bundle),
+      'application/fhir+json',
+    );
+    expect(await back.json()).toEqual(JSON.parse(record));
+    const csv = await post('/mappings/municipal-case/$to-fhir', 'a,b\r\n1,2\r\n', 'text/csv');
+    expect(csv.status).toBe(400);
   });
 
   it('answers 422 with the place of each problem, 404 for an unknown format, 401 without a token', async () => {

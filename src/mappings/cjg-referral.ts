@@ -1,7 +1,6 @@
 // The CJG referral form (aanmeldformulier: date, referrer, parents, children, family, reason, involved agencies) as
 // native JSON or CSV, and its FHIR form: ServiceRequest + family Group + child Patients + parent RelatedPersons (one
 // per parent and child) + involved agencies as Organizations. Each field is declared once in the tables below.
-import { createHash } from 'node:crypto';
 import type {
   Bundle,
   BundleEntry,
@@ -16,7 +15,18 @@ import type {
 } from '@medplum/fhirtypes';
 import { BSN_SYSTEM } from '../consent/constants.js';
 import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
-import { getExtension, KP_EXT, setExtension, stringExtension, type Entity, type Field } from './fields.js';
+import {
+  apply,
+  getExtension,
+  KP_EXT,
+  read,
+  setExtension,
+  stringExtension,
+  urn,
+  type Entity,
+  type Field,
+  type NativeRecord,
+} from './fields.js';
 
 export const REFERRAL_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/cjg-referral-id';
 export const REFERRAL_SOURCE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/referral-source';
@@ -483,33 +493,11 @@ function involvementPart(r: AgencyParts, url: string, value: object): void {
 export const ENTITIES = [referralEntity, parentEntity, childEntity, agencyEntity] as const;
 
 /** The native record. */
-export type NativeRecord = Record<string, unknown>;
+export type { NativeRecord };
 export interface NativeReferral extends NativeRecord {
   parents?: NativeRecord[];
   children: NativeRecord[];
   agencies?: NativeRecord[];
-}
-
-/** A stable urn:uuid for a part of a referral, so that the same form always maps to the same Bundle. */
-function urn(referralId: string, part: string): string {
-  const h = createHash('sha256').update(`${referralId}/${part}`).digest('hex');
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-function apply<R>(entity: Entity<R>, record: NativeRecord, target: R): void {
-  for (const f of entity.fields) {
-    const v = record[f.name];
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) f.put(target, v as never);
-  }
-}
-
-function read<R>(entity: Entity<R>, source: R): NativeRecord {
-  const out: NativeRecord = {};
-  for (const f of entity.fields) {
-    const v = f.take(source);
-    if (v !== undefined) out[f.name] = v;
-  }
-  return out;
 }
 
 /** Maps a (schema-checked) referral form onto a FHIR collection Bundle. */

@@ -1,6 +1,9 @@
 // Field tables: each native field declared once, with its type, where it lives in FHIR, and the two functions that
 // put it there and take it back. Schemas (ajv), CSV columns, both mapping directions and GET /mappings use them.
-import type { Extension } from '@medplum/fhirtypes';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Extension, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { createHash } from 'node:crypto';
+import { isValidBsn } from './bsn.js';
 
 export type FieldType = 'string' | 'date' | 'boolean' | 'code' | 'bsn' | 'codes';
 
@@ -11,6 +14,10 @@ export interface Field<R> {
   required?: boolean;
   /** Allowed codes for `code` and `codes` fields. */
   codes?: readonly string[];
+  /** A date that may lie in the future (an end date, a deadline). */
+  future?: boolean;
+  /** A regular expression a string field must match. */
+  pattern?: string;
   /** Where the value lives in FHIR (documentation). */
   fhir: string;
   description: string;
@@ -87,7 +94,7 @@ function fieldSchema(f: Field<unknown>): Record<string, unknown> {
         uniqueItems: true,
       };
     default:
-      return { type: 'string', minLength: 1 };
+      return f.pattern ? { type: 'string', pattern: f.pattern } : { type: 'string', minLength: 1 };
   }
 }
 
@@ -102,8 +109,100 @@ export function describeEntity(entity: Entity<unknown>) {
       type: f.type,
       required: !!f.required,
       ...(f.codes ? { codes: [...f.codes] } : {}),
+      ...(f.pattern ? { pattern: f.pattern } : {}),
       fhir: f.fhir,
       description: f.description,
     })),
   };
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+
+export function compileSchema(schema: Record<string, unknown>): ValidateFunction {
+  return ajv.compile(schema);
+}
+
+/** JSON pointer (/children/1/bsn) to the path style of the issues (children[1].bsn). */
+function pathOf(pointer: string): string {
+  return pointer
+    .split('/')
+    .filter(Boolean)
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('');
+}
+
+function invalid(expression: string, diagnostics: string): OperationOutcomeIssue {
+  return { severity: 'error', code: 'invalid', diagnostics, expression: [expression] };
+}
+
+/** The schema errors of a native record as issues, each at its field path. */
+export function schemaIssues(validate: ValidateFunction, format: string): OperationOutcomeIssue[] {
+  return (validate.errors ?? []).map((e) => {
+    const at = pathOf(e.instancePath);
+    const where =
+      e.keyword === 'required'
+        ? `${at ? `${at}.` : ''}${String(e.params.missingProperty)}`
+        : e.keyword === 'additionalProperties'
+          ? `${at ? `${at}.` : ''}${String(e.params.additionalProperty)}`
+          : at || '(record)';
+    const text =
+      e.keyword === 'required'
+        ? 'is required'
+        : e.keyword === 'additionalProperties'
+          ? `is not a field of the ${format} format`
+          : e.keyword === 'enum'
+            ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
+            : (e.message ?? 'is not valid');
+    return invalid(where, `${where} ${text}`);
+  });
+}
+
+/** What a schema cannot say: BSN 11-tests, and dates that exist and do not lie in the future. */
+export function checkFieldValues(
+  entity: Entity<never>,
+  record: Record<string, unknown>,
+  at: string,
+  today = new Date(),
+): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const todayText = today.toISOString().slice(0, 10);
+  for (const f of entity.fields) {
+    const v = record[f.name];
+    if (typeof v !== 'string') continue;
+    const where = `${at}${at ? '.' : ''}${f.name}`;
+    if (f.type === 'bsn' && !isValidBsn(v))
+      issues.push(invalid(where, `${where}: ${v} is not a valid BSN (11-test)`));
+    if (f.type === 'date') {
+      const d = new Date(`${v}T00:00:00Z`);
+      if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
+        issues.push(invalid(where, `${where}: ${v} is not a date`));
+      else if (v > todayText && !f.future) issues.push(invalid(where, `${where}: ${v} lies in the future`));
+    }
+  }
+  return issues;
+}
+
+/** A native record: field name → value. */
+export type NativeRecord = Record<string, unknown>;
+
+/** A stable urn:uuid for a part of a native record, so that the same record always maps to the same Bundle. */
+export function urn(referralId: string, part: string): string {
+  const h = createHash('sha256').update(`${referralId}/${part}`).digest('hex');
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function apply<R>(entity: Entity<R>, record: NativeRecord, target: R): void {
+  for (const f of entity.fields) {
+    const v = record[f.name];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) f.put(target, v as never);
+  }
+}
+
+export function read<R>(entity: Entity<R>, source: R): NativeRecord {
+  const out: NativeRecord = {};
+  for (const f of entity.fields) {
+    const v = f.take(source);
+    if (v !== undefined) out[f.name] = v;
+  }
+  return out;
 }

@@ -132,7 +132,10 @@ export function buildStructureDefinitions(source: ProfileSource): StructureDefin
       if (el.id === 'Extension') {
         el.short = el.definition = ext.title;
         differential.push({ id: el.id, path: el.path, short: ext.title, definition: ext.description });
-      } else if (el.id === 'Extension.extension') {
+      } else if (el.id === 'Extension.extension' && ext.valueType !== 'complex') {
+        el.max = '0';
+        differential.push({ id: el.id, path: el.path, max: '0' });
+      } else if (el.id === 'Extension.value[x]' && ext.valueType === 'complex') {
         el.max = '0';
         differential.push({ id: el.id, path: el.path, max: '0' });
       } else if (el.id === 'Extension.url') {
@@ -146,7 +149,7 @@ export function buildStructureDefinitions(source: ProfileSource): StructureDefin
     }
     return {
       ...header(ext.id, ext.title, ext.description, 'Extension', 'complex-type'),
-      context: [{ type: 'element', expression: ext.context }],
+      context: ext.context.split(',').map((c) => ({ type: 'element' as const, expression: c.trim() })),
       snapshot: { element: snapshot },
       differential: { element: differential },
     };

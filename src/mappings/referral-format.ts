@@ -1,8 +1,6 @@
 // The cjg-referral format as a whole: the JSON schema and checks of a form, its CSV layout (one row per referral,
 // parent, child or involved agency), and both directions over any number of referrals.
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { isValidBsn } from './bsn.js';
 import {
   agencyEntity,
   childEntity,
@@ -15,7 +13,15 @@ import {
   type NativeReferral,
 } from './cjg-referral.js';
 import { parseCsv, writeCsv, CsvError } from './csv.js';
-import { describeEntity, entitySchema, type Entity, type Field } from './fields.js';
+import {
+  checkFieldValues,
+  compileSchema,
+  describeEntity,
+  entitySchema,
+  schemaIssues,
+  type Entity,
+  type Field,
+} from './fields.js';
 
 /** Invalid native input: every problem found, each with its place (JSON path, or CSV row and column). */
 export class NativeInputError extends Error {
@@ -43,17 +49,7 @@ export const referralSchema = {
   },
 };
 
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-const validateShape = ajv.compile(referralSchema);
-
-/** JSON pointer (/children/1/bsn) to the path style of the issues (children[1].bsn). */
-function pathOf(pointer: string): string {
-  return pointer
-    .split('/')
-    .filter(Boolean)
-    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
-}
+const validateShape = compileSchema(referralSchema);
 
 function issue(expression: string, diagnostics: string): OperationOutcomeIssue {
   return { severity: 'error', code: 'invalid', diagnostics, expression: [expression] };
@@ -61,48 +57,12 @@ function issue(expression: string, diagnostics: string): OperationOutcomeIssue {
 
 /** Checks one form: its shape against the schema, then BSN 11-tests and dates (real, not in the future). */
 export function checkReferral(input: unknown, today = new Date()): OperationOutcomeIssue[] {
-  if (!validateShape(input)) {
-    return (validateShape.errors ?? []).map((e) => {
-      const at = pathOf(e.instancePath);
-      const where =
-        e.keyword === 'required'
-          ? `${at ? `${at}.` : ''}${String(e.params.missingProperty)}`
-          : e.keyword === 'additionalProperties'
-            ? `${at ? `${at}.` : ''}${String(e.params.additionalProperty)}`
-            : at || '(form)';
-      const text =
-        e.keyword === 'required'
-          ? 'is required'
-          : e.keyword === 'additionalProperties'
-            ? 'is not a field of the cjg-referral form'
-            : e.keyword === 'enum'
-              ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
-              : (e.message ?? 'is not valid');
-      return issue(where, `${where} ${text}`);
-    });
-  }
+  if (!validateShape(input)) return schemaIssues(validateShape, 'cjg-referral');
   const form = input as NativeReferral;
-  const issues: OperationOutcomeIssue[] = [];
-  const todayText = today.toISOString().slice(0, 10);
-  const checkRecord = (entity: Entity<never>, record: NativeRecord, at: string) => {
-    for (const f of entity.fields as Field<never>[]) {
-      const v = record[f.name];
-      if (typeof v !== 'string') continue;
-      const where = `${at}${at ? '.' : ''}${f.name}`;
-      if (f.type === 'bsn' && !isValidBsn(v))
-        issues.push(issue(where, `${where}: ${v} is not a valid BSN (11-test)`));
-      if (f.type === 'date') {
-        const d = new Date(`${v}T00:00:00Z`);
-        if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
-          issues.push(issue(where, `${where}: ${v} is not a date`));
-        else if (v > todayText) issues.push(issue(where, `${where}: ${v} lies in the future`));
-      }
-    }
-  };
-  checkRecord(referralEntity as Entity<never>, form, '');
+  const issues = checkFieldValues(referralEntity as Entity<never>, form, '', today);
   for (const [list, entity] of Object.entries(LISTS))
     ((form as Record<string, NativeRecord[] | undefined>)[list] ?? []).forEach((r, i) =>
-      checkRecord(entity as Entity<never>, r, `${list}[${i}]`),
+      issues.push(...checkFieldValues(entity as Entity<never>, r, `${list}[${i}]`, today)),
     );
   return issues;
 }

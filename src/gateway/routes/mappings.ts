@@ -3,30 +3,12 @@
 import express, { type Request, type Router } from 'express';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { validateFhir } from '../../mappings/validate.js';
-import {
-  CSV_COLUMNS,
-  MappingError,
-  NativeInputError,
-  referralFromFhir,
-  referralJsonToFhir,
-  referralsFromCsv,
-  referralsToCsv,
-  referralTables,
-  referralToFhir,
-} from '../../mappings/referral-format.js';
-import type { NativeReferral } from '../../mappings/cjg-referral.js';
+import { FORMATS, type NativeFormat } from '../../mappings/formats.js';
+import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
+import type { NativeRecord } from '../../mappings/fields.js';
 import type { GatewayContext } from '../context.js';
 import { requireToken, sendFhir } from '../http.js';
 import { badRequest, FhirError, notFound } from '../outcomes.js';
-
-const FORMATS = {
-  'cjg-referral': {
-    title: 'CJG referral form (aanmeldformulier): referral, parents, children, involved agencies',
-    contentTypes: ['application/json', 'text/csv'],
-    tables: referralTables,
-    csvColumns: CSV_COLUMNS,
-  },
-};
 
 function outcomeOf(issues: OperationOutcomeIssue[]): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: issues };
@@ -42,24 +24,32 @@ function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): Operatio
           {
             severity: 'information',
             code: 'informational',
-            diagnostics: `every field of ${count} form(s) was mapped`,
+            diagnostics: `every field of ${count} record(s) was mapped`,
           },
         ],
   );
 }
 
-function formatOf(req: Request): keyof typeof FORMATS {
-  const format = req.params.format as string;
-  if (!(format in FORMATS))
-    throw notFound(`Unknown mapping format "${format}"; GET /mappings lists the formats`);
-  return format as keyof typeof FORMATS;
+function formatOf(req: Request): NativeFormat {
+  const format = FORMATS[req.params.format as string];
+  if (!format)
+    throw notFound(`Unknown mapping format "${String(req.params.format)}"; GET /mappings lists the formats`);
+  return format;
 }
 
 export function mappingRoutes(ctx: GatewayContext, router: Router): void {
   const tag = 'Mappings';
   ctx.caps.route({ method: 'get', path: '/mappings', summary: 'Native formats and their field tables', tag });
   router.get('/mappings', (_req, res) => {
-    res.json({ formats: Object.entries(FORMATS).map(([name, f]) => ({ name, ...f })) });
+    res.json({
+      formats: Object.values(FORMATS).map((f) => ({
+        name: f.name,
+        title: f.title,
+        contentTypes: f.contentTypes,
+        tables: f.tables,
+        ...(f.csvColumns ? { csvColumns: f.csvColumns } : {}),
+      })),
+    });
   });
   const bodies = [
     express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
@@ -73,12 +63,15 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     tag,
   });
   router.post('/mappings/:format/\\$to-fhir', requireToken(ctx), ...bodies, (req, res) => {
-    formatOf(req);
+    const format = formatOf(req);
     let bundles: Bundle[];
     try {
-      if (typeof req.body === 'string') bundles = referralsFromCsv(req.body).map(referralToFhir);
-      else if (req.body && typeof req.body === 'object') bundles = [referralJsonToFhir(req.body)];
-      else throw badRequest('Send the form as application/json, or forms as text/csv');
+      if (typeof req.body === 'string') {
+        if (!format.csvToFhir) throw badRequest(`${format.name} is read as application/json only`);
+        bundles = format.csvToFhir(req.body);
+      } else if (req.body && typeof req.body === 'object' && !Array.isArray(req.body))
+        bundles = [format.jsonToFhir(req.body)];
+      else throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`);
     } catch (err) {
       if (err instanceof NativeInputError) throw unprocessable(err.issues);
       throw err;
@@ -98,15 +91,15 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     tag,
   });
   router.post('/mappings/:format/\\$from-fhir', requireToken(ctx), ...bodies, (req, res) => {
-    formatOf(req);
+    const format = formatOf(req);
     const bundle = validateFhir<Bundle>(req.body, ['Bundle']);
     const nested = (bundle.entry ?? []).filter((e) => e.resource?.resourceType === 'Bundle');
     const parts = nested.length ? nested.map((e) => e.resource as Bundle) : [bundle];
-    const forms: NativeReferral[] = [];
+    const forms: NativeRecord[] = [];
     const issues: OperationOutcomeIssue[] = [];
     try {
       for (const part of parts) {
-        const { native, issues: found } = referralFromFhir(part);
+        const { native, issues: found } = format.fromFhir(part);
         forms.push(native);
         issues.push(...found);
       }
@@ -119,7 +112,8 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     }
     res.set('X-Mapping-Outcome', encodeURIComponent(JSON.stringify(mappedOutcome(forms.length, issues))));
     const csv = req.query._format === 'csv' || (req.get('accept') ?? '').includes('text/csv');
-    if (csv) res.type('text/csv; charset=utf-8').send(referralsToCsv(forms));
+    if (csv && !format.toCsv) throw badRequest(`${format.name} is written as application/json only`);
+    if (csv && format.toCsv) res.type('text/csv; charset=utf-8').send(format.toCsv(forms));
     else res.json(nested.length ? forms : forms[0]);
   });
 }

@@ -1,0 +1,131 @@
+// The native formats the gateway maps, in one registry: what GET /mappings lists and the mapping endpoints use.
+import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import {
+  CSV_COLUMNS,
+  NativeInputError,
+  referralFromFhir,
+  referralJsonToFhir,
+  referralsFromCsv,
+  referralsToCsv,
+  referralTables,
+  referralToFhir,
+} from './referral-format.js';
+import {
+  checkFieldValues,
+  compileSchema,
+  describeEntity,
+  entitySchema,
+  schemaIssues,
+  type Entity,
+  type NativeRecord,
+} from './fields.js';
+import {
+  goalEntity,
+  registrationEntity,
+  registrationFromFhir,
+  registrationToFhir,
+  type NativeRegistration,
+} from './youthcare-registration.js';
+import {
+  assignmentEntity,
+  caseFromFhir,
+  caseToFhir,
+  decisionEntity,
+  type NativeCase,
+} from './municipal-case.js';
+
+export interface NativeFormat {
+  name: string;
+  title: string;
+  contentTypes: string[];
+  tables: ReturnType<typeof describeEntity>[];
+  csvColumns?: string[];
+  /** Checks and maps one native JSON record. Throws NativeInputError with every problem. */
+  jsonToFhir(input: unknown): Bundle;
+  /** Checks and maps a CSV of records (only formats with csvColumns). */
+  csvToFhir?(text: string): Bundle[];
+  fromFhir(bundle: Bundle): { native: NativeRecord; issues: OperationOutcomeIssue[] };
+  toCsv?(records: NativeRecord[]): string;
+}
+
+/** A JSON format of one root record with lists of sub-records, each list an entity of its own. */
+function jsonFormat<N extends NativeRecord>(def: {
+  name: string;
+  title: string;
+  root: Entity<never>;
+  lists: Record<string, { entity: Entity<never>; minItems?: number }>;
+  toFhir(native: N): Bundle;
+  fromFhir(bundle: Bundle): { native: N; issues: OperationOutcomeIssue[] };
+}): NativeFormat {
+  const rootSchema = entitySchema(def.root as Entity<unknown>);
+  const schema = {
+    ...rootSchema,
+    required: [
+      ...(rootSchema.required as string[]),
+      ...Object.entries(def.lists)
+        .filter(([, l]) => (l.minItems ?? 0) > 0)
+        .map(([name]) => name),
+    ],
+    properties: {
+      ...(rootSchema.properties as object),
+      ...Object.fromEntries(
+        Object.entries(def.lists).map(([name, l]) => [
+          name,
+          { type: 'array', items: entitySchema(l.entity as Entity<unknown>), minItems: l.minItems ?? 1 },
+        ]),
+      ),
+    },
+  };
+  const validate = compileSchema(schema);
+  return {
+    name: def.name,
+    title: def.title,
+    contentTypes: ['application/json'],
+    tables: [def.root, ...Object.values(def.lists).map((l) => l.entity)].map((e) =>
+      describeEntity(e as Entity<unknown>),
+    ),
+    jsonToFhir(input) {
+      if (!validate(input)) throw new NativeInputError(schemaIssues(validate, def.name));
+      const record = input as NativeRecord;
+      const issues = checkFieldValues(def.root, record, '');
+      for (const [name, l] of Object.entries(def.lists))
+        ((record[name] as NativeRecord[] | undefined) ?? []).forEach((item, i) =>
+          issues.push(...checkFieldValues(l.entity, item, `${name}[${i}]`)),
+        );
+      if (issues.length) throw new NativeInputError(issues.slice(0, 100));
+      return def.toFhir(input as N);
+    },
+    fromFhir: def.fromFhir,
+  };
+}
+
+export const FORMATS: Record<string, NativeFormat> = {
+  'cjg-referral': {
+    name: 'cjg-referral',
+    title: 'CJG referral form (aanmeldformulier): referral, parents, children, involved agencies',
+    contentTypes: ['application/json', 'text/csv'],
+    tables: referralTables,
+    csvColumns: CSV_COLUMNS,
+    jsonToFhir: referralJsonToFhir,
+    csvToFhir: (text) => referralsFromCsv(text).map(referralToFhir),
+    fromFhir: referralFromFhir,
+    toCsv: (records) => referralsToCsv(records as Parameters<typeof referralsToCsv>[0]),
+  },
+  'youthcare-registration': jsonFormat<NativeRegistration>({
+    name: 'youthcare-registration',
+    title: "A youth-care provider's registration: client, care trajectory, care plan and goals",
+    root: registrationEntity as Entity<never>,
+    lists: { goals: { entity: goalEntity as Entity<never> } },
+    toFhir: registrationToFhir,
+    fromFhir: registrationFromFhir,
+  }),
+  'municipal-case': jsonFormat<NativeCase>({
+    name: 'municipal-case',
+    title:
+      'A municipal decision (Jeugdwet or Wmo) with its assignments: product, period, volume, status (iJw names)',
+    root: decisionEntity as Entity<never>,
+    lists: { Toewijzingen: { entity: assignmentEntity as Entity<never>, minItems: 1 } },
+    toFhir: caseToFhir,
+    fromFhir: caseFromFhir,
+  }),
+};

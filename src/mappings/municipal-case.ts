@@ -1,0 +1,353 @@
+// A municipal decision (beschikking) under the Jeugdwet or the Wmo with its assignments (toewijzingen: product,
+// period, volume, provider, status), in iJw-style field names, and its FHIR form: Patient + the municipality as
+// Organization + one ServiceRequest per assignment (profile kp-municipal-decision).
+import type {
+  Bundle,
+  OperationOutcomeIssue,
+  Organization,
+  Patient,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+import { BSN_SYSTEM } from '../consent/constants.js';
+import { MappingError } from './cjg-referral.js';
+import {
+  apply,
+  getExtension,
+  KP_EXT,
+  read,
+  setExtension,
+  urn,
+  type Entity,
+  type NativeRecord,
+} from './fields.js';
+
+const NS = 'https://ketenpoort.nl/fhir/NamingSystem';
+export const DECISION_SYSTEM = `${NS}/beschikkingnummer`;
+export const ASSIGNMENT_SYSTEM = `${NS}/toewijzingnummer`;
+export const MUNICIPALITY_SYSTEM = `${NS}/cbs-gemeentecode`;
+const LAW_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/law';
+const CATEGORY_SYSTEM = `${NS}/ijw-productcategorie`;
+const PRODUCT_SYSTEM = `${NS}/ijw-productcode`;
+const UNIT_SYSTEM = `${NS}/ijw-eenheid`;
+const AGB_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/agb-z';
+const PROFILE = 'https://ketenpoort.nl/fhir/StructureDefinition/municipal-decision';
+
+/** iJw gender codes: 0 unknown, 1 male, 2 female. */
+const GESLACHT: Record<string, Patient['gender']> = { '0': 'unknown', '1': 'male', '2': 'female' };
+/** The iJw assignment status, and the ServiceRequest status it means. */
+const STATUS: Record<string, ServiceRequest['status']> = {
+  toegewezen: 'active',
+  gewijzigd: 'active',
+  ingetrokken: 'revoked',
+  beeindigd: 'completed',
+};
+
+export interface CaseParts {
+  patient: Patient;
+  municipality: Organization;
+  /** Every assignment carries the decision's number, law and date; they are written to each and read from the first. */
+  requests: ServiceRequest[];
+}
+
+const first = (r: CaseParts) => r.requests[0];
+
+export const decisionEntity: Entity<CaseParts> = {
+  name: 'Beschikking',
+  cardinality: 'one',
+  resource: 'Patient + Organization + ServiceRequest (each assignment)',
+  fields: [
+    {
+      name: 'Beschikkingnummer',
+      type: 'string',
+      required: true,
+      fhir: `ServiceRequest.identifier (${DECISION_SYSTEM})`,
+      description: 'Number of the decision',
+      put: (r, v: string) =>
+        r.requests.forEach(
+          (s) => (s.identifier = [{ system: DECISION_SYSTEM, value: v }, ...(s.identifier ?? [])]),
+        ),
+      take: (r) => first(r)?.identifier?.find((i) => i.system === DECISION_SYSTEM)?.value,
+    },
+    {
+      name: 'Gemeentecode',
+      type: 'string',
+      pattern: '^\\d{4}$',
+      required: true,
+      fhir: `Organization.identifier (${MUNICIPALITY_SYSTEM})`,
+      description: 'CBS code of the municipality (four digits)',
+      put: (r, v: string) => void (r.municipality.identifier = [{ system: MUNICIPALITY_SYSTEM, value: v }]),
+      take: (r) => r.municipality.identifier?.find((i) => i.system === MUNICIPALITY_SYSTEM)?.value,
+    },
+    {
+      name: 'Gemeentenaam',
+      type: 'string',
+      fhir: 'Organization.name',
+      description: 'Name of the municipality',
+      put: (r, v: string) => void (r.municipality.name = v),
+      take: (r) => r.municipality.name,
+    },
+    {
+      name: 'Wet',
+      type: 'code',
+      required: true,
+      codes: ['jeugdwet', 'wmo'],
+      fhir: `ServiceRequest.category (${LAW_SYSTEM})`,
+      description: 'The law the decision is made under',
+      put: (r, v: string) =>
+        r.requests.forEach((s) => (s.category = [{ coding: [{ system: LAW_SYSTEM, code: v }] }])),
+      take: (r) => first(r)?.category?.[0]?.coding?.find((c) => c.system === LAW_SYSTEM)?.code,
+    },
+    {
+      name: 'Afgiftedatum',
+      type: 'date',
+      required: true,
+      fhir: 'ServiceRequest.authoredOn',
+      description: 'Date the decision was issued',
+      put: (r, v: string) => r.requests.forEach((s) => (s.authoredOn = v)),
+      take: (r) => first(r)?.authoredOn,
+    },
+    {
+      name: 'ClientBsn',
+      type: 'bsn',
+      required: true,
+      fhir: `Patient.identifier (${BSN_SYSTEM})`,
+      description: 'BSN of the client (11-test checked)',
+      put: (r, v: string) => void (r.patient.identifier = [{ system: BSN_SYSTEM, value: v }]),
+      take: (r) => r.patient.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
+    },
+    {
+      name: 'ClientGeboortedatum',
+      type: 'date',
+      required: true,
+      fhir: 'Patient.birthDate',
+      description: 'Birth date of the client',
+      put: (r, v: string) => void (r.patient.birthDate = v),
+      take: (r) => r.patient.birthDate,
+    },
+    {
+      name: 'ClientGeslacht',
+      type: 'code',
+      required: true,
+      codes: Object.keys(GESLACHT),
+      fhir: 'Patient.gender (0 unknown, 1 male, 2 female)',
+      description: 'Sex, iJw code',
+      put: (r, v: string) => void (r.patient.gender = GESLACHT[v]),
+      take: (r) => Object.entries(GESLACHT).find(([, g]) => g === r.patient.gender)?.[0],
+    },
+    {
+      name: 'ClientAchternaam',
+      type: 'string',
+      required: true,
+      fhir: 'Patient.name[0].family',
+      description: 'Family name of the client',
+      put: (r, v: string) => void ((r.patient.name ??= [{}])[0]!.family = v),
+      take: (r) => r.patient.name?.[0]?.family,
+    },
+    {
+      name: 'ClientVoornamen',
+      type: 'string',
+      fhir: 'Patient.name[0].given[0]',
+      description: 'Given names of the client',
+      put: (r, v: string) => void ((r.patient.name ??= [{}])[0]!.given = [v]),
+      take: (r) => r.patient.name?.[0]?.given?.[0],
+    },
+  ],
+};
+
+export const assignmentEntity: Entity<ServiceRequest> = {
+  name: 'Toewijzing',
+  cardinality: 'many',
+  resource: 'ServiceRequest',
+  fields: [
+    {
+      name: 'ToewijzingNummer',
+      type: 'string',
+      required: true,
+      fhir: `ServiceRequest.identifier (${ASSIGNMENT_SYSTEM})`,
+      description: 'Number of the assignment',
+      put: (r, v: string) =>
+        void (r.identifier = [...(r.identifier ?? []), { system: ASSIGNMENT_SYSTEM, value: v }]),
+      take: (r) => r.identifier?.find((i) => i.system === ASSIGNMENT_SYSTEM)?.value,
+    },
+    {
+      name: 'ProductCategorie',
+      type: 'string',
+      pattern: '^\\d{2}$',
+      required: true,
+      fhir: `ServiceRequest.code.coding (${CATEGORY_SYSTEM})`,
+      description: 'iJw product category (two digits)',
+      put: (r, v: string) =>
+        void (r.code = { coding: [{ system: CATEGORY_SYSTEM, code: v }, ...(r.code?.coding ?? [])] }),
+      take: (r) => r.code?.coding?.find((c) => c.system === CATEGORY_SYSTEM)?.code,
+    },
+    {
+      name: 'ProductCode',
+      type: 'string',
+      pattern: '^[0-9A-Z]{5}$',
+      fhir: `ServiceRequest.code.coding (${PRODUCT_SYSTEM})`,
+      description: 'iJw product code (five characters)',
+      put: (r, v: string) =>
+        void (r.code = { coding: [...(r.code?.coding ?? []), { system: PRODUCT_SYSTEM, code: v }] }),
+      take: (r) => r.code?.coding?.find((c) => c.system === PRODUCT_SYSTEM)?.code,
+    },
+    {
+      name: 'Ingangsdatum',
+      type: 'date',
+      required: true,
+      future: true,
+      fhir: 'ServiceRequest.occurrencePeriod.start',
+      description: 'First day of the assignment',
+      put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, start: v }),
+      take: (r) => r.occurrencePeriod?.start,
+    },
+    {
+      name: 'Einddatum',
+      type: 'date',
+      future: true,
+      fhir: 'ServiceRequest.occurrencePeriod.end',
+      description: 'Last day of the assignment',
+      put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, end: v }),
+      take: (r) => r.occurrencePeriod?.end,
+    },
+    {
+      name: 'Volume',
+      type: 'string',
+      pattern: '^\\d+$',
+      fhir: 'ServiceRequest.quantityQuantity.value',
+      description: 'Volume, digits only',
+      put: (r, v: string) => void (r.quantityQuantity = { ...r.quantityQuantity, value: Number(v) }),
+      take: (r) => (r.quantityQuantity?.value === undefined ? undefined : String(r.quantityQuantity.value)),
+    },
+    {
+      name: 'Eenheid',
+      type: 'code',
+      codes: ['01', '04', '14', '16', '82', '83'],
+      fhir: `ServiceRequest.quantityQuantity.code (${UNIT_SYSTEM})`,
+      description: 'iJw unit: 01 minute, 04 hour, 14 day (etmaal), 16 part of day, 82 piece, 83 euro',
+      put: (r, v: string) =>
+        void (r.quantityQuantity = { ...r.quantityQuantity, system: UNIT_SYSTEM, code: v }),
+      take: (r) => r.quantityQuantity?.code,
+    },
+    {
+      name: 'Frequentie',
+      type: 'code',
+      codes: ['1', '2', '4', '6'],
+      fhir: `ServiceRequest.extension(${KP_EXT}/ijw-frequency).valueCode`,
+      description: 'iJw frequency: 1 per day, 2 per week, 4 per month, 6 in total',
+      put: (r, v: string) => setExtension(r, `${KP_EXT}/ijw-frequency`, { valueCode: v }),
+      take: (r) => getExtension(r, `${KP_EXT}/ijw-frequency`)?.valueCode,
+    },
+    {
+      name: 'Aanbieder',
+      type: 'string',
+      pattern: '^\\d{8}$',
+      fhir: `ServiceRequest.performer[0].identifier (${AGB_SYSTEM})`,
+      description: 'AGB code of the provider',
+      put: (r, v: string) => void (r.performer = [{ identifier: { system: AGB_SYSTEM, value: v } }]),
+      take: (r) => r.performer?.[0]?.identifier?.value,
+    },
+    {
+      name: 'Status',
+      type: 'code',
+      required: true,
+      codes: Object.keys(STATUS),
+      fhir: `ServiceRequest.extension(${KP_EXT}/ijw-status).valueCode, and ServiceRequest.status`,
+      description: 'toegewezen, gewijzigd, ingetrokken or beeindigd',
+      put: (r, v: string) => {
+        setExtension(r, `${KP_EXT}/ijw-status`, { valueCode: v });
+        r.status = STATUS[v]!;
+      },
+      take: (r) => getExtension(r, `${KP_EXT}/ijw-status`)?.valueCode,
+    },
+  ],
+};
+
+export interface NativeCase extends NativeRecord {
+  Toewijzingen: NativeRecord[];
+}
+
+export function caseToFhir(native: NativeCase): Bundle {
+  const id = `municipal/${String(native.Gemeentecode)}/${String(native.Beschikkingnummer)}`;
+  const patientUrl = urn(id, 'patient');
+  const municipalityUrl = urn(id, 'municipality');
+  const { Toewijzingen, ...top } = native;
+  const requests = Toewijzingen.map((t) => {
+    const request: ServiceRequest = {
+      resourceType: 'ServiceRequest',
+      meta: { profile: [PROFILE] },
+      status: 'active',
+      intent: 'order',
+      subject: { reference: patientUrl },
+      requester: { reference: municipalityUrl },
+    };
+    apply(assignmentEntity, t, request);
+    return request;
+  });
+  const parts: CaseParts = {
+    patient: { resourceType: 'Patient' },
+    municipality: { resourceType: 'Organization' },
+    requests,
+  };
+  apply(decisionEntity, top, parts);
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      { fullUrl: patientUrl, resource: parts.patient },
+      { fullUrl: municipalityUrl, resource: parts.municipality },
+      ...requests.map((r, i) => ({ fullUrl: urn(id, `assignment/${i}`), resource: r })),
+    ],
+  };
+}
+
+export function caseFromFhir(bundle: Bundle): { native: NativeCase; issues: OperationOutcomeIssue[] } {
+  const entries = bundle.entry ?? [];
+  const byUrl = new Map(entries.filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl!, e.resource!]));
+  const requests = entries
+    .map((e) => e.resource)
+    .filter((r): r is ServiceRequest => r?.resourceType === 'ServiceRequest');
+  if (requests.length === 0)
+    throw new MappingError(
+      'a municipal-case Bundle holds at least one ServiceRequest (assignment)',
+      'Bundle.entry',
+    );
+  const patient = byUrl.get(requests[0]!.subject?.reference ?? '');
+  const municipality = byUrl.get(requests[0]!.requester?.reference ?? '');
+  if (patient?.resourceType !== 'Patient')
+    throw new MappingError(
+      'ServiceRequest.subject must be a Patient of the Bundle',
+      'ServiceRequest.subject',
+    );
+  if (municipality?.resourceType !== 'Organization')
+    throw new MappingError(
+      'ServiceRequest.requester must be the municipality (an Organization of the Bundle)',
+      'ServiceRequest.requester',
+    );
+  const issues: OperationOutcomeIssue[] = [];
+  const decision = (r: ServiceRequest) => r.identifier?.find((i) => i.system === DECISION_SYSTEM)?.value;
+  requests.forEach((r, i) => {
+    if (decision(r) !== decision(requests[0]!) || r.subject?.reference !== requests[0]!.subject?.reference)
+      issues.push({
+        severity: 'warning',
+        code: 'informational',
+        diagnostics:
+          'this assignment belongs to another decision or client; the record keeps the first one’s',
+        expression: [`ServiceRequest[${i}]`],
+      });
+  });
+  const native = {
+    ...read(decisionEntity, { patient, municipality, requests }),
+    Toewijzingen: requests.map((r) => read(assignmentEntity, r)),
+  } as NativeCase;
+  const used = new Set<Resource>([patient, municipality, ...requests]);
+  for (const e of entries)
+    if (e.resource && !used.has(e.resource))
+      issues.push({
+        severity: 'warning',
+        code: 'informational',
+        diagnostics: `the municipal case has no place for this ${e.resource.resourceType}`,
+        expression: [`Bundle.entry(${e.fullUrl ?? e.resource.resourceType})`],
+      });
+  return { native, issues };
+}

@@ -1,0 +1,363 @@
+// A youth-care provider's registration record (client, care trajectory, care plan and goals) as JSON, and its FHIR
+// form: Patient + Organization (the provider) + EpisodeOfCare (the trajectory) + CarePlan + a Goal per life domain.
+import type {
+  Bundle,
+  CarePlan,
+  EpisodeOfCare,
+  Goal,
+  OperationOutcomeIssue,
+  Organization,
+  Patient,
+  Resource,
+} from '@medplum/fhirtypes';
+import { BSN_SYSTEM } from '../consent/constants.js';
+import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
+import { LIFE_DOMAINS, MappingError } from './cjg-referral.js';
+import {
+  apply,
+  getExtension,
+  KP_EXT,
+  read,
+  setExtension,
+  urn,
+  type Entity,
+  type NativeRecord,
+} from './fields.js';
+
+const AGB_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/agb-z';
+export const REGISTRATION_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/youthcare-registration-id';
+const CS = 'https://ketenpoort.nl/fhir/CodeSystem';
+const PROFILE = 'https://ketenpoort.nl/fhir/StructureDefinition';
+
+export interface RegistrationParts {
+  patient: Patient;
+  provider: Organization;
+  episode: EpisodeOfCare;
+  plan: CarePlan;
+}
+
+/** A coded value kept as an extension's valueCoding of a Ketenpoort CodeSystem. */
+function codingExtension(
+  name: string,
+  slug: string,
+  system: string,
+  codes: readonly string[],
+  description: string,
+  required = false,
+): Entity<RegistrationParts>['fields'][number] {
+  const url = `${KP_EXT}/${slug}`;
+  return {
+    name,
+    type: 'code',
+    codes,
+    required,
+    fhir: `EpisodeOfCare.extension(${url}).valueCoding (${system})`,
+    description,
+    put: (r, v: string) => setExtension(r.episode, url, { valueCoding: { system, code: v } }),
+    take: (r) => getExtension(r.episode, url)?.valueCoding?.code,
+  };
+}
+
+export const registrationEntity: Entity<RegistrationParts> = {
+  name: 'registration',
+  cardinality: 'one',
+  resource: 'Patient + Organization + EpisodeOfCare + CarePlan',
+  fields: [
+    {
+      name: 'registrationId',
+      type: 'string',
+      required: true,
+      fhir: `EpisodeOfCare.identifier (${REGISTRATION_ID_SYSTEM})`,
+      description: "The provider's number of this registration",
+      put: (r, v: string) => void (r.episode.identifier = [{ system: REGISTRATION_ID_SYSTEM, value: v }]),
+      take: (r) => r.episode.identifier?.find((i) => i.system === REGISTRATION_ID_SYSTEM)?.value,
+    },
+    {
+      name: 'provider',
+      type: 'string',
+      required: true,
+      fhir: 'Organization.name',
+      description: 'The youth-care provider',
+      put: (r, v: string) => void (r.provider.name = v),
+      take: (r) => r.provider.name,
+    },
+    {
+      name: 'providerAgb',
+      type: 'string',
+      pattern: '^\\d{8}$',
+      fhir: `Organization.identifier (${AGB_SYSTEM})`,
+      description: "The provider's AGB code",
+      put: (r, v: string) => void (r.provider.identifier = [{ system: AGB_SYSTEM, value: v }]),
+      take: (r) => r.provider.identifier?.find((i) => i.system === AGB_SYSTEM)?.value,
+    },
+    {
+      name: 'clientBsn',
+      type: 'bsn',
+      required: true,
+      fhir: `Patient.identifier (${BSN_SYSTEM})`,
+      description: 'BSN of the client (11-test checked)',
+      put: (r, v: string) => void (r.patient.identifier = [{ system: BSN_SYSTEM, value: v }]),
+      take: (r) => r.patient.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
+    },
+    {
+      name: 'clientFamilyName',
+      type: 'string',
+      required: true,
+      fhir: 'Patient.name[0].family',
+      description: 'Family name of the client',
+      put: (r, v: string) => void ((r.patient.name ??= [{}])[0]!.family = v),
+      take: (r) => r.patient.name?.[0]?.family,
+    },
+    {
+      name: 'clientGivenName',
+      type: 'string',
+      fhir: 'Patient.name[0].given[0]',
+      description: 'Call name of the client',
+      put: (r, v: string) => void ((r.patient.name ??= [{}])[0]!.given = [v]),
+      take: (r) => r.patient.name?.[0]?.given?.[0],
+    },
+    {
+      name: 'clientBirthDate',
+      type: 'date',
+      required: true,
+      fhir: 'Patient.birthDate',
+      description: 'Birth date of the client',
+      put: (r, v: string) => void (r.patient.birthDate = v),
+      take: (r) => r.patient.birthDate,
+    },
+    {
+      name: 'clientSex',
+      type: 'code',
+      required: true,
+      codes: ['male', 'female', 'other', 'unknown'],
+      fhir: 'Patient.gender',
+      description: 'Sex of the client',
+      put: (r, v: Patient['gender']) => void (r.patient.gender = v),
+      take: (r) => r.patient.gender,
+    },
+    {
+      name: 'trajectoryType',
+      type: 'code',
+      required: true,
+      codes: ['waakvlam', 'complex-intensive', 'consultation'],
+      fhir: `EpisodeOfCare.type (${CS}/trajectory-type)`,
+      description: 'Waakvlam (low intensity), complex-intensive, or consultation only',
+      put: (r, v: string) =>
+        void (r.episode.type = [{ coding: [{ system: `${CS}/trajectory-type`, code: v }] }]),
+      take: (r) => r.episode.type?.[0]?.coding?.find((c) => c.system === `${CS}/trajectory-type`)?.code,
+    },
+    codingExtension(
+      'coordinationLevel',
+      'coordination-level',
+      `${CS}/coordination-level`,
+      ['0', '1', '2', '3', '4', '5'],
+      'Coordination level 0–5',
+      true,
+    ),
+    codingExtension(
+      'framework',
+      'coordination-framework',
+      `${CS}/coordination-framework`,
+      ['voluntary', 'drang', 'dwang'],
+      'Voluntary, drang (pressure) or dwang (court order)',
+      true,
+    ),
+    {
+      name: 'startDate',
+      type: 'date',
+      required: true,
+      fhir: 'EpisodeOfCare.period.start',
+      description: 'Start of the trajectory',
+      put: (r, v: string) => void (r.episode.period = { ...r.episode.period, start: v }),
+      take: (r) => r.episode.period?.start,
+    },
+    {
+      name: 'endDate',
+      type: 'date',
+      future: true,
+      fhir: "EpisodeOfCare.period.end (status 'finished' when set)",
+      description: 'End of the trajectory',
+      put: (r, v: string) => {
+        r.episode.period = { ...r.episode.period, end: v };
+        r.episode.status = 'finished';
+      },
+      take: (r) => r.episode.period?.end,
+    },
+    codingExtension(
+      'closureReason',
+      'closure-reason',
+      `${CS}/closure-reason`,
+      [
+        'goals-achieved',
+        'client-stopped',
+        'referred',
+        'no-cooperation',
+        'statutory-measure',
+        'moved',
+        'other',
+      ],
+      'Why the trajectory was closed',
+    ),
+    {
+      name: 'referredTo',
+      type: 'string',
+      fhir: `EpisodeOfCare.extension(${KP_EXT}/referred-to).valueReference.display`,
+      description: 'The agency the client was referred to at closure',
+      put: (r, v: string) =>
+        setExtension(r.episode, `${KP_EXT}/referred-to`, { valueReference: { display: v } }),
+      take: (r) => getExtension(r.episode, `${KP_EXT}/referred-to`)?.valueReference?.display,
+    },
+    {
+      name: 'planTitle',
+      type: 'string',
+      required: true,
+      fhir: 'CarePlan.title',
+      description: 'Title of the care plan',
+      put: (r, v: string) => void (r.plan.title = v),
+      take: (r) => r.plan.title,
+    },
+    {
+      name: 'planStatus',
+      type: 'code',
+      required: true,
+      codes: ['draft', 'active', 'on-hold', 'revoked', 'completed'],
+      fhir: 'CarePlan.status',
+      description: 'Status of the care plan',
+      put: (r, v: CarePlan['status']) => void (r.plan.status = v),
+      take: (r) => r.plan.status,
+    },
+  ],
+};
+
+export const goalEntity: Entity<Goal> = {
+  name: 'goal',
+  cardinality: 'many',
+  resource: 'Goal',
+  fields: [
+    {
+      name: 'lifeDomain',
+      type: 'code',
+      required: true,
+      codes: LIFE_DOMAINS,
+      fhir: `Goal.category (${LIFE_DOMAIN_SYSTEM})`,
+      description: 'The life domain of the goal',
+      put: (r, v: string) => void (r.category = [{ coding: [{ system: LIFE_DOMAIN_SYSTEM, code: v }] }]),
+      take: (r) => r.category?.[0]?.coding?.find((c) => c.system === LIFE_DOMAIN_SYSTEM)?.code,
+    },
+    {
+      name: 'description',
+      type: 'string',
+      required: true,
+      fhir: 'Goal.description.text',
+      description: 'The goal in words',
+      put: (r, v: string) => void (r.description = { text: v }),
+      take: (r) => r.description?.text,
+    },
+    {
+      name: 'status',
+      type: 'code',
+      required: true,
+      codes: ['proposed', 'planned', 'active', 'completed', 'cancelled'],
+      fhir: 'Goal.lifecycleStatus',
+      description: 'Status of the goal',
+      put: (r, v: Goal['lifecycleStatus']) => void (r.lifecycleStatus = v),
+      take: (r) => r.lifecycleStatus,
+    },
+    {
+      name: 'dueDate',
+      type: 'date',
+      future: true,
+      fhir: 'Goal.target[0].dueDate',
+      description: 'When the goal should be reached',
+      put: (r, v: string) => void (r.target = [{ dueDate: v }]),
+      take: (r) => r.target?.[0]?.dueDate,
+    },
+  ],
+};
+
+export interface NativeRegistration extends NativeRecord {
+  goals?: NativeRecord[];
+}
+
+export function registrationToFhir(native: NativeRegistration): Bundle {
+  const id = `youthcare/${String(native.registrationId)}`;
+  const [patientUrl, providerUrl, episodeUrl, planUrl] = ['patient', 'provider', 'episode', 'plan'].map((p) =>
+    urn(id, p),
+  ) as [string, string, string, string];
+  const parts: RegistrationParts = {
+    patient: { resourceType: 'Patient' },
+    provider: { resourceType: 'Organization' },
+    episode: {
+      resourceType: 'EpisodeOfCare',
+      meta: { profile: [`${PROFILE}/coordination`] },
+      status: 'active',
+      patient: { reference: patientUrl },
+      managingOrganization: { reference: providerUrl },
+    },
+    plan: { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: patientUrl } },
+  };
+  const { goals = [], ...top } = native;
+  apply(registrationEntity, top, parts);
+  const goalEntries = goals.map((g, i) => {
+    const goal: Goal = {
+      resourceType: 'Goal',
+      lifecycleStatus: 'active',
+      description: { text: '' },
+      subject: { reference: patientUrl },
+    };
+    apply(goalEntity, g, goal);
+    return { fullUrl: urn(id, `goal/${i}`), resource: goal };
+  });
+  if (goalEntries.length) parts.plan.goal = goalEntries.map((e) => ({ reference: e.fullUrl }));
+  return {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      { fullUrl: patientUrl, resource: parts.patient },
+      { fullUrl: providerUrl, resource: parts.provider },
+      { fullUrl: episodeUrl, resource: parts.episode },
+      { fullUrl: planUrl, resource: parts.plan },
+      ...goalEntries,
+    ],
+  };
+}
+
+export function registrationFromFhir(bundle: Bundle): {
+  native: NativeRegistration;
+  issues: OperationOutcomeIssue[];
+} {
+  const issues: OperationOutcomeIssue[] = [];
+  const entries = bundle.entry ?? [];
+  const byUrl = new Map(entries.filter((e) => e.fullUrl && e.resource).map((e) => [e.fullUrl!, e.resource!]));
+  const one = <T extends Resource>(type: T['resourceType'], where: string): T => {
+    const found = entries.map((e) => e.resource).filter((r): r is T => r?.resourceType === type);
+    if (found.length !== 1)
+      throw new MappingError(`a registration Bundle holds exactly one ${type}, not ${found.length}`, where);
+    return found[0]!;
+  };
+  const episode = one<EpisodeOfCare>('EpisodeOfCare', 'Bundle.entry');
+  const plan = one<CarePlan>('CarePlan', 'Bundle.entry');
+  const patient = byUrl.get(episode.patient?.reference ?? '');
+  const provider = byUrl.get(episode.managingOrganization?.reference ?? '');
+  if (patient?.resourceType !== 'Patient')
+    throw new MappingError('EpisodeOfCare.patient must be a Patient of the Bundle', 'EpisodeOfCare.patient');
+  if (provider?.resourceType !== 'Organization')
+    throw new MappingError(
+      'EpisodeOfCare.managingOrganization must be an Organization of the Bundle',
+      'EpisodeOfCare.managingOrganization',
+    );
+  const native: NativeRegistration = read(registrationEntity, { patient, provider, episode, plan });
+  const goals = (plan.goal ?? []).map((g) => byUrl.get(g.reference ?? ''));
+  const known = goals.filter((g): g is Goal => g?.resourceType === 'Goal');
+  if (known.length) native.goals = known.map((g) => read(goalEntity, g));
+  const used = new Set<Resource | undefined>([episode, plan, patient, provider, ...known]);
+  for (const e of entries)
+    if (e.resource && !used.has(e.resource))
+      issues.push({
+        severity: 'warning',
+        code: 'informational',
+        diagnostics: `the registration has no place for this ${e.resource.resourceType}`,
+        expression: [`Bundle.entry(${e.fullUrl ?? e.resource.resourceType})`],
+      });
+  return { native, issues };
+}
