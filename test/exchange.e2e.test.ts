@@ -126,6 +126,50 @@ describe.each(ENGINES)('exchange end to end on %s', (engine) => {
     expect(event.body.purposeOfEvent?.[0]?.coding?.[0]?.code).toBe('CAREMGT');
   });
 
+  it('maps a native referral form sent as nativePayload, then decides and delivers it like any payload', async () => {
+    const form = {
+      referralId: `NATIVE-${child}`,
+      referralDate: '2026-10-01',
+      referrerName: 'M. Kusters',
+      referrerAgency: 'CJG Venlo',
+      reason: 'Zorgen over het gezin',
+      lifeDomains: ['parenting', 'finances'],
+      parents: [{ bsn: mother, relation: 'mother', parentalAuthority: true, familyName: 'Test' }],
+      children: [{ bsn: child, sex: 'female', familyName: 'Test', birthDate: isoDateYearsAgo(9) }],
+    };
+    const before = sandbox.agencies.received('huisartsen-de-linde').length;
+    const { parameter } = exchangeParameters(GP, child, 'CAREMGT', {
+      resourceType: 'Bundle',
+      type: 'collection',
+    });
+    const nativeExchange: Parameters = {
+      resourceType: 'Parameters',
+      parameter: [
+        ...parameter!.filter((p) => p.name !== 'payload'),
+        { name: 'nativePayload', valueString: JSON.stringify(form) },
+        { name: 'format', valueCode: 'cjg-referral' },
+      ],
+    };
+    const res = await fhir<Parameters>(sandbox.url, cjg, 'POST', '/fhir/$exchange', nativeExchange);
+    expect(res.status).toBe(202);
+    const delivered = param(res.body, 'delivered')?.resource as Bundle;
+    expect(delivered.entry!.some((e) => e.resource?.resourceType === 'Patient')).toBe(true);
+    await waitFor(async () =>
+      sandbox.agencies.received('huisartsen-de-linde').length > before ? true : undefined,
+    );
+
+    // A form with a wrong BSN check digit is refused before any decision, at its place in the form.
+    const broken = { ...form, children: [{ ...form.children[0], bsn: '999999999' }] };
+    const bad = await fhir<OperationOutcome>(sandbox.url, cjg, 'POST', '/fhir/$exchange', {
+      ...nativeExchange,
+      parameter: nativeExchange.parameter!.map((p) =>
+        p.name === 'nativePayload' ? { name: 'nativePayload', valueString: JSON.stringify(broken) } : p,
+      ),
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.issue![0]!.expression).toEqual(['Parameters.parameter[nativePayload].children[0].bsn']);
+  });
+
   it('denies an exchange no consent covers with 403, delivers nothing, and still audits it', async () => {
     const before = sandbox.agencies.received('school-de-wilgen').length;
     const res = await fhir<OperationOutcome>(

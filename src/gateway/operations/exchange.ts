@@ -19,21 +19,65 @@ import {
 import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
+import { FORMATS } from '../../mappings/formats.js';
+import { NativeInputError } from '../../mappings/referral-format.js';
+import { validateFhir } from '../../mappings/validate.js';
 import { TASK_CODE_SYSTEM } from '../tasks.js';
 import { earlierAnswer, idempotencyClaim, isUniqueViolation, recordAnswer } from '../idempotency.js';
 
-/** The payload: a collection Bundle, given as resource (native formats are mapped first). */
-function payloadOf(input: OperationInput): Bundle {
-  const native = input.one('nativePayload');
-  if (native) {
+/** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload. */
+function nativePayloadOf(input: OperationInput, text: string): Bundle {
+  const name = input.one('format')?.valueCode;
+  const format = name ? FORMATS[name] : undefined;
+  if (!format)
+    throw badRequest(
+      `Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,
+      'Parameters.parameter[format]',
+    );
+  const at = 'Parameters.parameter[nativePayload]';
+  let bundles: Bundle[];
+  try {
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith('{')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw badRequest(`The native payload is not valid JSON`, at);
+      }
+      bundles = [format.jsonToFhir(parsed)];
+    } else if (format.csvToFhir) bundles = format.csvToFhir(text);
+    else throw badRequest(`${format.name} is read as JSON only`, at);
+  } catch (err) {
+    if (err instanceof NativeInputError)
+      throw unprocessable(
+        err.issues.map((i) => ({ ...i, expression: (i.expression ?? []).map((e) => `${at}.${e}`) })),
+      );
+    throw err;
+  }
+  if (bundles.length !== 1)
     throw unprocessable([
       {
         severity: 'error',
-        code: 'not-supported',
-        diagnostics: `Native payload format "${input.one('format')?.valueCode ?? '(none)'}" is not supported here; map it with POST /mappings/{format}/$to-fhir and send the Bundle as "payload"`,
-        expression: ['Parameters.parameter[format]'],
+        code: 'invalid',
+        diagnostics: `One record per exchange; the payload holds ${bundles.length}`,
+        expression: [at],
       },
     ]);
+  return validateFhir<Bundle>(bundles[0], ['Bundle']);
+}
+
+/** The payload: a collection Bundle, given as resource, or a native record that is mapped first. */
+function payloadOf(input: OperationInput): Bundle {
+  const native = input.one('nativePayload');
+  if (native) {
+    if (typeof native.valueString !== 'string')
+      throw badRequest(
+        'Parameter "nativePayload" takes a valueString',
+        'Parameters.parameter[nativePayload]',
+      );
+    if (input.one('payload')) throw badRequest('Send either "payload" or "nativePayload", not both');
+    return nativePayloadOf(input, native.valueString);
   }
   const resource = input.one('payload')?.resource;
   if (!resource)
