@@ -151,6 +151,12 @@ describe('profiles', () => {
       extension: [{ url: `${KP}/escalation-level`, valuePositiveInt: 2 }],
     });
     expect(ok.at).toEqual([]);
+    const wrong = await validate({
+      ...task,
+      restriction: { period: { start: '2026-11-01' } },
+      extension: [{ url: `${KP}/escalation-level`, valuePositiveInt: 4 }],
+    });
+    expect(wrong.at.sort()).toEqual(['Task.extension', 'Task.restriction.period.end']);
   });
 
   it('checks every resource of a Bundle against its profile, naming the entry', async () => {

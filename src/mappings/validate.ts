@@ -5,7 +5,8 @@ import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes
 import { badRequest, unprocessable } from '../gateway/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
-import { checkProfile } from './profile-check.js';
+import { checkProfile, profileFor } from './profile-check.js';
+import { PROFILE_BASE } from './profiles.js';
 import { missingRequired, structuralIssues } from './structure.js';
 
 let loaded = false;
@@ -54,6 +55,21 @@ function gatewayRules(resource: Resource, path: string, required: boolean): Oper
       );
     if (!resource.performer?.length)
       issues.push(issue(`${path}.performer`, 'a Consent must name who consented (performer)', 'required'));
+  }
+  if (resource.resourceType === 'Task' && profileFor(resource)?.url === `${PROFILE_BASE}/escalation`) {
+    const level = resource.extension?.find(
+      (e) => e.url === `${PROFILE_BASE}/escalation-level`,
+    )?.valuePositiveInt;
+    if (level !== undefined && (level < 1 || level > 3))
+      issues.push(issue(`${path}.extension`, `the escalation level is 1, 2 or 3, not ${level}`));
+    if (resource.restriction?.period && !resource.restriction.period.end)
+      issues.push(
+        issue(
+          `${path}.restriction.period.end`,
+          'an escalation needs a deadline (restriction.period.end)',
+          'required',
+        ),
+      );
   }
   if (resource.resourceType === 'Patient' && !(r.identifier ?? []).some((id) => id.system === BSN_SYSTEM)) {
     issues.push(issue(`${path}.identifier`, 'a Patient needs a BSN identifier', 'required'));
