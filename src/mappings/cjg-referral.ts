@@ -26,6 +26,9 @@ import {
   type Entity,
   type Field,
   type NativeRecord,
+  unmapped,
+  unusedEntries,
+  identifierField,
 } from './fields.js';
 
 export const REFERRAL_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/cjg-referral-id';
@@ -128,15 +131,15 @@ export const referralEntity: Entity<ReferralParts> = {
   cardinality: 'one',
   resource: 'ServiceRequest + Group',
   fields: [
-    {
-      name: 'referralId',
-      type: 'string',
-      required: true,
-      fhir: `ServiceRequest.identifier (${REFERRAL_ID_SYSTEM})`,
-      description: "The coordination point's number of this referral",
-      put: (r, v: string) => void (r.request.identifier = [{ system: REFERRAL_ID_SYSTEM, value: v }]),
-      take: (r) => r.request.identifier?.find((i) => i.system === REFERRAL_ID_SYSTEM)?.value,
-    },
+    identifierField<ReferralParts>(
+      'referralId',
+      'string',
+      REFERRAL_ID_SYSTEM,
+      (r) => r.request,
+      'ServiceRequest',
+      "The coordination point's number of this referral",
+      { required: true },
+    ),
     {
       name: 'referralDate',
       type: 'date',
@@ -247,14 +250,14 @@ export const parentEntity: Entity<RelatedPerson> = {
   cardinality: 'many',
   resource: 'RelatedPerson (one per parent and child)',
   fields: [
-    {
-      name: 'bsn',
-      type: 'bsn',
-      fhir: `RelatedPerson.identifier (${BSN_SYSTEM})`,
-      description: 'BSN of the parent or carer, when known (11-test checked)',
-      put: (r, v: string) => void (r.identifier = [{ system: BSN_SYSTEM, value: v }]),
-      take: (r) => r.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
-    },
+    identifierField<RelatedPerson>(
+      'bsn',
+      'bsn',
+      BSN_SYSTEM,
+      (r) => r,
+      'RelatedPerson',
+      'BSN of the parent or carer, when known (11-test checked)',
+    ),
     {
       name: 'relation',
       type: 'code',
@@ -354,15 +357,17 @@ export const childEntity: Entity<Patient> = {
   cardinality: 'many',
   resource: 'Patient',
   fields: [
-    {
-      name: 'bsn',
-      type: 'bsn',
-      required: true,
-      fhir: `Patient.identifier (${BSN_SYSTEM})`,
-      description: 'BSN of the child (11-test checked)',
-      put: (r, v: string) => void (r.identifier = [{ system: BSN_SYSTEM, value: v }]),
-      take: (r) => r.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
-    },
+    identifierField<Patient>(
+      'bsn',
+      'bsn',
+      BSN_SYSTEM,
+      (r) => r,
+      'Patient',
+      'BSN of the child (11-test checked)',
+      {
+        required: true,
+      },
+    ),
     {
       name: 'sex',
       type: 'code',
@@ -614,19 +619,8 @@ export function referralFromFhir(bundle: Bundle): {
   const used = new Set<Resource | undefined>([request, group, ...members]);
   for (const ref of request.supportingInfo ?? [])
     used.add(ref.reference ? byUrl.get(ref.reference) : undefined);
-  for (const e of entries)
-    if (e.resource && !used.has(e.resource))
-      issues.push(
-        unmapped(
-          `Bundle.entry(${e.fullUrl ?? e.resource.resourceType})`,
-          `the form has no place for this ${e.resource.resourceType}`,
-        ),
-      );
+  issues.push(...unusedEntries(entries, used, 'form'));
   return { native, issues };
-}
-
-function unmapped(expression: string, text: string): OperationOutcomeIssue {
-  return { severity: 'warning', code: 'informational', diagnostics: text, expression: [expression] };
 }
 
 export class MappingError extends Error {

@@ -1,7 +1,7 @@
 // Field tables: each native field declared once, with its type, where it lives in FHIR, and the two functions that
 // put it there and take it back. Schemas (ajv), CSV columns, both mapping directions and GET /mappings use them.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { Extension, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { BundleEntry, Extension, Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
 import { isValidBsn } from './bsn.js';
 
@@ -205,4 +205,52 @@ export function read<R>(entity: Entity<R>, source: R): NativeRecord {
     if (v !== undefined) out[f.name] = v;
   }
   return out;
+}
+
+/** A warning for something of a Bundle that the native format has no place for. */
+export function unmapped(expression: string, text: string): OperationOutcomeIssue {
+  return { severity: 'warning', code: 'informational', diagnostics: text, expression: [expression] };
+}
+
+/** Warnings for the Bundle entries a mapping did not use. */
+export function unusedEntries(
+  entries: BundleEntry[],
+  used: Set<Resource | undefined>,
+  what: string,
+): OperationOutcomeIssue[] {
+  return entries
+    .filter((e) => e.resource && !used.has(e.resource))
+    .map((e) =>
+      unmapped(
+        `Bundle.entry(${e.fullUrl ?? e.resource!.resourceType})`,
+        `the ${what} has no place for this ${e.resource!.resourceType}`,
+      ),
+    );
+}
+
+/** A field kept as the identifier of one system on a resource (a BSN, an AGB code, a record number). */
+export function identifierField<R>(
+  name: string,
+  type: 'string' | 'bsn',
+  system: string,
+  on: (r: R) => { identifier?: Identifier[] },
+  fhir: string,
+  description: string,
+  opts: { required?: boolean; pattern?: string } = {},
+): Field<R> {
+  return {
+    name,
+    type,
+    ...opts,
+    fhir: `${fhir}.identifier (${system})`,
+    description,
+    put: (r, v: string) => {
+      const target = on(r);
+      target.identifier = [
+        ...(target.identifier ?? []).filter((i) => i.system !== system),
+        { system, value: v },
+      ];
+    },
+    take: (r) => on(r).identifier?.find((i) => i.system === system)?.value,
+  };
 }

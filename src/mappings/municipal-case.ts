@@ -14,9 +14,11 @@ import { MappingError } from './cjg-referral.js';
 import {
   apply,
   getExtension,
+  identifierField,
   KP_EXT,
   read,
   setExtension,
+  unusedEntries,
   urn,
   type Entity,
   type NativeRecord,
@@ -69,16 +71,15 @@ export const decisionEntity: Entity<CaseParts> = {
         ),
       take: (r) => first(r)?.identifier?.find((i) => i.system === DECISION_SYSTEM)?.value,
     },
-    {
-      name: 'Gemeentecode',
-      type: 'string',
-      pattern: '^\\d{4}$',
-      required: true,
-      fhir: `Organization.identifier (${MUNICIPALITY_SYSTEM})`,
-      description: 'CBS code of the municipality (four digits)',
-      put: (r, v: string) => void (r.municipality.identifier = [{ system: MUNICIPALITY_SYSTEM, value: v }]),
-      take: (r) => r.municipality.identifier?.find((i) => i.system === MUNICIPALITY_SYSTEM)?.value,
-    },
+    identifierField<CaseParts>(
+      'Gemeentecode',
+      'string',
+      MUNICIPALITY_SYSTEM,
+      (r) => r.municipality,
+      'Organization',
+      'CBS code of the municipality (four digits)',
+      { required: true, pattern: '^\\d{4}$' },
+    ),
     {
       name: 'Gemeentenaam',
       type: 'string',
@@ -107,15 +108,15 @@ export const decisionEntity: Entity<CaseParts> = {
       put: (r, v: string) => r.requests.forEach((s) => (s.authoredOn = v)),
       take: (r) => first(r)?.authoredOn,
     },
-    {
-      name: 'ClientBsn',
-      type: 'bsn',
-      required: true,
-      fhir: `Patient.identifier (${BSN_SYSTEM})`,
-      description: 'BSN of the client (11-test checked)',
-      put: (r, v: string) => void (r.patient.identifier = [{ system: BSN_SYSTEM, value: v }]),
-      take: (r) => r.patient.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
-    },
+    identifierField<CaseParts>(
+      'ClientBsn',
+      'bsn',
+      BSN_SYSTEM,
+      (r) => r.patient,
+      'Patient',
+      'BSN of the client (11-test checked)',
+      { required: true },
+    ),
     {
       name: 'ClientGeboortedatum',
       type: 'date',
@@ -341,13 +342,6 @@ export function caseFromFhir(bundle: Bundle): { native: NativeCase; issues: Oper
     Toewijzingen: requests.map((r) => read(assignmentEntity, r)),
   } as NativeCase;
   const used = new Set<Resource>([patient, municipality, ...requests]);
-  for (const e of entries)
-    if (e.resource && !used.has(e.resource))
-      issues.push({
-        severity: 'warning',
-        code: 'informational',
-        diagnostics: `the municipal case has no place for this ${e.resource.resourceType}`,
-        expression: [`Bundle.entry(${e.fullUrl ?? e.resource.resourceType})`],
-      });
+  issues.push(...unusedEntries(entries, used, 'municipal case'));
   return { native, issues };
 }

@@ -22,6 +22,8 @@ import {
   urn,
   type Entity,
   type NativeRecord,
+  identifierField,
+  unusedEntries,
 } from './fields.js';
 
 const AGB_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/agb-z';
@@ -63,15 +65,15 @@ export const registrationEntity: Entity<RegistrationParts> = {
   cardinality: 'one',
   resource: 'Patient + Organization + EpisodeOfCare + CarePlan',
   fields: [
-    {
-      name: 'registrationId',
-      type: 'string',
-      required: true,
-      fhir: `EpisodeOfCare.identifier (${REGISTRATION_ID_SYSTEM})`,
-      description: "The provider's number of this registration",
-      put: (r, v: string) => void (r.episode.identifier = [{ system: REGISTRATION_ID_SYSTEM, value: v }]),
-      take: (r) => r.episode.identifier?.find((i) => i.system === REGISTRATION_ID_SYSTEM)?.value,
-    },
+    identifierField<RegistrationParts>(
+      'registrationId',
+      'string',
+      REGISTRATION_ID_SYSTEM,
+      (r) => r.episode,
+      'EpisodeOfCare',
+      "The provider's number of this registration",
+      { required: true },
+    ),
     {
       name: 'provider',
       type: 'string',
@@ -81,24 +83,24 @@ export const registrationEntity: Entity<RegistrationParts> = {
       put: (r, v: string) => void (r.provider.name = v),
       take: (r) => r.provider.name,
     },
-    {
-      name: 'providerAgb',
-      type: 'string',
-      pattern: '^\\d{8}$',
-      fhir: `Organization.identifier (${AGB_SYSTEM})`,
-      description: "The provider's AGB code",
-      put: (r, v: string) => void (r.provider.identifier = [{ system: AGB_SYSTEM, value: v }]),
-      take: (r) => r.provider.identifier?.find((i) => i.system === AGB_SYSTEM)?.value,
-    },
-    {
-      name: 'clientBsn',
-      type: 'bsn',
-      required: true,
-      fhir: `Patient.identifier (${BSN_SYSTEM})`,
-      description: 'BSN of the client (11-test checked)',
-      put: (r, v: string) => void (r.patient.identifier = [{ system: BSN_SYSTEM, value: v }]),
-      take: (r) => r.patient.identifier?.find((i) => i.system === BSN_SYSTEM)?.value,
-    },
+    identifierField<RegistrationParts>(
+      'providerAgb',
+      'string',
+      AGB_SYSTEM,
+      (r) => r.provider,
+      'Organization',
+      "The provider's AGB code",
+      { pattern: '^\\d{8}$' },
+    ),
+    identifierField<RegistrationParts>(
+      'clientBsn',
+      'bsn',
+      BSN_SYSTEM,
+      (r) => r.patient,
+      'Patient',
+      'BSN of the client (11-test checked)',
+      { required: true },
+    ),
     {
       name: 'clientFamilyName',
       type: 'string',
@@ -351,13 +353,6 @@ export function registrationFromFhir(bundle: Bundle): {
   const known = goals.filter((g): g is Goal => g?.resourceType === 'Goal');
   if (known.length) native.goals = known.map((g) => read(goalEntity, g));
   const used = new Set<Resource | undefined>([episode, plan, patient, provider, ...known]);
-  for (const e of entries)
-    if (e.resource && !used.has(e.resource))
-      issues.push({
-        severity: 'warning',
-        code: 'informational',
-        diagnostics: `the registration has no place for this ${e.resource.resourceType}`,
-        expression: [`Bundle.entry(${e.fullUrl ?? e.resource.resourceType})`],
-      });
+  issues.push(...unusedEntries(entries, used, 'registration'));
   return { native, issues };
 }
