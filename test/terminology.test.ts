@@ -25,6 +25,7 @@ describe('terminology', () => {
       'coordination-level',
       'data-category',
       'decision-reason',
+      'law',
       'legal-basis',
       'life-domain',
       'referral-source',
