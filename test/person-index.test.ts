@@ -236,6 +236,8 @@ describe('metadata and operations endpoints', () => {
       expect.arrayContaining(['identifier', 'patient', 'patient:identifier', 'status']),
     );
     expect(res.headers.get('x-request-id')).toMatch(/.+/);
+    const related = rest.resource!.find((r) => r.type === 'RelatedPerson')!;
+    expect(related.supportedProfile).toEqual(['https://ketenpoort.nl/fhir/StructureDefinition/parent']);
   });
 
   it('serves an OpenAPI description with the same routes', async () => {

@@ -1,5 +1,6 @@
 // The route registry: every FHIR interaction and operation registers here as it is mounted, and the
 // CapabilityStatement and the OpenAPI description are generated from it.
+import { loadStructureDefinitions } from '../mappings/profiles.js';
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 
 export type Interaction = 'read' | 'update' | 'create' | 'search-type' | 'vread' | 'delete';
@@ -60,6 +61,10 @@ export class Capabilities {
   }
 
   capabilityStatement(baseUrl: string, version: string): CapabilityStatement {
+    // The Ketenpoort profiles each resource type is checked against (profiles/src/profiles.json).
+    const supported = new Map<string, string[]>();
+    for (const sd of loadStructureDefinitions())
+      if (sd.type !== 'Extension') supported.set(sd.type!, [...(supported.get(sd.type!) ?? []), sd.url!]);
     const resources: CapabilityStatementRestResource[] = [...this.types.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, t]) => ({
@@ -70,6 +75,7 @@ export class Capabilities {
           type: paramType as 'token',
         })),
         operation: [...t.operations.entries()].map(([name, definition]) => ({ name, definition })),
+        ...(supported.get(type) ? { supportedProfile: supported.get(type) } : {}),
         conditionalCreate: t.interactions.has('create') ? true : undefined,
         updateCreate: false,
         versioning: 'versioned-update',
