@@ -236,9 +236,10 @@ describe.each(ENGINES)('storage on %s', (engine) => {
     expect((await verifyChain(db)).valid).toBe(true);
   });
 
-  it('refuses updates and deletes of audit events', async () => {
+  it('refuses updates, deletes and TRUNCATE of audit events', async () => {
     await expect(db.query(`UPDATE audit_events SET outcome = 'denied'`)).rejects.toThrow(/append-only/);
     await expect(db.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+    await expect(db.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
     expect((await verifyChain(db)).valid).toBe(true);
   });
 
