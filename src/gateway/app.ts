@@ -136,41 +136,61 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     fhir.post(`/${type}/\\$validate`, validateOperation(type));
   }
 
-  ctx.caps.systemOperation('exchange', {
-    method: 'post',
-    path: '/fhir/$exchange',
-    summary: 'Push records to another agency (consent-checked)',
-    tag: 'Exchanges',
-  });
-  fhir.post('/\\$exchange', (req, res) => exchange(ctx, req, res));
-  ctx.caps.systemOperation('request-records', {
-    method: 'post',
-    path: '/fhir/$request-records',
-    summary: 'Pull records from another agency (consent-checked, minimised)',
-    tag: 'Exchanges',
-  });
-  fhir.post('/\\$request-records', (req, res) => requestRecords(ctx, req, res));
-  ctx.caps.systemOperation('consent-decision', {
-    method: 'post',
-    path: '/fhir/$consent-decision',
-    summary: 'Ask for a decision without moving data',
-    tag: 'Consent decisions',
-  });
-  fhir.post('/\\$consent-decision', (req, res) => consentDecision(ctx, req, res));
-  ctx.caps.typeOperation('Consent', 'withdraw', {
-    method: 'post',
-    path: '/fhir/Consent/:id/$withdraw',
-    summary: 'Withdraw a consent (immediately inactive)',
-    tag: 'Person index and directory',
-  });
-  fhir.post('/Consent/:id/\\$withdraw', (req, res) => withdrawConsent(ctx, req, res));
-  ctx.caps.typeOperation('Patient', 'access-report', {
-    method: 'get',
-    path: '/fhir/Patient/$access-report',
-    summary: "Who received or read a person's data (FHIR or Accept: text/html)",
-    tag: 'Audit and oversight',
-  });
-  fhir.get('/Patient/\\$access-report', (req, res) => accessReport(ctx, req, res));
+  /** Registers an operation once: its route, and its entry in the CapabilityStatement and OpenAPI. */
+  const operation = (
+    on: string | undefined,
+    name: string,
+    method: 'get' | 'post',
+    summary: string,
+    tag: string,
+    handler: (ctx: GatewayContext, req: express.Request, res: express.Response) => Promise<void>,
+  ) => {
+    const path = on === 'Consent' ? `/Consent/:id/$${name}` : `${on ? `/${on}` : ''}/$${name}`;
+    const doc = { method, path: `/fhir${path}`, summary, tag };
+    if (on) ctx.caps.typeOperation(on, name, doc);
+    else ctx.caps.systemOperation(name, doc);
+    fhir[method](path.replace('$', '\\$'), (req, res) => handler(ctx, req, res));
+  };
+  operation(
+    undefined,
+    'exchange',
+    'post',
+    'Push records to another agency (consent-checked)',
+    'Exchanges',
+    exchange,
+  );
+  operation(
+    undefined,
+    'request-records',
+    'post',
+    'Pull records from another agency (consent-checked, minimised)',
+    'Exchanges',
+    requestRecords,
+  );
+  operation(
+    undefined,
+    'consent-decision',
+    'post',
+    'Ask for a decision without moving data',
+    'Consent decisions',
+    consentDecision,
+  );
+  operation(
+    'Consent',
+    'withdraw',
+    'post',
+    'Withdraw a consent (immediately inactive)',
+    'Person index and directory',
+    withdrawConsent,
+  );
+  operation(
+    'Patient',
+    'access-report',
+    'get',
+    "Who received or read a person's data (FHIR or Accept: text/html)",
+    'Audit and oversight',
+    accessReport,
+  );
   taskRoutes(ctx, fhir);
   auditRoutes(ctx, fhir);
   resourceRoutes(ctx, fhir);
