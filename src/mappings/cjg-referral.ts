@@ -29,6 +29,7 @@ import {
   unmapped,
   unusedEntries,
   identifierField,
+  personField,
 } from './fields.js';
 
 export const REFERRAL_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/cjg-referral-id';
@@ -91,23 +92,15 @@ type Person = Patient | RelatedPerson;
 function nameFields<R extends Person>(who: string, requiredFamily: boolean): Field<R>[] {
   const name = (r: R) => (r.name ??= [{}])[0]!;
   return [
-    {
-      name: 'familyName',
-      type: 'string',
-      required: requiredFamily,
-      fhir: 'name[0].family',
-      description: `Family name of the ${who} (familienaam)`,
-      put: (r, v: string) => void (name(r).family = v),
-      take: (r) => r.name?.[0]?.family,
-    },
-    {
-      name: 'givenName',
-      type: 'string',
-      fhir: 'name[0].given[0]',
-      description: `Call name of the ${who} (roepnaam)`,
-      put: (r, v: string) => void (name(r).given = [v]),
-      take: (r) => r.name?.[0]?.given?.[0],
-    },
+    personField<R>(
+      'family',
+      'familyName',
+      (r) => r,
+      '',
+      `Family name of the ${who} (familienaam)`,
+      requiredFamily,
+    ),
+    personField<R>('given', 'givenName', (r) => r, '', `Call name of the ${who} (roepnaam)`),
     {
       name: 'initials',
       type: 'string',
@@ -295,14 +288,13 @@ export const parentEntity: Entity<RelatedPerson> = {
       take: (r) => getExtension(r, PARENTAL_AUTHORITY)?.valueBoolean,
     },
     ...nameFields<RelatedPerson>('parent', true),
-    {
-      name: 'birthDate',
-      type: 'date',
-      fhir: 'RelatedPerson.birthDate',
-      description: 'Birth date of the parent',
-      put: (r, v: string) => void (r.birthDate = v),
-      take: (r) => r.birthDate,
-    },
+    personField<RelatedPerson>(
+      'birthDate',
+      'birthDate',
+      (r) => r,
+      'RelatedPerson',
+      'Birth date of the parent',
+    ),
     ...personFields<RelatedPerson>('parent'),
     {
       name: 'street',
@@ -379,15 +371,14 @@ export const childEntity: Entity<Patient> = {
       take: (r) => r.gender,
     },
     ...nameFields<Patient>('child', true),
-    {
-      name: 'birthDate',
-      type: 'date',
-      required: true,
-      fhir: 'Patient.birthDate',
-      description: 'Birth date (drives the consent age rules)',
-      put: (r, v: string) => void (r.birthDate = v),
-      take: (r) => r.birthDate,
-    },
+    personField<Patient>(
+      'birthDate',
+      'birthDate',
+      (r) => r,
+      'Patient',
+      'Birth date (drives the consent age rules)',
+      true,
+    ),
     ...personFields<Patient>('child'),
     {
       name: 'school',

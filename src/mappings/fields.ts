@@ -1,7 +1,14 @@
 // Field tables: each native field declared once, with its type, where it lives in FHIR, and the two functions that
 // put it there and take it back. Schemas (ajv), CSV columns, both mapping directions and GET /mappings use them.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { BundleEntry, Extension, Identifier, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type {
+  BundleEntry,
+  Extension,
+  HumanName,
+  Identifier,
+  OperationOutcomeIssue,
+  Resource,
+} from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
 import { isValidBsn } from './bsn.js';
 
@@ -252,5 +259,49 @@ export function identifierField<R>(
       ];
     },
     take: (r) => on(r).identifier?.find((i) => i.system === system)?.value,
+  };
+}
+
+type Named = { name?: HumanName[]; birthDate?: string };
+
+/** The person fields every format has: family name, call name and birth date, on the person `on` finds. */
+export function personField<R>(
+  part: 'family' | 'given' | 'birthDate',
+  name: string,
+  on: (r: R) => Named,
+  fhir: string,
+  description: string,
+  required = false,
+): Field<R> {
+  const first = (r: R) => (on(r).name ??= [{}])[0] as HumanName;
+  const parts = {
+    family: {
+      type: 'string' as const,
+      path: 'name[0].family',
+      put: (r: R, v: string) => void (first(r).family = v),
+      take: (r: R) => on(r).name?.[0]?.family,
+    },
+    given: {
+      type: 'string' as const,
+      path: 'name[0].given[0]',
+      put: (r: R, v: string) => void (first(r).given = [v]),
+      take: (r: R) => on(r).name?.[0]?.given?.[0],
+    },
+    birthDate: {
+      type: 'date' as const,
+      path: 'birthDate',
+      put: (r: R, v: string) => void (on(r).birthDate = v),
+      take: (r: R) => on(r).birthDate,
+    },
+  };
+  const p = parts[part];
+  return {
+    name,
+    type: p.type,
+    required,
+    fhir: `${fhir}${fhir ? '.' : ''}${p.path}`,
+    description,
+    put: p.put,
+    take: p.take,
   };
 }
