@@ -138,7 +138,7 @@ function pathOf(pointer: string): string {
     .join('');
 }
 
-function invalid(expression: string, diagnostics: string): OperationOutcomeIssue {
+export function invalid(expression: string, diagnostics: string): OperationOutcomeIssue {
   return { severity: 'error', code: 'invalid', diagnostics, expression: [expression] };
 }
 
@@ -303,5 +303,59 @@ export function personField<R>(
     description,
     put: p.put,
     take: p.take,
+  };
+}
+
+/** A list of sub-records in a native record (parents, children, goals, assignments). */
+export interface ListSpec {
+  entity: Entity<never>;
+  /** The record must hold the list (with at least minItems entries). */
+  required?: boolean;
+  minItems?: number;
+  maxItems?: number;
+}
+
+/**
+ * The checks of a native record with lists of sub-records: its JSON schema (compiled once), then the field values
+ * (BSN 11-tests, dates). Returns every issue, each at its field path.
+ */
+export function recordChecker(
+  format: string,
+  root: Entity<never>,
+  lists: Record<string, ListSpec>,
+): (input: unknown, today?: Date) => OperationOutcomeIssue[] {
+  const rootSchema = entitySchema(root as Entity<unknown>);
+  const validate = compileSchema({
+    ...rootSchema,
+    required: [
+      ...(rootSchema.required as string[]),
+      ...Object.entries(lists)
+        .filter(([, l]) => l.required)
+        .map(([name]) => name),
+    ],
+    properties: {
+      ...(rootSchema.properties as object),
+      ...Object.fromEntries(
+        Object.entries(lists).map(([name, l]) => [
+          name,
+          {
+            type: 'array',
+            items: entitySchema(l.entity as Entity<unknown>),
+            ...(l.minItems === undefined ? {} : { minItems: l.minItems }),
+            ...(l.maxItems === undefined ? {} : { maxItems: l.maxItems }),
+          },
+        ]),
+      ),
+    },
+  });
+  return (input, today = new Date()) => {
+    if (!validate(input)) return schemaIssues(validate, format);
+    const record = input as NativeRecord;
+    const issues = checkFieldValues(root, record, '', today);
+    for (const [name, l] of Object.entries(lists))
+      ((record[name] as NativeRecord[] | undefined) ?? []).forEach((item, i) =>
+        issues.push(...checkFieldValues(l.entity, item, `${name}[${i}]`, today)),
+      );
+    return issues;
   };
 }

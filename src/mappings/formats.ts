@@ -10,15 +10,7 @@ import {
   referralTables,
   referralToFhir,
 } from './referral-format.js';
-import {
-  checkFieldValues,
-  compileSchema,
-  describeEntity,
-  entitySchema,
-  schemaIssues,
-  type Entity,
-  type NativeRecord,
-} from './fields.js';
+import { describeEntity, recordChecker, type Entity, type ListSpec, type NativeRecord } from './fields.js';
 import {
   goalEntity,
   registrationEntity,
@@ -53,30 +45,11 @@ function jsonFormat<N extends NativeRecord>(def: {
   name: string;
   title: string;
   root: Entity<never>;
-  lists: Record<string, { entity: Entity<never>; minItems?: number }>;
+  lists: Record<string, ListSpec>;
   toFhir(native: N): Bundle;
   fromFhir(bundle: Bundle): { native: N; issues: OperationOutcomeIssue[] };
 }): NativeFormat {
-  const rootSchema = entitySchema(def.root as Entity<unknown>);
-  const schema = {
-    ...rootSchema,
-    required: [
-      ...(rootSchema.required as string[]),
-      ...Object.entries(def.lists)
-        .filter(([, l]) => (l.minItems ?? 0) > 0)
-        .map(([name]) => name),
-    ],
-    properties: {
-      ...(rootSchema.properties as object),
-      ...Object.fromEntries(
-        Object.entries(def.lists).map(([name, l]) => [
-          name,
-          { type: 'array', items: entitySchema(l.entity as Entity<unknown>), minItems: l.minItems ?? 1 },
-        ]),
-      ),
-    },
-  };
-  const validate = compileSchema(schema);
+  const check = recordChecker(def.name, def.root, def.lists);
   return {
     name: def.name,
     title: def.title,
@@ -85,13 +58,7 @@ function jsonFormat<N extends NativeRecord>(def: {
       describeEntity(e as Entity<unknown>),
     ),
     jsonToFhir(input) {
-      if (!validate(input)) throw new NativeInputError(schemaIssues(validate, def.name));
-      const record = input as NativeRecord;
-      const issues = checkFieldValues(def.root, record, '');
-      for (const [name, l] of Object.entries(def.lists))
-        ((record[name] as NativeRecord[] | undefined) ?? []).forEach((item, i) =>
-          issues.push(...checkFieldValues(l.entity, item, `${name}[${i}]`)),
-        );
+      const issues = check(input);
       if (issues.length) throw new NativeInputError(issues.slice(0, 100));
       return def.toFhir(input as N);
     },
@@ -115,7 +82,7 @@ export const FORMATS: Record<string, NativeFormat> = {
     name: 'youthcare-registration',
     title: "A youth-care provider's registration: client, care trajectory, care plan and goals",
     root: registrationEntity as Entity<never>,
-    lists: { goals: { entity: goalEntity as Entity<never> } },
+    lists: { goals: { entity: goalEntity as Entity<never>, minItems: 1 } },
     toFhir: registrationToFhir,
     fromFhir: registrationFromFhir,
   }),
@@ -124,7 +91,7 @@ export const FORMATS: Record<string, NativeFormat> = {
     title:
       'A municipal decision (Jeugdwet or Wmo) with its assignments: product, period, volume, status (iJw names)',
     root: decisionEntity as Entity<never>,
-    lists: { Toewijzingen: { entity: assignmentEntity as Entity<never>, minItems: 1 } },
+    lists: { Toewijzingen: { entity: assignmentEntity as Entity<never>, required: true, minItems: 1 } },
     toFhir: caseToFhir,
     fromFhir: caseFromFhir,
   }),

@@ -13,15 +13,7 @@ import {
   type NativeReferral,
 } from './cjg-referral.js';
 import { parseCsv, writeCsv, CsvError } from './csv.js';
-import {
-  checkFieldValues,
-  compileSchema,
-  describeEntity,
-  entitySchema,
-  schemaIssues,
-  type Entity,
-  type Field,
-} from './fields.js';
+import { describeEntity, invalid, recordChecker, type Entity, type Field } from './fields.js';
 
 /** Invalid native input: every problem found, each with its place (JSON path, or CSV row and column). */
 export class NativeInputError extends Error {
@@ -31,41 +23,14 @@ export class NativeInputError extends Error {
 }
 
 const MAX_ISSUES = 100;
-const LISTS = { parents: parentEntity, children: childEntity, agencies: agencyEntity } as const;
-
-export const referralSchema = {
-  ...entitySchema(referralEntity as Entity<unknown>),
-  required: [...(entitySchema(referralEntity as Entity<unknown>).required as string[]), 'children'],
-  properties: {
-    ...(entitySchema(referralEntity as Entity<unknown>).properties as object),
-    parents: { type: 'array', items: entitySchema(parentEntity as Entity<unknown>), maxItems: 4 },
-    children: {
-      type: 'array',
-      items: entitySchema(childEntity as Entity<unknown>),
-      minItems: 1,
-      maxItems: 20,
-    },
-    agencies: { type: 'array', items: entitySchema(agencyEntity as Entity<unknown>) },
-  },
-};
-
-const validateShape = compileSchema(referralSchema);
-
-function issue(expression: string, diagnostics: string): OperationOutcomeIssue {
-  return { severity: 'error', code: 'invalid', diagnostics, expression: [expression] };
-}
+type ListName = 'parents' | 'children' | 'agencies';
 
 /** Checks one form: its shape against the schema, then BSN 11-tests and dates (real, not in the future). */
-export function checkReferral(input: unknown, today = new Date()): OperationOutcomeIssue[] {
-  if (!validateShape(input)) return schemaIssues(validateShape, 'cjg-referral');
-  const form = input as NativeReferral;
-  const issues = checkFieldValues(referralEntity as Entity<never>, form, '', today);
-  for (const [list, entity] of Object.entries(LISTS))
-    ((form as Record<string, NativeRecord[] | undefined>)[list] ?? []).forEach((r, i) =>
-      issues.push(...checkFieldValues(entity as Entity<never>, r, `${list}[${i}]`, today)),
-    );
-  return issues;
-}
+export const checkReferral = recordChecker('cjg-referral', referralEntity as Entity<never>, {
+  parents: { entity: parentEntity as Entity<never>, maxItems: 4 },
+  children: { entity: childEntity as Entity<never>, required: true, minItems: 1, maxItems: 20 },
+  agencies: { entity: agencyEntity as Entity<never> },
+});
 
 /** Checks and maps one JSON form; throws NativeInputError with every problem. */
 export function referralJsonToFhir(input: unknown): Bundle {
@@ -83,7 +48,7 @@ const RECORDS = {
   agency: agencyEntity,
 } as const;
 type RecordKind = keyof typeof RECORDS;
-const LIST_OF: Record<Exclude<RecordKind, 'referral'>, keyof typeof LISTS> = {
+const LIST_OF: Record<Exclude<RecordKind, 'referral'>, ListName> = {
   parent: 'parents',
   child: 'children',
   agency: 'agencies',
@@ -103,7 +68,7 @@ function cell(f: Field<never>, text: string, where: string, issues: OperationOut
     const t = text.trim().toLowerCase();
     if (['true', 'ja', 'yes', 'j', 'y', '1'].includes(t)) return true;
     if (['false', 'nee', 'no', 'n', '0'].includes(t)) return false;
-    issues.push(issue(where, `${where}: "${text}" is not yes/no (true, false, ja, nee)`));
+    issues.push(invalid(where, `${where}: "${text}" is not yes/no (true, false, ja, nee)`));
     return undefined;
   }
   if (f.type === 'codes')
@@ -120,7 +85,7 @@ export function referralsFromCsv(text: string): NativeReferral[] {
   try {
     rows = parseCsv(text);
   } catch (err) {
-    if (err instanceof CsvError) throw new NativeInputError([issue(`line ${err.row}`, err.message)]);
+    if (err instanceof CsvError) throw new NativeInputError([invalid(`line ${err.row}`, err.message)]);
     throw err;
   }
   const header = rows.shift() ?? [];
@@ -130,13 +95,13 @@ export function referralsFromCsv(text: string): NativeReferral[] {
     throw new NativeInputError([
       ...(missing.length
         ? [
-            issue(
+            invalid(
               'header',
               `the CSV lacks the column(s) ${missing.join(', ')}; the first line must name every column of the cjg-referral table`,
             ),
           ]
         : []),
-      ...(unknown.length ? [issue('header', `unknown column(s): ${unknown.join(', ')}`)] : []),
+      ...(unknown.length ? [invalid('header', `unknown column(s): ${unknown.join(', ')}`)] : []),
     ]);
   }
   const index = new Map(header.map((c, i) => [c, i]));
@@ -149,7 +114,7 @@ export function referralsFromCsv(text: string): NativeReferral[] {
     const line = r + 2;
     if (row.length !== header.length) {
       issues.push(
-        issue(`row ${line}`, `row ${line} has ${row.length} fields; the header has ${header.length}`),
+        invalid(`row ${line}`, `row ${line} has ${row.length} fields; the header has ${header.length}`),
       );
       return;
     }
@@ -157,7 +122,7 @@ export function referralsFromCsv(text: string): NativeReferral[] {
     const entity = RECORDS[kind];
     if (!entity) {
       issues.push(
-        issue(`row ${line}.record`, `row ${line}: record must be referral, parent, child or agency`),
+        invalid(`row ${line}.record`, `row ${line}: record must be referral, parent, child or agency`),
       );
       return;
     }
@@ -175,7 +140,7 @@ export function referralsFromCsv(text: string): NativeReferral[] {
           const c = column(other as RecordKind, f);
           if (c !== 'referralId' && row[index.get(c)!] !== '')
             issues.push(
-              issue(`row ${line}.${c}`, `row ${line} is a ${kind} row; ${c} belongs to ${other} rows`),
+              invalid(`row ${line}.${c}`, `row ${line} is a ${kind} row; ${c} belongs to ${other} rows`),
             );
         }
     if (kind === 'referral') {
@@ -185,7 +150,7 @@ export function referralsFromCsv(text: string): NativeReferral[] {
       return;
     }
     if (!current) {
-      issues.push(issue(`row ${line}`, `row ${line}: a ${kind} row must follow its referral row`));
+      issues.push(invalid(`row ${line}`, `row ${line}: a ${kind} row must follow its referral row`));
       return;
     }
     const list = LIST_OF[kind];
