@@ -243,6 +243,41 @@ describe.each(ENGINES)('storage on %s', (engine) => {
     expect((await verifyChain(db)).valid).toBe(true);
   });
 
+  it('finds an event that belongs to no known chain, above or between the chain heads', async () => {
+    const insertAs = (chain: number) =>
+      db.query(
+        `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, content, prev_hash, hash)
+         VALUES (nextval('audit_events_seq'), $1, 1000000, $2, now(), 'E', 'test', 'success', '{}'::jsonb, 'x', 'y')`,
+        [chain, `stray-${chain}`],
+      );
+    const removeAll = async () => {
+      await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
+      await db.query(`DELETE FROM audit_events WHERE id LIKE 'stray-%'`);
+      await db.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update');
+    };
+    await insertAs(42);
+    expect((await verifyChain(db)).firstInvalid).toMatchObject({
+      chain: 42,
+      problem: 'an event belongs to no known chain',
+    });
+    await removeAll();
+    // A chain whose head row is gone: its events belong to no known chain any more.
+    const [head] = await db.query<Record<string, unknown>>('SELECT * FROM audit_chain_head WHERE id = 15');
+    await db.query('DELETE FROM audit_chain_head WHERE id = 15');
+    await insertAs(15);
+    expect((await verifyChain(db)).firstInvalid).toMatchObject({
+      chain: 15,
+      problem: 'an event belongs to no known chain',
+    });
+    await removeAll();
+    await db.query('INSERT INTO audit_chain_head (id, link, hash) VALUES ($1, $2, $3)', [
+      head!.id,
+      head!.link,
+      head!.hash,
+    ]);
+    expect((await verifyChain(db)).valid).toBe(true);
+  });
+
   it('finds the exact position of an altered audit event', async () => {
     const [last] = await db.query<{ chain: number; link: number }>(
       'SELECT chain, link::int AS link FROM audit_events ORDER BY seq DESC LIMIT 1',
