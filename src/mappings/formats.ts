@@ -1,5 +1,6 @@
 // The native formats the gateway maps, in one registry: what GET /mappings lists and the mapping endpoints use.
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { badRequest } from '../gateway/outcomes.js';
 import {
   CSV_COLUMNS,
   NativeInputError,
@@ -96,3 +97,16 @@ export const FORMATS: Record<string, NativeFormat> = {
     fromFhir: caseFromFhir,
   }),
 };
+
+/**
+ * Maps a native body: a JSON record (an object) to one Bundle, CSV text (formats with columns) to one Bundle per
+ * record. Throws NativeInputError with every problem, and a 400 for a body the format cannot read at all.
+ */
+export function mapNative(format: NativeFormat, body: unknown, at?: string): Bundle[] {
+  if (typeof body === 'string') {
+    if (!format.csvToFhir) throw badRequest(`${format.name} is read as JSON only`, at);
+    return format.csvToFhir(body);
+  }
+  if (body && typeof body === 'object' && !Array.isArray(body)) return [format.jsonToFhir(body)];
+  throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`, at);
+}

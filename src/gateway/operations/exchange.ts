@@ -19,7 +19,7 @@ import {
 import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
-import { FORMATS } from '../../mappings/formats.js';
+import { FORMATS, mapNative } from '../../mappings/formats.js';
 import { NativeInputError } from '../../mappings/referral-format.js';
 import { validateFhir } from '../../mappings/validate.js';
 import { TASK_CODE_SYSTEM } from '../tasks.js';
@@ -37,17 +37,15 @@ function nativePayloadOf(input: OperationInput, text: string): Bundle {
   const at = 'Parameters.parameter[nativePayload]';
   let bundles: Bundle[];
   try {
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith('{')) {
-      let parsed: unknown;
+    let body: unknown = text;
+    if (text.trimStart().startsWith('{')) {
       try {
-        parsed = JSON.parse(text);
+        body = JSON.parse(text);
       } catch {
         throw badRequest(`The native payload is not valid JSON`, at);
       }
-      bundles = [format.jsonToFhir(parsed)];
-    } else if (format.csvToFhir) bundles = format.csvToFhir(text);
-    else throw badRequest(`${format.name} is read as JSON only`, at);
+    }
+    bundles = mapNative(format, body, at);
   } catch (err) {
     if (err instanceof NativeInputError)
       throw unprocessable(

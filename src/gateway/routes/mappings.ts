@@ -3,31 +3,18 @@
 import express, { type Request, type Router } from 'express';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { validateFhir } from '../../mappings/validate.js';
-import { FORMATS, type NativeFormat } from '../../mappings/formats.js';
+import { FORMATS, mapNative, type NativeFormat } from '../../mappings/formats.js';
 import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
 import type { NativeRecord } from '../../mappings/fields.js';
 import type { GatewayContext } from '../context.js';
 import { requireToken, sendFhir } from '../http.js';
-import { badRequest, FhirError, notFound } from '../outcomes.js';
+import { badRequest, informational, notFound, unprocessable } from '../outcomes.js';
 
-function outcomeOf(issues: OperationOutcomeIssue[]): OperationOutcome {
-  return { resourceType: 'OperationOutcome', issue: issues };
-}
-
-const unprocessable = (issues: OperationOutcomeIssue[]) => new FhirError(422, outcomeOf(issues));
-
+/** What a mapping could not carry over, or that everything was. */
 function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): OperationOutcome {
-  return outcomeOf(
-    issues.length
-      ? issues
-      : [
-          {
-            severity: 'information',
-            code: 'informational',
-            diagnostics: `every field of ${count} record(s) was mapped`,
-          },
-        ],
-  );
+  return issues.length
+    ? { resourceType: 'OperationOutcome', issue: issues }
+    : informational(`every field of ${count} record(s) was mapped`);
 }
 
 function formatOf(req: Request): NativeFormat {
@@ -66,12 +53,7 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     const format = formatOf(req);
     let bundles: Bundle[];
     try {
-      if (typeof req.body === 'string') {
-        if (!format.csvToFhir) throw badRequest(`${format.name} is read as application/json only`);
-        bundles = format.csvToFhir(req.body);
-      } else if (req.body && typeof req.body === 'object' && !Array.isArray(req.body))
-        bundles = [format.jsonToFhir(req.body)];
-      else throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`);
+      bundles = mapNative(format, req.body);
     } catch (err) {
       if (err instanceof NativeInputError) throw unprocessable(err.issues);
       throw err;
