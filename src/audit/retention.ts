@@ -34,13 +34,14 @@ export async function pruneExpired(
   const now = opts.now ?? new Date();
   const chains = await db.query<{ chain: number }>('SELECT DISTINCT chain FROM audit_events ORDER BY chain');
   const upTo: Record<number, number> = {};
+  const lastHash = new Map<number, string>();
   let pruned = 0;
   for (const { chain } of chains) {
     let last = 0;
     let n = 0;
     for (let after = 0; ;) {
-      const rows = await db.query<{ link: number; recorded: Date; legal_basis: string | null }>(
-        'SELECT link::int AS link, recorded, legal_basis FROM audit_events WHERE chain = $1 AND link > $2 ORDER BY link LIMIT 5000',
+      const rows = await db.query<{ link: number; hash: string; recorded: Date; legal_basis: string | null }>(
+        'SELECT link::int AS link, hash, recorded, legal_basis FROM audit_events WHERE chain = $1 AND link > $2 ORDER BY link LIMIT 5000',
         [chain, after],
       );
       let stop = rows.length === 0;
@@ -54,6 +55,7 @@ export async function pruneExpired(
           break;
         }
         last = r.link;
+        lastHash.set(chain, r.hash);
         n++;
       }
       if (stop) break;
@@ -66,16 +68,12 @@ export async function pruneExpired(
   }
   if (opts.dryRun || pruned === 0) return { pruned, upTo, dryRun: !!opts.dryRun };
   await db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('ketenpoort.pruning', 'on', true)`);
     for (const [chain, link] of Object.entries(upTo).map(([c, l]) => [Number(c), l] as const)) {
-      const [last] = await tx.query<{ hash: string }>(
-        'SELECT hash FROM audit_events WHERE chain = $1 AND link = $2',
-        [chain, link],
-      );
-      await writeCheckpoint(tx, chain, link, last!.hash, 'prune');
-      await tx.query(`SELECT set_config('ketenpoort.pruning', 'on', true)`);
+      await writeCheckpoint(tx, chain, link, lastHash.get(chain)!, 'prune');
       await tx.query('DELETE FROM audit_events WHERE chain = $1 AND link <= $2', [chain, link]);
-      await tx.query(`SELECT set_config('ketenpoort.pruning', 'off', true)`);
     }
+    await tx.query(`SELECT set_config('ketenpoort.pruning', 'off', true)`);
     const ranges = Object.entries(upTo)
       .map(([chain, link]) => `chain ${chain} up to ${link}`)
       .join(', ');
