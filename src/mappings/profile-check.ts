@@ -3,16 +3,12 @@
 // value types) are checked here, straight from the generated StructureDefinitions. @medplum/core can validate against
 // a profile too, but parses the StructureDefinition again on every call (≈ 500 resources/s against ≈ 20,000/s).
 import type {
-  CodeSystem,
   ElementDefinition,
   OperationOutcomeIssue,
   Resource,
   StructureDefinition,
 } from '@medplum/fhirtypes';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PROFILES_DIR } from '../paths.js';
-import { loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
+import { flattenConcepts, loadCodeSystems, loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
 import { presentAt } from './structure.js';
 
 const CODE_SYSTEM_BASE = 'https://ketenpoort.nl/fhir/CodeSystem/';
@@ -76,19 +72,9 @@ function profiles(): Map<string, CompiledProfile> {
 }
 
 function knownCodes(): Map<string, Set<string>> {
-  if (codes) return codes;
-  codes = new Map();
-  for (const f of readdirSync(PROFILES_DIR).filter((n) => /^CodeSystem-.+\.json$/.test(n))) {
-    const cs = JSON.parse(readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as CodeSystem;
-    const all = new Set<string>();
-    const walk = (list: CodeSystem['concept']) =>
-      (list ?? []).forEach((c) => {
-        all.add(c.code!);
-        walk(c.concept);
-      });
-    walk(cs.concept);
-    codes.set(cs.url!, all);
-  }
+  codes ??= new Map(
+    loadCodeSystems().map((cs) => [cs.url!, new Set(flattenConcepts(cs.concept).map((c) => c.code!))]),
+  );
   return codes;
 }
 

