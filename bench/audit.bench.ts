@@ -45,7 +45,7 @@ async function concurrently(
             // The reference: the same row inserted without any chain, to show what the chain itself costs.
             await tx.query(
               `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, content, prev_hash, hash)
-               VALUES (nextval('audit_events_seq'), 99, nextval('audit_events_seq'), gen_random_uuid()::text, $1, $2, $3, $4, $5::jsonb, '', '')`,
+               VALUES (nextval('audit_events_seq'), 99, nextval('audit_events_seq'), gen_random_uuid()::text, $1, $2, $3, $4, $5::json, '', '')`,
               [event.recorded, index.action, index.subtype, index.outcome, JSON.stringify(event)],
             );
           else await appendAudit(tx, event, index);
@@ -177,7 +177,7 @@ export async function run(): Promise<void> {
     await fresh.query(
       `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, patient, content, prev_hash, hash)
        SELECT seq, chain, link, id, recorded, action, subtype, outcome, patient, content, '', ''
-       FROM jsonb_to_recordset($1::jsonb) AS t(seq bigint, chain int, link bigint, id text, recorded timestamptz, action text, subtype text, outcome text, patient text, content jsonb)`,
+       FROM json_to_recordset($1::json) AS t(seq bigint, chain int, link bigint, id text, recorded timestamptz, action text, subtype text, outcome text, patient text, content json)`,
       [JSON.stringify(rows)],
     );
   }

@@ -41,12 +41,23 @@ describe.each(ENGINES)('audit group commit on %s', (engine) => {
     await writer.drain();
   });
 
+  it('puts the records handed over in one turn of the event loop into one commit, even with a commit slot free', async () => {
+    const writer = new AuditWriter(db, { parallel: 2 });
+    const stored = await Promise.all(Array.from({ length: 40 }, (_, n) => writer.append(item(n))));
+    const [rows] = await db.query<{ commits: number }>(
+      'SELECT count(DISTINCT xmin::text)::int AS commits FROM audit_events WHERE id = ANY($1::text[])',
+      [stored.map((e) => e.id!)],
+    );
+    expect(rows!.commits).toBe(1);
+  });
+
   it('fails every caller of a commit that fails, and goes on with the next', async () => {
     const writer = new AuditWriter(db, { parallel: 1 });
     await writer.append(item(1, 'duplicate-id'));
     // While one commit is under way the next three queue up and go together; one of them cannot be stored (its id
     // is taken), so that whole commit fails.
     const busy = writer.append(item(2));
+    await new Promise((resolve) => setImmediate(resolve)); // the commit of item 2 starts at the end of this turn
     const batch = [writer.append(item(3)), writer.append(item(4, 'duplicate-id')), writer.append(item(5))];
     await busy;
     const settled = await Promise.allSettled(batch);

@@ -57,7 +57,7 @@ describe('ketenpoort audit verify', () => {
     const db = await openDatabase({ dataDir: path.join(dir, 'db') });
     await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
     await db.query(
-      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"rewritten"') WHERE link = 3`,
+      `UPDATE audit_events SET content = jsonb_set(content::jsonb, '{outcomeDesc}', '"rewritten"') WHERE link = 3`,
     );
     await db.close();
     for (const flags of [[], ['--independent']]) {

@@ -6,7 +6,9 @@ import pg from 'pg';
 import type { Bundle, Consent, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { loadConfig, type Config } from '../src/config.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { openDatabase, type Database } from '../src/store/database.js';
+import { migrate, openDatabase, type Database } from '../src/store/database.js';
+import { openPglite } from '../src/store/pglite.js';
+import { openPostgres } from '../src/store/postgres.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
 
 export const PARENTAL_AUTHORITY = 'https://ketenpoort.nl/fhir/StructureDefinition/parental-authority';
@@ -27,12 +29,24 @@ export const ENGINES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_URL
   ? ['pglite', 'postgres']
   : ['pglite'];
 
-/** A new, empty database of the given engine; drop() removes a PostgreSQL one again. */
+/**
+ * A new, empty database of the given engine; drop() removes a PostgreSQL one again. `until` leaves it as the release
+ * that shipped the named migration left it (for upgrade tests); migrate(db) then brings it up to date.
+ */
 export async function freshDatabase(
   engine: 'pglite' | 'postgres',
+  opts: { until?: string } = {},
 ): Promise<{ db: Database; url?: string; drop(): Promise<void> }> {
+  const open = async (where: { databaseUrl?: string; dataDir?: string }) => {
+    if (opts.until === undefined) return openDatabase(where);
+    const db = where.databaseUrl
+      ? await openPostgres(where.databaseUrl)
+      : await openPglite(where.dataDir ?? 'memory://');
+    await migrate(db, { until: opts.until });
+    return db;
+  };
   if (engine === 'pglite') {
-    const db = await openDatabase({ dataDir: 'memory://' });
+    const db = await open({ dataDir: 'memory://' });
     return { db, drop: () => db.close() };
   }
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
@@ -42,7 +56,7 @@ export async function freshDatabase(
   await admin.end();
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString() });
+  const db = await open({ databaseUrl: url.toString() });
   return {
     db,
     url: url.toString(),

@@ -247,7 +247,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
     const insertAs = (chain: number) =>
       db.query(
         `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, content, prev_hash, hash)
-         VALUES (nextval('audit_events_seq'), $1, 1000000, $2, now(), 'E', 'test', 'success', '{}'::jsonb, 'x', 'y')`,
+         VALUES (nextval('audit_events_seq'), $1, 1000000, $2, now(), 'E', 'test', 'success', '{}'::json, 'x', 'y')`,
         [chain, `stray-${chain}`],
       );
     const removeAll = async () => {
@@ -284,7 +284,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
     );
     await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
     await db.query(
-      `UPDATE audit_events SET content = jsonb_set(content, '{outcomeDesc}', '"forged"') WHERE chain = $1 AND link = $2`,
+      `UPDATE audit_events SET content = jsonb_set(content::jsonb, '{outcomeDesc}', '"forged"') WHERE chain = $1 AND link = $2`,
       [last!.chain, last!.link],
     );
     await db.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update');

@@ -48,7 +48,8 @@ export async function writeCheckpoint(
 
 /**
  * The hash of an event: sha256 over "prev_hash \n link \n content", where link is the event's position in its chain
- * and content is PostgreSQL's own text of the stored jsonb (keys in jsonb order). The database computes it on insert;
+ * and content is the stored text of the record (a json column keeps the text exactly as written; records written
+ * while the column was jsonb read back as the jsonb text they were hashed over). The database computes it on insert;
  * a verifier recomputes it from `content::text` without parsing or re-serialising the event, which keeps verification
  * of long logs fast. Each chain starts from its own genesis value ("genesis" for chain 1, "genesis/N" for chain N).
  */
@@ -69,14 +70,8 @@ export interface AuditItem {
 /** The chain each open transaction writes to: a transaction keeps to the one head it has locked. */
 const heldChain = new WeakMap<Queryable, number>();
 
-/**
- * Appends AuditEvents, in order, to one audit chain inside the caller's transaction; they commit or roll back
- * together with whatever else the transaction wrote. The transaction takes the first chain head that no other
- * transaction holds and keeps it until it ends, so concurrent writers (threads or processes) each extend their own
- * chain instead of waiting for one another's commits; only when every head is taken does a writer wait for one.
- */
-export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<AuditEvent[]> {
-  if (items.length === 0) return [];
+/** The batch audit_append takes: each record with an id, beside the index columns copied out of it. */
+export function auditBatch(items: AuditItem[]): { stored: AuditEvent[]; rows: string } {
   const stored = items.map(({ event }) => ({ ...event, id: event.id ?? randomUUID() }));
   const rows = JSON.stringify(
     items.map(({ index }, i) => ({
@@ -93,11 +88,23 @@ export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<A
       content: stored[i],
     })),
   );
+  return { stored, rows };
+}
+
+/**
+ * Appends AuditEvents, in order, to one audit chain inside the caller's transaction; they commit or roll back
+ * together with whatever else the transaction wrote. The transaction takes the first chain head that no other
+ * transaction holds and keeps it until it ends, so concurrent writers (threads or processes) each extend their own
+ * chain instead of waiting for one another's commits; only when every head is taken does a writer wait for one.
+ */
+export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<AuditEvent[]> {
+  if (items.length === 0) return [];
+  const { stored, rows } = auditBatch(items);
   const chains = Math.min(Math.max(tx.context?.auditChains ?? DEFAULT_AUDIT_CHAINS, 1), MAX_AUDIT_CHAINS);
-  // One call of audit_append (migration 005): it locks a head (this transaction's, else a free one), chains and inserts
+  // One call of audit_append (migrations 005 and 007): it locks a head (this transaction's, else a free one), chains and inserts
   // the events, and moves the head.
   const [head] = await tx.query<{ chain: number; link: number; hash: string }>(
-    'SELECT chain_id AS chain, chain_link::int AS link, chain_hash AS hash FROM audit_append($1::jsonb, $2, $3)',
+    'SELECT chain_id AS chain, chain_link::int AS link, chain_hash AS hash FROM audit_append($1::json, $2, $3)',
     [rows, chains, heldChain.get(tx) ?? null],
   );
   if (!head) throw new Error('audit chain head missing');

@@ -68,9 +68,15 @@ export async function wrapConnectionErrors<T>(work: () => Promise<T>): Promise<T
   }
 }
 
-/** Applies the SQL files in migrations/ that this database has not seen, under an advisory lock so that several processes can start at once. */
-export async function migrate(db: Database): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+/**
+ * Applies the SQL files in migrations/ that this database has not seen, under an advisory lock so that several
+ * processes can start at once. `until` stops after the named file (upgrade tests build a database as an older release
+ * left it).
+ */
+export async function migrate(db: Database, opts: { until?: string } = {}): Promise<string[]> {
+  const files = (await readdir(MIGRATIONS_DIR))
+    .filter((f) => f.endsWith('.sql') && (opts.until === undefined || f <= opts.until))
+    .sort();
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(727001)');
     await tx.query(
