@@ -1,8 +1,8 @@
 // Audit log speed: appends per second with the hash chain (and signed checkpoints), and verification of a long log.
-// BENCH_AUDIT_EVENTS sets the size of the verified log (default 200,000; the target is 1,000,000 in under 30 s);
-// BENCH_DATABASE_URL verifies on PostgreSQL instead of PGlite.
+// BENCH_DATABASE_URL adds the PostgreSQL runs and verifies there instead of on PGlite; BENCH_AUDIT_EVENTS sets the size
+// of the verified log (default 1,000,000 on PostgreSQL, the target being under 30 s; 200,000 on PGlite).
 import { buildAuditEvent } from '../src/audit/audit-event.js';
-import { appendAudit, HASH_SQL, verifyChain } from '../src/audit/chain.js';
+import { appendAudit, chainHash, genesis, MAX_AUDIT_CHAINS, verifyChain } from '../src/audit/chain.js';
 import { configureAuditSigning } from '../src/audit/signing.js';
 import { loadGatewayKey } from '../src/gateway/auth.js';
 import { openDatabase, type Database } from '../src/store/database.js';
@@ -145,8 +145,8 @@ export async function run(): Promise<void> {
   }
 
   // A long log, written directly (the chain computed here exactly as appendAudit does), then verified.
-  const total = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);
   const url = process.env.BENCH_DATABASE_URL;
+  const total = Number(process.env.BENCH_AUDIT_EVENTS ?? (url ? 1_000_000 : 200_000));
   const engine = url ? 'PostgreSQL' : 'PGlite';
   const fresh = await openDatabase(url ? { databaseUrl: url } : { dataDir: 'memory://' });
   if (url) {
@@ -155,48 +155,50 @@ export async function run(): Promise<void> {
     await fresh.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate');
   }
   const CHAINS = 8; // as ten concurrent writers would leave it: the events spread over eight chains
-  // Contents first, then the chain computed inside the database in sequence order (as appends do, one by one).
+  // Written directly, the chain computed here over each record's JSON text exactly as audit_append computes it in the
+  // database, so verification also checks that the two agree.
   const t0 = performance.now();
+  const prev = Array.from({ length: CHAINS }, (_, c) => genesis(c + 1));
   for (let start = 1; start <= total; start += 2000) {
     const rows: Record<string, unknown>[] = [];
     for (let seq = start; seq < Math.min(start + 2000, total + 1); seq++) {
       const { event, index } = sampleEvent(seq);
+      const chain = ((seq - 1) % CHAINS) + 1;
+      const link = Math.floor((seq - 1) / CHAINS) + 1;
+      const content = { ...event, id: `e${seq}` };
+      const hash = chainHash(prev[chain - 1]!, link, JSON.stringify(content));
       rows.push({
         seq,
-        chain: ((seq - 1) % CHAINS) + 1,
-        link: Math.floor((seq - 1) / CHAINS) + 1,
+        chain,
+        link,
         id: `e${seq}`,
         recorded: event.recorded,
         action: index.action,
         subtype: index.subtype,
         outcome: index.outcome,
         patient: index.patient,
-        content: { ...event, id: `e${seq}` },
+        content,
+        prev_hash: prev[chain - 1],
+        hash,
       });
+      prev[chain - 1] = hash;
     }
     await fresh.query(
       `INSERT INTO audit_events (seq, chain, link, id, recorded, action, subtype, outcome, patient, content, prev_hash, hash)
-       SELECT seq, chain, link, id, recorded, action, subtype, outcome, patient, content, '', ''
-       FROM json_to_recordset($1::json) AS t(seq bigint, chain int, link bigint, id text, recorded timestamptz, action text, subtype text, outcome text, patient text, content json)`,
+       SELECT seq, chain, link, id, recorded, action, subtype, outcome, patient, content, prev_hash, hash
+       FROM json_to_recordset($1::json) AS t(seq bigint, chain int, link bigint, id text, recorded timestamptz, action text,
+         subtype text, outcome text, patient text, content json, prev_hash text, hash text)`,
       [JSON.stringify(rows)],
     );
+    if ((start - 1) % 100_000 === 0 && start > 1)
+      process.stdout.write(`  (writing the log: ${start - 1} events)\r`);
   }
-  await fresh.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update');
-  await fresh.exec(`DO $$
-    DECLARE prev text; r record; h text; c int;
-    BEGIN
-      UPDATE audit_chain_head SET link = 0, hash = CASE WHEN id = 1 THEN 'genesis' ELSE 'genesis/' || id END;
-      FOR c IN 1..${CHAINS} LOOP
-        prev := CASE WHEN c = 1 THEN 'genesis' ELSE 'genesis/' || c END;
-        FOR r IN SELECT link, content FROM audit_events WHERE chain = c ORDER BY link LOOP
-          h := ${HASH_SQL('prev', 'r.link', 'r.content')};
-          UPDATE audit_events SET prev_hash = prev, hash = h WHERE chain = c AND link = r.link;
-          prev := h;
-        END LOOP;
-        UPDATE audit_chain_head SET link = (SELECT coalesce(max(link), 0) FROM audit_events WHERE chain = c), hash = prev WHERE id = c;
-      END LOOP;
-    END $$`);
-  await fresh.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update');
+  for (let c = 1; c <= MAX_AUDIT_CHAINS; c++)
+    await fresh.query('UPDATE audit_chain_head SET link = $2, hash = $3 WHERE id = $1', [
+      c,
+      c <= CHAINS ? Math.floor((total - c) / CHAINS) + 1 : 0,
+      c <= CHAINS ? prev[c - 1] : genesis(c),
+    ]);
   console.log(
     `  (wrote ${total.toLocaleString('en')} chained events in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
@@ -213,8 +215,11 @@ export async function run(): Promise<void> {
       p99Ms: seconds * 1000,
     });
     const projected = 1_000_000 / (total / seconds);
+    const met = `target < 30 s: ${projected < 30 ? 'met' : 'NOT met'}`;
     console.log(
-      `  1,000,000 events at this rate: ${projected.toFixed(1)} s (target < 30 s: ${projected < 30 ? 'met' : 'NOT met'})`,
+      total === 1_000_000
+        ? `  1,000,000 events in ${seconds.toFixed(1)} s (${met})`
+        : `  1,000,000 events at this rate: ${projected.toFixed(1)} s (${met})`,
     );
   }
   await db.close();
