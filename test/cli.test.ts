@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyChain } from '../src/audit/chain.js';
+import { buildAuditEvent } from '../src/audit/audit-event.js';
+import { appendAudits, verifyChain } from '../src/audit/chain.js';
 import { verifyCheckpoint } from '../src/audit/checkpoint-jws.js';
 import { pruneExpired } from '../src/audit/retention.js';
 import { configureAuditSigning } from '../src/audit/signing.js';
@@ -106,7 +107,42 @@ describe.each(ENGINES)('pruning by retention on %s', (engine) => {
       const result = await verifyChain(db, {
         verifyCheckpoint: (jws) => verifyCheckpoint(jws, key.publicKey),
       });
-      expect(result).toMatchObject({ valid: true, count: 1, from: before!.max + 1 });
+      expect(result, JSON.stringify(result)).toMatchObject({ valid: true, count: 1, from: before!.max + 1 });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('keeps the signed prune checkpoint when the last pruned event already has a periodic one', async () => {
+    const { db, drop } = await freshDatabase(engine);
+    try {
+      const key = await loadGatewayKey(db);
+      configureAuditSigning(db, key, 3);
+      const old = new Date(Date.UTC(2000, 0, 1));
+      await db.transaction((tx) =>
+        appendAudits(
+          tx,
+          Array.from({ length: 6 }, (_, i) =>
+            buildAuditEvent({
+              subtype: 'read',
+              outcome: 'success',
+              description: `old read ${i}`,
+              requester: { org: 'Organization/cjg-venlo', clientId: 'sandbox-cjg' },
+              recorded: old,
+            }),
+          ),
+        ),
+      );
+      // Events 3 and 6 carry periodic checkpoints; all six expire, so the prune ends on a checkpointed position.
+      const result = await pruneExpired(db, { catalogue: loadCatalogue(), defaultYears: 20 });
+      expect(result).toMatchObject({ pruned: 6, upTo: { 1: 6 } });
+      const [mark] = await db.query<{ kind: string }>(
+        'SELECT kind FROM audit_checkpoints WHERE chain = 1 AND link = 6',
+      );
+      expect(mark!.kind).toBe('prune');
+      expect(
+        await verifyChain(db, { verifyCheckpoint: (jws) => verifyCheckpoint(jws, key.publicKey) }),
+      ).toMatchObject({ valid: true, count: 1, from: 7 });
     } finally {
       await drop();
     }

@@ -40,8 +40,10 @@ export async function writeCheckpoint(
   const settings = tx.context?.auditCheckpoints;
   if (!settings) throw new Error('audit checkpoints are not configured for this database');
   const jws = await settings.sign({ chain, link, hash, at: new Date().toISOString(), kind });
+  // A prune checkpoint takes the place of a periodic one at the same position: verification starts from it.
   await tx.query(
-    'INSERT INTO audit_checkpoints (chain, link, hash, jws, kind) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chain, link) DO NOTHING',
+    `INSERT INTO audit_checkpoints (chain, link, hash, jws, kind) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (chain, link) DO ${kind === 'prune' ? 'UPDATE SET hash = EXCLUDED.hash, jws = EXCLUDED.jws, kind = EXCLUDED.kind' : 'NOTHING'}`,
     [chain, link, hash, jws, kind],
   );
 }
