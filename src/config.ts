@@ -40,6 +40,8 @@ export interface Config {
   pseudonymKey: string;
   /** Timeout of one call to an agency FHIR server, in milliseconds. */
   agencyTimeoutMs: number;
+  /** The smallest count an aggregate report publishes (small-cell suppression; at least 2). */
+  reportMinCell: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -53,6 +55,12 @@ function int(value: string | undefined, fallback: number): number {
 function bool(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+function minCell(value: string | undefined): number {
+  const n = int(value, 5);
+  if (n < 2) throw new Error('configuration: REPORT_MIN_CELL must be at least 2 (1 would suppress nothing)');
+  return n;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -81,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     auditRetentionYears: int(env.AUDIT_RETENTION_YEARS, 20),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
+    reportMinCell: minCell(env.REPORT_MIN_CELL),
     ...overrides,
   };
 }

@@ -68,7 +68,7 @@ async function agencyServer(): Promise<{
 
 async function seed(db: Database, agenciesBase: string): Promise<void> {
   loadFhirDefinitions();
-  await seedSandbox({ db } as GatewayContext, agenciesBase);
+  await seedSandbox({ db, config: testConfig() } as GatewayContext, agenciesBase);
 }
 
 interface GatewayProcess {

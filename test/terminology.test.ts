@@ -13,7 +13,7 @@ describe('terminology', () => {
   });
   afterAll(() => sandbox.close());
 
-  it('lists the CodeSystems: life domains, data categories, legal bases, decision reasons, agency roles, trajectories, levels, closure reasons, referral sources', async () => {
+  it('lists the CodeSystems: life domains, data categories, legal bases, decision reasons, agency roles, trajectories, levels, closure reasons, referral sources, municipal report groups', async () => {
     const res = await fhir<Bundle<CodeSystem>>(sandbox.url, undefined, 'GET', '/fhir/CodeSystem');
     expect(res.status).toBe(200);
     const ids = res.body.entry!.map((e) => e.resource!.id).sort();
@@ -28,6 +28,7 @@ describe('terminology', () => {
       'law',
       'legal-basis',
       'life-domain',
+      'municipal-report',
       'referral-source',
       'task-code',
       'trajectory-type',

@@ -45,6 +45,15 @@ const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
   'audit-read': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'R' },
   delivery: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
   'audit-prune': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'D' },
+  // Aggregate reporting: a trajectory recorded for it (no personal data) and a report read.
+  'report-record': {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'C',
+  },
+  'municipal-report': {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'R',
+  },
 };
 
 export interface AuditInput {

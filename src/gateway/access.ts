@@ -42,7 +42,9 @@ export type Permission =
   | 'exchange'
   | 'task:read'
   | 'audit:read'
-  | 'access-report';
+  | 'access-report'
+  | 'report:record'
+  | 'report:read';
 
 export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'person-index:write': AGENCIES,
@@ -53,6 +55,10 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'task:read': [...AGENCIES, 'research', 'privacy-officer'],
   'audit:read': ['privacy-officer'],
   'access-report': ['privacy-officer', 'person'],
+  // The agencies that coordinate care record their trajectories; the municipality (its own only), research and the
+  // privacy officer read the aggregate report.
+  'report:record': ['cjg', 'youth-care', 'gi'],
+  'report:read': ['municipality', 'research', 'privacy-officer'],
 };
 
 export function may(principal: Pick<Principal, 'role'>, permission: Permission): boolean {

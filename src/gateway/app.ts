@@ -18,6 +18,7 @@ import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from '.
 import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
+import { measureRoutes, reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
 import { terminologyRoutes } from './routes/terminology.js';
 import { mappingRoutes } from './routes/mappings.js';
@@ -125,6 +126,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     sendFhir(res, 200, ctx.caps.capabilityStatement(baseUrlOf(ctx, req), ctx.version));
   });
   terminologyRoutes(ctx, fhir);
+  measureRoutes(ctx, fhir);
   fhir.use(requireToken(ctx));
   for (const type of VALIDATED_TYPES) {
     ctx.caps.typeOperation(type, 'validate', {
@@ -199,6 +201,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   app.use('/fhir', fhir);
   app.use('/cds-services', cdsHooksRoutes(ctx));
+  app.use('/reports', reportRoutes(ctx));
 
   ctx.caps.route({
     method: 'get',

@@ -7,6 +7,13 @@ import { registerClients, type RegisteredClient } from '../gateway/auth.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { AGENCY_ROLE_SYSTEM } from '../gateway/decisions.js';
 import { runTransaction } from '../gateway/person-index.js';
+import { buildAuditEvent } from '../audit/audit-event.js';
+import { appendAudits, type AuditItem } from '../audit/chain.js';
+import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
+import { REFERRAL_SOURCE_SYSTEM } from '../mappings/cjg-referral.js';
+import { fixtureEpisode, type FixtureTrajectory } from '../reports/fixtures.js';
+import { MUNICIPALITY_SYSTEM, reportTrajectory } from '../reports/municipal.js';
+import { recordTrajectories } from '../reports/store.js';
 import {
   BSN_SYSTEM,
   createResource,
@@ -26,6 +33,8 @@ export interface FixtureOrganization {
   ura: string;
   /** Agencies keep records and get a simulated FHIR server; the privacy office and admin do not. */
   agency: boolean;
+  /** A municipality's CBS code (four digits). */
+  cbs?: string;
 }
 
 export async function readJsonFixture<T>(relative: string): Promise<T> {
@@ -38,7 +47,10 @@ export function organizationResource(org: FixtureOrganization): Organization {
     id: org.id,
     active: true,
     name: org.name,
-    identifier: [{ system: URA_SYSTEM, value: org.ura }],
+    identifier: [
+      { system: URA_SYSTEM, value: org.ura },
+      ...(org.cbs ? [{ system: MUNICIPALITY_SYSTEM, value: org.cbs }] : []),
+    ],
     type: [{ coding: [{ system: AGENCY_ROLE_SYSTEM, code: org.role }] }],
   };
 }
@@ -90,7 +102,49 @@ export async function seedSandbox(
     .sort()) {
     await loadFamily(ctx, principal, await readJsonFixture<Bundle>(`families/${file}`));
   }
+  await seedTrajectories(ctx);
   return { clients, organizations };
+}
+
+/**
+ * Records the trajectories of fixtures/trajectories for the municipal report, each with its audit record; a trajectory
+ * recorded before is recorded again. Their EpisodeOfCare resources pass the profile validation of
+ * POST /reports/$record-trajectory (src/reports/municipal.test.ts checks every one), which is not repeated here: it
+ * would compile the validator at every start.
+ */
+async function seedTrajectories(ctx: GatewayContext): Promise<void> {
+  for (const file of (await readdir(path.join(FIXTURES_DIR, 'trajectories')))
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
+    const fixtures = await readJsonFixture<FixtureTrajectory[]>(`trajectories/${file}`);
+    const trajectories = fixtures.map((t) => {
+      const { trajectory, issues } = reportTrajectory({
+        pseudonymKey: ctx.config.pseudonymKey,
+        org: t.org,
+        municipality: t.municipality,
+        episode: fixtureEpisode(t),
+        referralSource: t.referralSource
+          ? { system: REFERRAL_SOURCE_SYSTEM, code: t.referralSource }
+          : undefined,
+        lifeDomains: t.lifeDomains.map((code) => ({ system: LIFE_DOMAIN_SYSTEM, code })),
+      });
+      if (!trajectory) throw new Error(`fixtures/trajectories/${file} ${t.id}: ${issues[0]?.diagnostics}`);
+      return trajectory;
+    });
+    await ctx.db.transaction(async (tx) => {
+      const results = await recordTrajectories(tx, trajectories);
+      const audits: AuditItem[] = fixtures.map((t, i) =>
+        buildAuditEvent({
+          subtype: 'report-record',
+          outcome: 'success',
+          description: `The sandbox recorded fixture trajectory ${t.id} of ${t.org} for the report of municipality ${t.municipality}.`,
+          requester: { org: t.org, clientId: 'sandbox-seed' },
+          details: { municipality: t.municipality, trajectory: trajectories[i]!.key, result: results[i]! },
+        }),
+      );
+      await appendAudits(tx, audits);
+    });
+  }
 }
 
 /** Registers a family transaction Bundle unless its first Patient is already known (restarts on a kept database). */
