@@ -1,5 +1,6 @@
 // Field tables: each native field declared once, with its type, where it lives in FHIR, and the two functions that
 // put it there and take it back. Schemas (ajv), CSV columns, both mapping directions and GET /mappings use them.
+import { PROFILE_BASE } from './profiles.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type {
   BundleEntry,
@@ -41,7 +42,7 @@ export interface Entity<R> {
   fields: Field<R>[];
 }
 
-export const KP_EXT = 'https://ketenpoort.nl/fhir/StructureDefinition';
+export const KP_EXT = PROFILE_BASE;
 
 type WithExtensions = { extension?: Extension[] };
 

@@ -13,6 +13,7 @@ import type {
 import { PROFILES_DIR } from '../paths.js';
 
 export const PROFILE_BASE = 'https://ketenpoort.nl/fhir/StructureDefinition';
+export const CODE_SYSTEM_BASE = 'https://ketenpoort.nl/fhir/CodeSystem';
 
 interface ElementRule {
   path: string;

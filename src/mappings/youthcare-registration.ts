@@ -1,5 +1,6 @@
 // A youth-care provider's registration record (client, care trajectory, care plan and goals) as JSON, and its FHIR
 // form: Patient + Organization (the provider) + EpisodeOfCare (the trajectory) + CarePlan + a Goal per life domain.
+import { CODE_SYSTEM_BASE, PROFILE_BASE } from './profiles.js';
 import type {
   Bundle,
   CarePlan,
@@ -29,8 +30,8 @@ import {
 
 const AGB_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/agb-z';
 export const REGISTRATION_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/youthcare-registration-id';
-const CS = 'https://ketenpoort.nl/fhir/CodeSystem';
-const PROFILE = 'https://ketenpoort.nl/fhir/StructureDefinition';
+const CS = CODE_SYSTEM_BASE;
+const PROFILE = PROFILE_BASE;
 
 export interface RegistrationParts {
   patient: Patient;

@@ -1,10 +1,11 @@
 // The synthetic trajectories of fixtures/trajectories, as the sandbox records them for the municipal report: each one
 // becomes the Parameters an agency would POST to /reports/$record-trajectory, and goes through the same checks.
 import type { EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
+import { CODE_SYSTEM_BASE, PROFILE_BASE } from '../mappings/profiles.js';
 import { MUNICIPALITY_SYSTEM } from './municipal.js';
 
-const CS = 'https://ketenpoort.nl/fhir/CodeSystem';
-const SD = 'https://ketenpoort.nl/fhir/StructureDefinition';
+const CS = CODE_SYSTEM_BASE;
+const SD = PROFILE_BASE;
 export const TRAJECTORY_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/trajectory-id';
 
 export interface FixtureTrajectory {

@@ -14,14 +14,15 @@ import type {
   MeasureReportGroupStratifier,
   OperationOutcomeIssue,
 } from '@medplum/fhirtypes';
-import { flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
+import { MUNICIPALITY_SYSTEM } from '../mappings/municipal-case.js';
+import { CODE_SYSTEM_BASE, flattenConcepts, loadCodeSystems, PROFILE_BASE } from '../mappings/profiles.js';
 import { suppress, type Constraint } from './suppression.js';
 
-const CS = 'https://ketenpoort.nl/fhir/CodeSystem';
-const SD = 'https://ketenpoort.nl/fhir/StructureDefinition';
+const CS = CODE_SYSTEM_BASE;
+const SD = PROFILE_BASE;
 export const REPORT_SYSTEM = `${CS}/municipal-report`;
 export const MUNICIPAL_MEASURE_URL = 'https://ketenpoort.nl/fhir/Measure/municipal-report';
-export const MUNICIPALITY_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/cbs-gemeentecode';
+export { MUNICIPALITY_SYSTEM };
 const DATA_ABSENT = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 const THRESHOLD_EXTENSION = `${SD}/suppression-threshold`;
 const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';

@@ -2,7 +2,7 @@
 // identifies the family is kept), and the municipality, research and the privacy officer read the municipal report
 // (GET /reports/$municipal, a MeasureReport with small cells suppressed). Both are audited; a municipality reads only
 // its own report.
-import express, { type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { EpisodeOfCare, Organization } from '@medplum/fhirtypes';
 import { validateFhir } from '../../mappings/validate.js';
 import {
@@ -15,7 +15,7 @@ import {
 } from '../../reports/municipal.js';
 import { recordTrajectory, trajectoriesIn } from '../../reports/store.js';
 import { readResource } from '../../store/resources.js';
-import type { Principal } from '../access.js';
+import type { Permission, Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
 import { audit, auditRead, demand, principalOf, requireToken, sendFhir } from '../http.js';
 import { badRequest, forbidden, informational, notFound, unprocessable } from '../outcomes.js';
@@ -55,107 +55,117 @@ export function reportRoutes(ctx: GatewayContext): Router {
   );
   router.use(requireToken(ctx));
 
-  ctx.caps.route({
-    method: 'post',
-    path: '/reports/$record-trajectory',
-    summary:
-      'Record a coordination trajectory for the municipal report (Parameters: municipality, trajectory, referralSource, lifeDomain); nothing identifying is kept',
-    tag: TAG,
-  });
-  router.post('/\\$record-trajectory', async (req, res) => {
-    const principal = principalOf(res);
-    demand(principal, 'report:record');
-    const input = new OperationInput(req.body);
-    const id = input.identifier('municipality', true);
-    const municipality = id.system === MUNICIPALITY_SYSTEM ? parseMunicipality(id.value ?? '') : undefined;
-    if (!municipality)
-      throw badRequest(
-        `municipality must be an identifier ${MUNICIPALITY_SYSTEM} with a four-digit CBS code`,
-        'Parameters.parameter[municipality]',
-      );
-    const resource = input.one('trajectory')?.resource;
-    if (!resource)
-      throw badRequest(
-        'Parameter "trajectory" (an EpisodeOfCare) is required',
-        'Parameters.parameter[trajectory]',
-      );
-    const episode = validateFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']);
-    const { trajectory, issues } = reportTrajectory({
-      pseudonymKey: ctx.config.pseudonymKey,
-      org: principal.org,
-      municipality,
-      episode,
-      referralSource: input.coding('referralSource'),
-      lifeDomains: input.codings('lifeDomain'),
+  /** Registers a report route once: its entry in the OpenAPI description, the role check, the handler. */
+  const route = (
+    method: 'get' | 'post',
+    name: string,
+    permission: Permission,
+    summary: string,
+    handler: (req: Request, res: Response, principal: Principal) => Promise<void>,
+  ) => {
+    ctx.caps.route({ method, path: `/reports/$${name}`, summary, tag: TAG });
+    router[method](`/\\$${name}`, async (req, res) => {
+      const principal = principalOf(res);
+      demand(principal, permission);
+      await handler(req, res, principal);
     });
-    if (!trajectory) throw unprocessable(issues);
-    const outcome = await ctx.db.transaction(async (tx) => {
-      const result = await recordTrajectory(tx, trajectory);
-      await audit(tx, principal, {
-        subtype: 'report-record',
-        outcome: 'success',
-        description: `${principal.org} recorded a coordination trajectory (${trajectory.trajectoryType}, ${trajectory.ended ? 'closed' : 'open'}) for the report of municipality ${municipality}; nothing that identifies the family was kept.`,
-        details: { municipality, trajectory: trajectory.key, result },
-      });
-      return result;
-    });
-    sendFhir(
-      res,
-      outcome === 'created' ? 201 : 200,
-      informational(
-        outcome === 'created'
-          ? 'The trajectory is recorded for the municipal report'
-          : 'The earlier record of this trajectory is replaced',
-      ),
-    );
-  });
+  };
 
-  ctx.caps.route({
-    method: 'get',
-    path: '/reports/$municipal',
-    summary:
-      'Municipal report (MeasureReport, summary): in care, inflow by referral source, outflow by closure reason, open, throughput time, life domains; small cells suppressed',
-    tag: TAG,
-  });
-  router.get('/\\$municipal', async (req, res) => {
-    const principal = principalOf(res);
-    demand(principal, 'report:read');
-    const periodText = typeof req.query.period === 'string' ? req.query.period : '';
-    const period = parsePeriod(periodText);
-    if (!period)
-      throw badRequest(
-        'period must be a year (2023), a quarter (2023-Q2), a month (2023-05) or a range of them (2005/2007)',
-        'period',
+  route(
+    'post',
+    'record-trajectory',
+    'report:record',
+    'Record a coordination trajectory for the municipal report (Parameters: municipality, trajectory, referralSource, lifeDomain); nothing identifying is kept',
+    async (req, res, principal) => {
+      const input = new OperationInput(req.body);
+      const id = input.identifier('municipality', true);
+      const municipality = id.system === MUNICIPALITY_SYSTEM ? parseMunicipality(id.value ?? '') : undefined;
+      if (!municipality)
+        throw badRequest(
+          `municipality must be an identifier ${MUNICIPALITY_SYSTEM} with a four-digit CBS code`,
+          'Parameters.parameter[municipality]',
+        );
+      const resource = input.one('trajectory')?.resource;
+      if (!resource)
+        throw badRequest(
+          'Parameter "trajectory" (an EpisodeOfCare) is required',
+          'Parameters.parameter[trajectory]',
+        );
+      const episode = validateFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']);
+      const { trajectory, issues } = reportTrajectory({
+        pseudonymKey: ctx.config.pseudonymKey,
+        org: principal.org,
+        municipality,
+        episode,
+        referralSource: input.coding('referralSource'),
+        lifeDomains: input.codings('lifeDomain'),
+      });
+      if (!trajectory) throw unprocessable(issues);
+      const outcome = await ctx.db.transaction(async (tx) => {
+        const result = await recordTrajectory(tx, trajectory);
+        await audit(tx, principal, {
+          subtype: 'report-record',
+          outcome: 'success',
+          description: `${principal.org} recorded a coordination trajectory (${trajectory.trajectoryType}, ${trajectory.ended ? 'closed' : 'open'}) for the report of municipality ${municipality}; nothing that identifies the family was kept.`,
+          details: { municipality, trajectory: trajectory.key, result },
+        });
+        return result;
+      });
+      sendFhir(
+        res,
+        outcome === 'created' ? 201 : 200,
+        informational(
+          outcome === 'created'
+            ? 'The trajectory is recorded for the municipal report'
+            : 'The earlier record of this trajectory is replaced',
+        ),
       );
-    const own = principal.role === 'municipality' ? await municipalityCodes(ctx, principal) : [];
-    const asked =
-      typeof req.query.municipality === 'string' ? req.query.municipality : own.length === 1 ? own[0]! : '';
-    const municipality = parseMunicipality(asked);
-    if (!municipality)
-      throw badRequest(
-        `municipality must be a four-digit CBS code (0984, GM0984 or ${MUNICIPALITY_SYSTEM}|0984)`,
-        'municipality',
-      );
-    if (principal.role === 'municipality' && !own.includes(municipality)) {
+    },
+  );
+
+  route(
+    'get',
+    'municipal',
+    'report:read',
+    'Municipal report (MeasureReport, summary): in care, inflow by referral source, outflow by closure reason, open, throughput time, life domains; small cells suppressed',
+    async (req, res, principal) => {
+      const periodText = typeof req.query.period === 'string' ? req.query.period : '';
+      const period = parsePeriod(periodText);
+      if (!period)
+        throw badRequest(
+          'period must be a year (2023), a quarter (2023-Q2), a month (2023-05) or a range of them (2005/2007)',
+          'period',
+        );
+      const own = principal.role === 'municipality' ? await municipalityCodes(ctx, principal) : [];
+      const asked =
+        typeof req.query.municipality === 'string' ? req.query.municipality : own.length === 1 ? own[0]! : '';
+      const municipality = parseMunicipality(asked);
+      if (!municipality)
+        throw badRequest(
+          `municipality must be a four-digit CBS code (0984, GM0984 or ${MUNICIPALITY_SYSTEM}|0984)`,
+          'municipality',
+        );
+      if (principal.role === 'municipality' && !own.includes(municipality)) {
+        await auditRead(ctx, principal, {
+          subtype: 'municipal-report',
+          outcome: 'denied',
+          description: `${principal.org} asked for the report of municipality ${municipality}, which is not its own; refused.`,
+          details: { municipality, period: period.label },
+        });
+        throw forbidden(
+          `A municipality reads only its own report; ${principal.org} is not municipality ${municipality}`,
+        );
+      }
+      const rows = await trajectoriesIn(ctx.db, municipality, period);
+      const report = municipalReport({ municipality, period, rows, threshold: ctx.config.reportMinCell });
       await auditRead(ctx, principal, {
         subtype: 'municipal-report',
-        outcome: 'denied',
-        description: `${principal.org} asked for the report of municipality ${municipality}, which is not its own; refused.`,
+        outcome: 'success',
+        description: `${principal.org} read the municipal report of ${municipality} for ${period.label} (aggregate counts, cells below ${ctx.config.reportMinCell} suppressed).`,
         details: { municipality, period: period.label },
       });
-      throw forbidden(
-        `A municipality reads only its own report; ${principal.org} is not municipality ${municipality}`,
-      );
-    }
-    const rows = await trajectoriesIn(ctx.db, municipality, period);
-    const report = municipalReport({ municipality, period, rows, threshold: ctx.config.reportMinCell });
-    await auditRead(ctx, principal, {
-      subtype: 'municipal-report',
-      outcome: 'success',
-      description: `${principal.org} read the municipal report of ${municipality} for ${period.label} (aggregate counts, cells below ${ctx.config.reportMinCell} suppressed).`,
-      details: { municipality, period: period.label },
-    });
-    sendFhir(res, 200, report);
-  });
+      sendFhir(res, 200, report);
+    },
+  );
   return router;
 }
