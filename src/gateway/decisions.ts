@@ -32,6 +32,7 @@ import {
   searchResources,
 } from '../store/resources.js';
 import type { Principal } from './access.js';
+import type { AuditRecord } from './http.js';
 import { badRequest, FhirError, unprocessable } from './outcomes.js';
 import type { OperationInput } from './parameters.js';
 import { TASK_CODE_SYSTEM } from './tasks.js';
@@ -226,6 +227,58 @@ export function reasonText(reason: Reason, lang: Language, full: boolean): strin
 /** The full explanation for the audit record (always English, complete). */
 export function auditExplanation(decision: Decision): string {
   return decision.reasons.map((r) => reasonText(r, 'en', true)).join(' ');
+}
+
+/** The named facts of a decision kept in its audit record: reason codes, data categories, obligations, request id. */
+export function decisionDetails(
+  run: DecisionRun,
+  requestId?: string,
+  via?: string,
+): Record<string, string[] | string> {
+  const d = run.decision;
+  return {
+    reason: d.reasons.map((r) => r.code),
+    disclosed: d.disclosed,
+    redacted: d.redacted,
+    obligation: d.obligations.map((o) => `${o.code}${o.removed ? ` ${o.removed}` : ''}: ${o.detail}`),
+    ...(requestId ? { requestId } : {}),
+    ...(via ? { via } : {}),
+  };
+}
+
+/**
+ * The audit record of a decision, as $exchange, $request-records, $consent-decision and CDS Hooks write it: the
+ * outcome and full explanation, whose data (BSN and the Patient or Group), for which recipient, purpose and basis,
+ * the consents it rests on, and its details.
+ */
+export function decisionAudit(
+  run: DecisionRun,
+  opts: {
+    subtype: 'exchange' | 'request-records' | 'consent-decision';
+    subject: Pick<Subject, 'kind' | 'value'>;
+    recipientOrg?: string;
+    practitioner?: Identifier;
+    requestId?: string;
+    via?: string;
+  },
+): AuditRecord {
+  const { decision, request } = run;
+  return {
+    subtype: opts.subtype,
+    outcome: decision.decision === 'permit' ? 'success' : 'denied',
+    description: auditExplanation(decision),
+    recipientOrg: opts.recipientOrg,
+    patient:
+      opts.subject.kind === 'person'
+        ? { bsn: opts.subject.value, reference: run.subjectRef }
+        : { reference: run.subjectRef },
+    purpose: request.purpose,
+    practitioner: opts.practitioner,
+    consents: decision.consents,
+    legalBasis: request.legalBasis,
+    justification: request.justification,
+    details: decisionDetails(run, opts.requestId, opts.via),
+  };
 }
 
 /** The 403 answer to a denied request: reason codes always, the full sentences only where the requester may know them. */

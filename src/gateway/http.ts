@@ -49,7 +49,9 @@ export function baseUrlOf(ctx: GatewayContext, req: Request): string {
   return ctx.config.baseUrl || `${req.protocol}://${req.get('host')}`;
 }
 
-type AuditRecord = Omit<AuditInput, 'requester'> & { practitioner?: AuditInput['requester']['practitioner'] };
+export type AuditRecord = Omit<AuditInput, 'requester'> & {
+  practitioner?: AuditInput['requester']['practitioner'];
+};
 
 /** Builds the AuditEvent of a request; the requester comes from the principal. */
 function auditItem(principal: Principal, input: AuditRecord) {

@@ -5,7 +5,7 @@ import { languageOf } from '../../consent/explain.js';
 import { isRole, type Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
 import {
-  auditExplanation,
+  decisionAudit,
   decisionParameters,
   parameters,
   readDecisionRequest,
@@ -26,26 +26,17 @@ export async function consentDecision(ctx: GatewayContext, req: Request, res: Re
   const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, asker, input);
   const run = await runDecision(ctx.db, ctx.config, asker, request, subject, replayAt);
   const auditId = await ctx.db.transaction((tx) =>
-    audit(tx, principal, {
-      subtype: 'consent-decision',
-      outcome: run.decision.decision === 'permit' ? 'success' : 'denied',
-      description: auditExplanation(run.decision),
-      recipientOrg: recipient.reference,
-      patient:
-        subject.kind === 'person'
-          ? { bsn: subject.value, reference: run.subjectRef }
-          : { reference: run.subjectRef },
-      purpose: request.purpose,
-      practitioner,
-      consents: run.decision.consents,
-      legalBasis: request.legalBasis,
-      justification: request.justification,
-      details: {
-        reason: run.decision.reasons.map((r) => r.code),
-        disclosed: run.decision.disclosed,
-        redacted: run.decision.redacted,
-      },
-    }),
+    audit(
+      tx,
+      principal,
+      decisionAudit(run, {
+        subtype: 'consent-decision',
+        subject,
+        recipientOrg: recipient.reference,
+        practitioner,
+        requestId: String(res.getHeader('X-Request-Id') ?? ''),
+      }),
+    ),
   );
   const lang = languageOf(req.get('accept-language'));
   const full = run.decision.decision === 'permit' || run.fullExplanation;

@@ -6,7 +6,7 @@ import { languageOf } from '../../consent/explain.js';
 import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
-  auditExplanation,
+  decisionAudit,
   createNotifyTask,
   createReviewTask,
   decisionParameters,
@@ -92,21 +92,6 @@ function payloadOf(input: OperationInput): Bundle {
   return bundle;
 }
 
-/** The details every exchange audit record carries: reasons, categories disclosed and removed, obligations. */
-export function decisionDetails(
-  run: Awaited<ReturnType<typeof runDecision>>,
-  requestId: string,
-): Record<string, string[] | string> {
-  const d = run.decision;
-  return {
-    reason: d.reasons.map((r) => r.code),
-    disclosed: d.disclosed,
-    redacted: d.redacted,
-    obligation: d.obligations.map((o) => `${o.code}${o.removed ? ` ${o.removed}` : ''}: ${o.detail}`),
-    requestId,
-  };
-}
-
 export async function exchange(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'exchange');
@@ -127,26 +112,19 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
 
   const run = await runDecision(ctx.db, ctx.config, principal, request, subject);
   const { decision } = run;
-  const auditBase = {
-    subtype: 'exchange' as const,
+  const auditBase = decisionAudit(run, {
+    subtype: 'exchange',
+    subject,
     recipientOrg: recipient.reference,
-    patient:
-      subject.kind === 'person'
-        ? { bsn: subject.value, reference: run.subjectRef }
-        : { reference: run.subjectRef },
-    purpose: request.purpose,
     practitioner,
-    legalBasis: request.legalBasis,
-    justification: request.justification,
-    description: auditExplanation(decision),
-    details: decisionDetails(run, String(res.getHeader('X-Request-Id') ?? '')),
-  };
+    requestId: String(res.getHeader('X-Request-Id') ?? ''),
+  });
 
   try {
     if (decision.decision === 'deny') {
       const refusal = denial(run, lang);
       await ctx.db.transaction(async (tx) => {
-        await audit(tx, principal, { ...auditBase, outcome: 'denied' });
+        await audit(tx, principal, auditBase);
         if (claim) await recordAnswer(tx, claim, { status: 403, body: refusal.outcome }, window);
       });
       throw refusal;
@@ -184,8 +162,6 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
       await grantAccess(tx, 'Task', task.id!, recipient.reference);
       const auditId = await audit(tx, principal, {
         ...auditBase,
-        outcome: 'success',
-        consents: decision.consents,
         entities: [{ reference: `Task/${task.id}` }],
       });
       const review = decision.obligations.some((o) => o.code === 'REVIEW')

@@ -10,6 +10,7 @@ import { readResource } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
   auditExplanation,
+  decisionAudit,
   denial,
   endpointOf,
   reasonText,
@@ -21,7 +22,6 @@ import {
 import { audit, demand, principalOf, sendFhir } from '../http.js';
 import { badGateway, badRequest, FhirError, outcome } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
-import { decisionDetails } from './exchange.js';
 
 /** The resource types that can hold data of a category, read from the classification table. */
 export function typesFor(categories: string[], catalogue: Catalogue): string[] {
@@ -121,6 +121,7 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
   };
   const practitioner = input.identifier('practitioner');
   const lang = languageOf(req.get('accept-language'));
+  const requestId = String(res.getHeader('X-Request-Id') ?? '');
   const auditBase = {
     subtype: 'request-records' as const,
     recipientOrg: principal.org,
@@ -134,12 +135,17 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
   const first = await runDecision(ctx.db, ctx.config, principal, request, subject);
   if (first.decision.decision === 'deny') {
     await ctx.db.transaction((tx) =>
-      audit(tx, principal, {
-        ...auditBase,
-        outcome: 'denied',
-        description: auditExplanation(first.decision),
-        details: decisionDetails(first, String(res.getHeader('X-Request-Id') ?? '')),
-      }),
+      audit(
+        tx,
+        principal,
+        decisionAudit(first, {
+          subtype: 'request-records',
+          subject,
+          recipientOrg: principal.org,
+          practitioner,
+          requestId,
+        }),
+      ),
     );
     throw denial(first, lang);
   }
@@ -195,12 +201,15 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
   };
   await ctx.db.transaction((tx) =>
     audit(tx, principal, {
-      ...auditBase,
-      outcome: decision.decision === 'permit' ? 'success' : 'denied',
+      ...decisionAudit(run, {
+        subtype: 'request-records',
+        subject,
+        recipientOrg: principal.org,
+        practitioner,
+        requestId,
+      }),
       description: `Pulled ${entries.length} record(s) from ${source.reference}. ${auditExplanation(decision)}`,
-      consents: decision.consents,
       entities: [{ reference: source.reference }],
-      details: decisionDetails(run, String(res.getHeader('X-Request-Id') ?? '')),
     }),
   );
   if (decision.decision === 'deny') throw denial(run, lang);

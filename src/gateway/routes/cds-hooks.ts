@@ -9,7 +9,7 @@ import type { DecisionRequest } from '../../consent/types.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import { searchResources } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
-import { auditExplanation, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
+import { decisionAudit, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
 import { audit, baseUrlOf, demand, principalOf, requireToken } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 
@@ -169,16 +169,17 @@ export function cdsHooksRoutes(ctx: GatewayContext): Router {
     };
     const run = await runDecision(ctx.db, ctx.config, principal, request, subject);
     await ctx.db.transaction((tx) =>
-      audit(tx, principal, {
-        subtype: 'consent-decision',
-        outcome: run.decision.decision === 'permit' ? 'success' : 'denied',
-        description: auditExplanation(run.decision),
-        recipientOrg: request.recipientOrg,
-        patient: bsn ? { bsn, reference: run.subjectRef } : { reference: run.subjectRef },
-        purpose: request.purpose,
-        consents: run.decision.consents,
-        details: { reason: run.decision.reasons.map((r) => r.code), via: 'cds-hooks' },
-      }),
+      audit(
+        tx,
+        principal,
+        decisionAudit(run, {
+          subtype: 'consent-decision',
+          subject,
+          recipientOrg: request.recipientOrg,
+          requestId: String(res.getHeader('X-Request-Id') ?? ''),
+          via: 'cds-hooks',
+        }),
+      ),
     );
     const full = run.decision.decision === 'permit' || run.fullExplanation;
     const detail = run.decision.reasons.map((r) => reasonText(r, lang, full)).join(' ');
