@@ -30,6 +30,11 @@ export function requireToken(ctx: GatewayContext) {
   };
 }
 
+/** The request id this response carries (X-Request-Id), for audit details. */
+export function requestIdOf(res: Response): string {
+  return String(res.getHeader('X-Request-Id') ?? '');
+}
+
 export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;
   if (!p) throw new Error('route mounted without requireToken');

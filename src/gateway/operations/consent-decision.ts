@@ -12,7 +12,7 @@ import {
   resolveOrganization,
   runDecision,
 } from '../decisions.js';
-import { audit, demand, principalOf, sendFhir } from '../http.js';
+import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 
@@ -34,7 +34,7 @@ export async function consentDecision(ctx: GatewayContext, req: Request, res: Re
         subject,
         recipientOrg: recipient.reference,
         practitioner,
-        requestId: String(res.getHeader('X-Request-Id') ?? ''),
+        requestId: requestIdOf(res),
       }),
     ),
   );

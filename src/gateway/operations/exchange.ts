@@ -16,7 +16,7 @@ import {
   readDecisionRequest,
   runDecision,
 } from '../decisions.js';
-import { audit, demand, principalOf, sendFhir } from '../http.js';
+import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { FORMATS, mapNative } from '../../mappings/formats.js';
@@ -117,7 +117,7 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
     subject,
     recipientOrg: recipient.reference,
     practitioner,
-    requestId: String(res.getHeader('X-Request-Id') ?? ''),
+    requestId: requestIdOf(res),
   });
 
   try {

@@ -19,7 +19,7 @@ import {
   runDecision,
   subjectOf,
 } from '../decisions.js';
-import { audit, demand, principalOf, sendFhir } from '../http.js';
+import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badGateway, badRequest, FhirError, outcome } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 
@@ -121,7 +121,7 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
   };
   const practitioner = input.identifier('practitioner');
   const lang = languageOf(req.get('accept-language'));
-  const requestId = String(res.getHeader('X-Request-Id') ?? '');
+  const requestId = requestIdOf(res);
   const auditBase = {
     subtype: 'request-records' as const,
     recipientOrg: principal.org,

@@ -10,7 +10,7 @@ import { isValidBsn } from '../../mappings/bsn.js';
 import { searchResources } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import { decisionAudit, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
-import { audit, baseUrlOf, demand, principalOf, requireToken } from '../http.js';
+import { audit, baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 
 const SERVICE_ID = 'patient-consent-consult';
@@ -176,7 +176,7 @@ export function cdsHooksRoutes(ctx: GatewayContext): Router {
           subtype: 'consent-decision',
           subject,
           recipientOrg: request.recipientOrg,
-          requestId: String(res.getHeader('X-Request-Id') ?? ''),
+          requestId: requestIdOf(res),
           via: 'cds-hooks',
         }),
       ),
