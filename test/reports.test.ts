@@ -63,7 +63,7 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
       status: 'complete',
       measure: 'https://ketenpoort.nl/fhir/Measure/municipal-report',
       period: { start: '2005-01-01', end: '2007-12-31' },
-      reporter: { identifier: { value: '0983' } },
+      reporter: { identifier: { value: '0983' }, display: 'Gemeente Venlo' },
     });
     expect([
       count(res.body, 'inflow').count,

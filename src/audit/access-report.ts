@@ -1,4 +1,5 @@
 // The client access report: who received or read a person's data, when, why and on which basis — as FHIR and as a Dutch page.
+import { escapeHtml as escape, htmlPage } from '../html.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 
 export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search'] as const;
@@ -64,9 +65,6 @@ export function reportLines(
   });
 }
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 export function reportHtml(bsn: string, lines: ReportLine[], generatedAt: Date): string {
   const date = new Intl.DateTimeFormat('nl-NL', {
     dateStyle: 'long',
@@ -79,18 +77,9 @@ export function reportHtml(bsn: string, lines: ReportLine[], generatedAt: Date):
         `<tr><td>${escape(date.format(new Date(l.when)))}</td><td>${escape(l.organisationName)}</td><td>${escape(l.action)}</td><td>${escape(l.purpose)}</td><td>${escape(l.basis)}</td><td>${escape(l.outcome)}</td></tr>`,
     )
     .join('\n');
-  return `<!doctype html>
-<html lang="nl">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wie heeft gegevens ingezien of ontvangen?</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc;vertical-align:top}
-th{background:#eef2f7}caption{text-align:left;font-weight:600;margin-bottom:.5rem}.muted{color:#555}
-@media print{body{margin:0}}
-</style></head>
-<body>
-<h1>Wie heeft uw gegevens ingezien of ontvangen?</h1>
+  return htmlPage(
+    'Wie heeft gegevens ingezien of ontvangen?',
+    `<h1>Wie heeft uw gegevens ingezien of ontvangen?</h1>
 <p>Overzicht voor BSN <strong>${escape(bsn)}</strong>, opgesteld op ${escape(date.format(generatedAt))}. Hierin staat elke keer dat een organisatie via Ketenpoort gegevens over deze persoon ontving, opvroeg of bekeek, met het doel en de grondslag (toestemming of een wettelijke uitzondering). Ook geweigerde verzoeken staan erin.</p>
 <table>
 <caption>${lines.length} ${lines.length === 1 ? 'registratie' : 'registraties'}</caption>
@@ -98,6 +87,6 @@ th{background:#eef2f7}caption{text-align:left;font-weight:600;margin-bottom:.5re
 <tbody>
 ${rows || '<tr><td colspan="6">Er zijn geen registraties.</td></tr>'}
 </tbody></table>
-<p class="muted">Vragen over dit overzicht? Neem contact op met de functionaris gegevensbescherming van uw gemeente.</p>
-</body></html>`;
+<p class="muted">Vragen over dit overzicht? Neem contact op met de functionaris gegevensbescherming van uw gemeente.</p>`,
+  );
 }

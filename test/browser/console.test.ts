@@ -1,6 +1,5 @@
 // The console in a real browser (Debian's Chromium via playwright-core): sign in, search, open an event,
 // approve a review, verify the chain, show an access report. Screenshots go to test-artifacts/.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,27 +13,11 @@ import {
   sandboxToken,
   testSandbox,
 } from '../helpers.js';
+import { ARTIFACTS, CHROMIUM, FLAGS, HAVE_CHROMIUM } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = 'test-artifacts';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const NOAH = '999910036';
 
-if (!existsSync(CHROMIUM))
-  console.warn(
-    `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser tests`,
-  );
-
-describe.runIf(existsSync(CHROMIUM))('privacy officer console in Chromium', () => {
+describe.runIf(HAVE_CHROMIUM)('privacy officer console in Chromium', () => {
   let sandbox: RunningSandbox;
   let browser: Browser;
   let page: Page;

@@ -13,8 +13,9 @@ import {
   parsePeriod,
   reportTrajectory,
 } from '../../reports/municipal.js';
+import { municipalReportHtml } from '../../reports/html.js';
 import { recordTrajectory, trajectoriesIn } from '../../reports/store.js';
-import { readResource } from '../../store/resources.js';
+import { readResource, searchResources } from '../../store/resources.js';
 import type { Permission, Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
 import { audit, auditRead, demand, principalOf, requireToken, sendFhir } from '../http.js';
@@ -157,13 +158,31 @@ export function reportRoutes(ctx: GatewayContext): Router {
         );
       }
       const rows = await trajectoriesIn(ctx.db, municipality, period);
-      const report = municipalReport({ municipality, period, rows, threshold: ctx.config.reportMinCell });
+      const named = await searchResources<Organization>(ctx.db, {
+        type: 'Organization',
+        criteria: [{ param: 'identifier', values: [{ system: MUNICIPALITY_SYSTEM, value: municipality }] }],
+        count: 1,
+        offset: 0,
+        sort: 'asc',
+        total: false,
+      });
+      const report = municipalReport({
+        municipality,
+        municipalityName: named.resources[0]?.name,
+        period,
+        rows,
+        threshold: ctx.config.reportMinCell,
+      });
       await auditRead(ctx, principal, {
         subtype: 'municipal-report',
         outcome: 'success',
         description: `${principal.org} read the municipal report of ${municipality} for ${period.label} (aggregate counts, cells below ${ctx.config.reportMinCell} suppressed).`,
         details: { municipality, period: period.label },
       });
+      if (req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html') {
+        res.status(200).type('text/html; charset=utf-8').send(municipalReportHtml(report));
+        return;
+      }
       sendFhir(res, 200, report);
     },
   );
