@@ -194,6 +194,21 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
     expect(after).toBe(before);
   });
 
+  it('records the fixture trajectories once, also when the sandbox starts again on the same database', async () => {
+    const seeded = async () =>
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM audit_events WHERE subtype = 'report-record' AND content::text LIKE '%sandbox-seed%'`,
+        )
+      )[0]!.n;
+    expect(await seeded()).toBe(81 + 478);
+    const again = await testSandbox({}, db);
+    await again.close();
+    expect(await seeded()).toBe(81 + 478);
+    const res = await report('research', 'period=2023&municipality=0984');
+    expect(count(res.body, 'in-care').count).toBe(285);
+  });
+
   it('serves the Measure without a token and lists the report in the CapabilityStatement and OpenAPI', async () => {
     const measure = await fhir(sandbox.url, undefined, 'GET', '/fhir/Measure/municipal-report');
     expect(measure.status).toBe(200);

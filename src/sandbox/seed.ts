@@ -107,8 +107,8 @@ export async function seedSandbox(
 }
 
 /**
- * Records the trajectories of fixtures/trajectories for the municipal report, each with its audit record; a trajectory
- * recorded before is recorded again. Their EpisodeOfCare resources pass the profile validation of
+ * Records the trajectories of fixtures/trajectories for the municipal report, each with its audit record; one that is
+ * already there (a restart on a kept database) is left as it is. Their EpisodeOfCare resources pass the profile validation of
  * POST /reports/$record-trajectory (src/reports/municipal.test.ts checks every one), which is not repeated here: it
  * would compile the validator at every start.
  */
@@ -132,14 +132,26 @@ async function seedTrajectories(ctx: GatewayContext): Promise<void> {
       return trajectory;
     });
     await ctx.db.transaction(async (tx) => {
-      const results = await recordTrajectories(tx, trajectories);
-      const audits: AuditItem[] = fixtures.map((t, i) =>
+      const known = new Set(
+        (
+          await tx.query<{ key: string }>('SELECT key FROM report_trajectories WHERE key = ANY($1::text[])', [
+            trajectories.map((t) => t.key),
+          ])
+        ).map((r) => r.key),
+      );
+      const fresh = trajectories.flatMap((t, i) => (known.has(t.key) ? [] : [{ t, fixture: fixtures[i]! }]));
+      if (fresh.length === 0) return;
+      await recordTrajectories(
+        tx,
+        fresh.map((f) => f.t),
+      );
+      const audits: AuditItem[] = fresh.map(({ t, fixture }) =>
         buildAuditEvent({
           subtype: 'report-record',
           outcome: 'success',
-          description: `The sandbox recorded fixture trajectory ${t.id} of ${t.org} for the report of municipality ${t.municipality}.`,
-          requester: { org: t.org, clientId: 'sandbox-seed' },
-          details: { municipality: t.municipality, trajectory: trajectories[i]!.key, result: results[i]! },
+          description: `The sandbox recorded fixture trajectory ${fixture.id} of ${fixture.org} for the report of municipality ${fixture.municipality}.`,
+          requester: { org: fixture.org, clientId: 'sandbox-seed' },
+          details: { municipality: fixture.municipality, trajectory: t.key, result: 'created' },
         }),
       );
       await appendAudits(tx, audits);
