@@ -18,6 +18,8 @@ line('OpenAPI', `${sandbox.url}/openapi.json`);
 line('Token endpoint', `${sandbox.url}/auth/token`);
 line('Sandbox clients', `${sandbox.url}/sandbox/clients`);
 line('Sandbox token', `POST ${sandbox.url}/sandbox/token {"clientId":"sandbox-cjg"}`);
+line('Privacy console', `${sandbox.url}/console/`);
+line('Municipal report', `${sandbox.url}/reports/$municipal?period=2005/2007 (as sandbox-municipality)`);
 console.log('\nSimulated agency FHIR servers:');
 for (const id of sandbox.agencies.ids()) line(id, `${sandbox.url}/agencies/${id}/fhir`);
 console.log('\nClients (private keys in fixtures/keys/):');
