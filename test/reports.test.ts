@@ -225,6 +225,7 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
     );
     const caps = await fhir<Bundle>(sandbox.url, undefined, 'GET', '/fhir/metadata');
     expect(JSON.stringify(caps.body)).toContain('"Measure"');
+    expect(JSON.stringify(caps.body)).toContain('GET /reports/$municipal');
   });
 });
 

@@ -107,6 +107,12 @@ export class Capabilities {
             ],
             description: `SMART Backend Services: POST ${baseUrl}/auth/token with a signed client assertion (ES256 or RS384).`,
           },
+          documentation: [
+            `Also served outside the FHIR base (details in ${baseUrl}/openapi.json):`,
+            ...this.routes
+              .filter((r) => !r.path.startsWith('/fhir'))
+              .map((r) => `- \`${r.method.toUpperCase()} ${r.path}\`: ${r.summary}`),
+          ].join('\n'),
           resource: resources,
           interaction: [{ code: 'transaction' }],
           operation: [...this.systemOperations.entries()].map(([name, definition]) => ({ name, definition })),
