@@ -42,6 +42,8 @@ export interface Config {
   agencyTimeoutMs: number;
   /** The smallest count an aggregate report publishes (small-cell suppression; at least 2). */
   reportMinCell: number;
+  /** The periods a report may cover: any of year, quarter, month, range. */
+  reportPeriods: ReportPeriodKind[];
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -55,6 +57,20 @@ function int(value: string | undefined, fallback: number): number {
 function bool(value: string | undefined, fallback: boolean): boolean {
   if (value === undefined || value === '') return fallback;
   return ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+}
+
+export type ReportPeriodKind = 'year' | 'quarter' | 'month' | 'range';
+const PERIOD_KINDS: ReportPeriodKind[] = ['year', 'quarter', 'month', 'range'];
+
+function periodKinds(value: string | undefined): ReportPeriodKind[] {
+  if (value === undefined || value.trim() === '') return PERIOD_KINDS;
+  const kinds = value.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(PERIOD_KINDS as string[]).includes(k));
+  if (unknown.length || kinds.length === 0)
+    throw new Error(
+      `configuration: REPORT_PERIODS takes ${PERIOD_KINDS.join(', ')}; not ${unknown.join(', ')}`,
+    );
+  return kinds as ReportPeriodKind[];
 }
 
 function minCell(value: string | undefined): number {
@@ -90,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     reportMinCell: minCell(env.REPORT_MIN_CELL),
+    reportPeriods: periodKinds(env.REPORT_PERIODS),
     ...overrides,
   };
 }

@@ -243,3 +243,28 @@ function withEpisode(
     ),
   };
 }
+
+describe('municipal report periods restricted by REPORT_PERIODS', () => {
+  let sandbox: RunningSandbox;
+  beforeAll(async () => {
+    sandbox = await testSandbox({ reportPeriods: ['year'] });
+  });
+  afterAll(() => sandbox?.close());
+
+  it('answers only the periods the gateway is set to report by, so that reports cannot be differenced', async () => {
+    const token = await sandboxToken(sandbox, 'research');
+    const get = (period: string) =>
+      fhir<OperationOutcome>(
+        sandbox.url,
+        token,
+        'GET',
+        `/reports/$municipal?period=${period}&municipality=0984`,
+      );
+    expect((await get('2023')).status).toBe(200);
+    for (const period of ['2023-Q2', '2023-05', '2022/2023']) {
+      const res = await get(period);
+      expect(res.status, period).toBe(400);
+      expect(res.body.issue![0]!.diagnostics).toContain('REPORT_PERIODS');
+    }
+  });
+});

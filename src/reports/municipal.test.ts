@@ -43,10 +43,15 @@ const published = (r: MeasureReport) =>
 
 describe('municipal report', () => {
   it('reads years, quarters, months and ranges of them, and nothing else', () => {
-    expect(parsePeriod('2023')).toEqual({ label: '2023', start: '2023-01-01', end: '2023-12-31' });
-    expect(parsePeriod('2024-Q1')).toMatchObject({ start: '2024-01-01', end: '2024-03-31' });
-    expect(parsePeriod('2024-02')).toMatchObject({ start: '2024-02-01', end: '2024-02-29' });
-    expect(parsePeriod('2005/2007')).toMatchObject({ start: '2005-01-01', end: '2007-12-31' });
+    expect(parsePeriod('2023')).toEqual({
+      label: '2023',
+      kind: 'year',
+      start: '2023-01-01',
+      end: '2023-12-31',
+    });
+    expect(parsePeriod('2024-Q1')).toMatchObject({ kind: 'quarter', start: '2024-01-01', end: '2024-03-31' });
+    expect(parsePeriod('2024-02')).toMatchObject({ kind: 'month', start: '2024-02-01', end: '2024-02-29' });
+    expect(parsePeriod('2005/2007')).toMatchObject({ kind: 'range', start: '2005-01-01', end: '2007-12-31' });
     for (const bad of ['', '23', '2023-13', '2023-Q5', '2023/2022', '2023-1', 'last year', '2023/2024/2025'])
       expect(parsePeriod(bad), bad).toBeUndefined();
     expect(parseMunicipality('0984')).toBe('0984');

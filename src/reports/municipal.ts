@@ -47,6 +47,8 @@ export interface ReportTrajectory {
 
 export interface ReportPeriod {
   label: string;
+  /** year, quarter or month; range for two of them joined by a slash. */
+  kind: 'year' | 'quarter' | 'month' | 'range';
   /** First and last day, YYYY-MM-DD. */
   start: string;
   end: string;
@@ -62,10 +64,12 @@ export function parsePeriod(text: string): ReportPeriod | undefined {
   const first = onePeriod(parts[0]!);
   const last = parts.length === 2 ? onePeriod(parts[1]!) : first;
   if (!first || !last || last.end < first.start) return undefined;
-  return { label: text, start: first.start, end: last.end };
+  return { label: text, kind: parts.length === 2 ? 'range' : first.kind, start: first.start, end: last.end };
 }
 
-function onePeriod(text: string): { start: string; end: string } | undefined {
+function onePeriod(
+  text: string,
+): { kind: 'year' | 'quarter' | 'month'; start: string; end: string } | undefined {
   const m = /^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$/.exec(text);
   if (!m) return undefined;
   const year = Number(m[1]);
@@ -76,6 +80,7 @@ function onePeriod(text: string): { start: string; end: string } | undefined {
       ? [Number(m[3]), Number(m[3])]
       : [1, 12];
   return {
+    kind: m[2] ? 'quarter' : m[3] ? 'month' : 'year',
     start: `${year}-${pad(first)}-01`,
     end: `${year}-${pad(last)}-${pad(lastDay(year, last))}`,
   };
