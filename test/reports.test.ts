@@ -163,6 +163,32 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
     expect(audited[0]!.n).toBe(7);
   });
 
+  it('removes a trajectory the agency marks entered-in-error, and audits the correction', async () => {
+    const inError = withEpisode(trajectory(6), (e) => ({ ...e, status: 'entered-in-error' }));
+    const first = await record('cjg', inError);
+    expect(first.status).toBe(200);
+    expect(first.body.issue![0]!.diagnostics).toContain('removed');
+    const [left] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM report_trajectories WHERE municipality = '0988'`,
+    );
+    expect(left!.n).toBe(5);
+    const again = await record('cjg', inError);
+    expect(again.body.issue![0]!.diagnostics).toContain('nothing to remove');
+    // Another organisation cannot remove it: its pseudonym differs.
+    expect(
+      (
+        await record(
+          'youth-care',
+          withEpisode(trajectory(5), (e) => ({ ...e, status: 'entered-in-error' })),
+        )
+      ).body.issue![0]!.diagnostics,
+    ).toContain('nothing to remove');
+    const [row] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_events WHERE subtype = 'report-record' AND content::text LIKE '%recorded in error%'`,
+    );
+    expect(row!.n).toBe(3);
+  });
+
   it('refuses a trajectory it cannot count with 400 or 422, and other roles with 403, writing nothing', async () => {
     const before = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM report_trajectories'))[0]!
       .n;

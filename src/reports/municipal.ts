@@ -112,6 +112,16 @@ const extCode = (episode: EpisodeOfCare, id: string) =>
   episode.extension?.find((e) => e.url === `${SD}/${id}`)?.valueCoding?.code;
 
 /**
+ * The pseudonym a trajectory is kept under: HMAC-SHA256 over the recording organisation and its own identifier of the
+ * trajectory (its first identifier with system and value, else its id); undefined when it has neither.
+ */
+export function trajectoryKey(pseudonymKey: string, org: string, episode: EpisodeOfCare): string | undefined {
+  const identifier = episode.identifier?.find((i) => i.system && i.value);
+  const localId = identifier ? `${identifier.system}|${identifier.value}` : episode.id;
+  return localId ? createHmac('sha256', pseudonymKey).update(`${org}\n${localId}`).digest('hex') : undefined;
+}
+
+/**
  * Reads a trajectory for the report from the coordinating agency's EpisodeOfCare (already checked against the
  * coordination profile) and the referral source and life domains it names; issues for what the report cannot use.
  */
@@ -127,9 +137,8 @@ export function reportTrajectory(input: {
   const issues: OperationOutcomeIssue[] = [];
   const issue = (diagnostics: string, expression: string) =>
     issues.push({ severity: 'error', code: 'required', diagnostics, expression: [expression] });
-  const identifier = episode.identifier?.find((i) => i.system && i.value);
-  const localId = identifier ? `${identifier.system}|${identifier.value}` : episode.id;
-  if (!localId)
+  const key = trajectoryKey(input.pseudonymKey, input.org, episode);
+  if (!key)
     issue(
       'The trajectory needs an identifier (system and value) or an id, so that a later record replaces this one',
       'EpisodeOfCare.identifier',
@@ -168,7 +177,7 @@ export function reportTrajectory(input: {
   return {
     issues,
     trajectory: {
-      key: createHmac('sha256', input.pseudonymKey).update(`${input.org}\n${localId}`).digest('hex'),
+      key: key!,
       org: input.org,
       municipality: input.municipality,
       trajectoryType: trajectoryType!,

@@ -32,6 +32,11 @@ export async function recordTrajectories(
   return list.map((t) => (inserted.get(t.key) ? 'created' : 'updated'));
 }
 
+/** Removes a trajectory recorded in error; whether there was one. */
+export async function removeTrajectory(tx: Queryable, key: string): Promise<boolean> {
+  return (await tx.query('DELETE FROM report_trajectories WHERE key = $1 RETURNING key', [key])).length > 0;
+}
+
 /** The trajectories of a municipality that were open at some time in the period. */
 export async function trajectoriesIn(
   db: Queryable,

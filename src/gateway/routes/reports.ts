@@ -12,9 +12,10 @@ import {
   parseMunicipality,
   parsePeriod,
   reportTrajectory,
+  trajectoryKey,
 } from '../../reports/municipal.js';
 import { municipalReportHtml } from '../../reports/html.js';
-import { recordTrajectory, trajectoriesIn } from '../../reports/store.js';
+import { recordTrajectory, removeTrajectory, trajectoriesIn } from '../../reports/store.js';
 import { readResource, searchResources } from '../../store/resources.js';
 import type { Permission, Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
@@ -93,6 +94,35 @@ export function reportRoutes(ctx: GatewayContext): Router {
           'Parameters.parameter[trajectory]',
         );
       const episode = validateFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']);
+      if (episode.status === 'entered-in-error') {
+        // A correction: the trajectory should never have been counted.
+        const key = trajectoryKey(ctx.config.pseudonymKey, principal.org, episode);
+        if (!key)
+          throw badRequest(
+            'The trajectory needs an identifier (system and value) or an id',
+            'EpisodeOfCare.identifier',
+          );
+        const removed = await ctx.db.transaction(async (tx) => {
+          const found = await removeTrajectory(tx, key);
+          await audit(tx, principal, {
+            subtype: 'report-record',
+            outcome: 'success',
+            description: `${principal.org} withdrew a trajectory recorded in error from the report of municipality ${municipality}${found ? '' : ' (it was not recorded)'}.`,
+            details: { municipality, trajectory: key, result: found ? 'removed' : 'not-found' },
+          });
+          return found;
+        });
+        sendFhir(
+          res,
+          200,
+          informational(
+            removed
+              ? 'The trajectory recorded in error is removed from the municipal report'
+              : 'No such trajectory was recorded; nothing to remove',
+          ),
+        );
+        return;
+      }
       const { trajectory, issues } = reportTrajectory({
         pseudonymKey: ctx.config.pseudonymKey,
         org: principal.org,
