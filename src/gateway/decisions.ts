@@ -20,7 +20,7 @@ import { renderReason, type Language } from '../consent/explain.js';
 import type { Decision, DecisionFacts, DecisionRequest, Reason } from '../consent/types.js';
 import type { Config } from '../config.js';
 import { isValidBsn } from '../mappings/bsn.js';
-import type { Queryable } from '../store/database.js';
+import type { Database, Queryable } from '../store/database.js';
 import {
   BSN_SYSTEM,
   createResource,
@@ -32,7 +32,7 @@ import {
   searchResources,
 } from '../store/resources.js';
 import type { Principal } from './access.js';
-import type { AuditRecord } from './http.js';
+import { audit, type AuditRecord } from './http.js';
 import { badRequest, FhirError, unprocessable } from './outcomes.js';
 import type { OperationInput } from './parameters.js';
 import { TASK_CODE_SYSTEM } from './tasks.js';
@@ -246,22 +246,31 @@ export function decisionDetails(
   };
 }
 
+export interface DecisionAuditOptions {
+  subtype: 'exchange' | 'request-records' | 'consent-decision';
+  subject: Pick<Subject, 'kind' | 'value'>;
+  recipientOrg?: string;
+  practitioner?: Identifier;
+  requestId?: string;
+  via?: string;
+}
+
+/** Writes the audit record of a decision in a transaction of its own (a decision that moves no data); its id. */
+export async function auditDecision(
+  db: Database,
+  principal: Principal,
+  run: DecisionRun,
+  opts: DecisionAuditOptions,
+): Promise<string> {
+  return db.transaction((tx) => audit(tx, principal, decisionAudit(run, opts)));
+}
+
 /**
  * The audit record of a decision, as $exchange, $request-records, $consent-decision and CDS Hooks write it: the
  * outcome and full explanation, whose data (BSN and the Patient or Group), for which recipient, purpose and basis,
  * the consents it rests on, and its details.
  */
-export function decisionAudit(
-  run: DecisionRun,
-  opts: {
-    subtype: 'exchange' | 'request-records' | 'consent-decision';
-    subject: Pick<Subject, 'kind' | 'value'>;
-    recipientOrg?: string;
-    practitioner?: Identifier;
-    requestId?: string;
-    via?: string;
-  },
-): AuditRecord {
+export function decisionAudit(run: DecisionRun, opts: DecisionAuditOptions): AuditRecord {
   const { decision, request } = run;
   return {
     subtype: opts.subtype,

@@ -5,14 +5,14 @@ import { languageOf } from '../../consent/explain.js';
 import { isRole, type Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
 import {
-  decisionAudit,
+  auditDecision,
   decisionParameters,
   parameters,
   readDecisionRequest,
   resolveOrganization,
   runDecision,
 } from '../decisions.js';
-import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 
@@ -25,19 +25,13 @@ export async function consentDecision(ctx: GatewayContext, req: Request, res: Re
   const asker = replayAt ? await replayRequester(ctx, input) : principal;
   const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, asker, input);
   const run = await runDecision(ctx.db, ctx.config, asker, request, subject, replayAt);
-  const auditId = await ctx.db.transaction((tx) =>
-    audit(
-      tx,
-      principal,
-      decisionAudit(run, {
-        subtype: 'consent-decision',
-        subject,
-        recipientOrg: recipient.reference,
-        practitioner,
-        requestId: requestIdOf(res),
-      }),
-    ),
-  );
+  const auditId = await auditDecision(ctx.db, principal, run, {
+    subtype: 'consent-decision',
+    subject,
+    recipientOrg: recipient.reference,
+    practitioner,
+    requestId: requestIdOf(res),
+  });
   const lang = languageOf(req.get('accept-language'));
   const full = run.decision.decision === 'permit' || run.fullExplanation;
   sendFhir(

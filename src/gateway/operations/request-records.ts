@@ -10,6 +10,7 @@ import { readResource } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
   auditExplanation,
+  auditDecision,
   decisionAudit,
   denial,
   endpointOf,
@@ -134,19 +135,13 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
 
   const first = await runDecision(ctx.db, ctx.config, principal, request, subject);
   if (first.decision.decision === 'deny') {
-    await ctx.db.transaction((tx) =>
-      audit(
-        tx,
-        principal,
-        decisionAudit(first, {
-          subtype: 'request-records',
-          subject,
-          recipientOrg: principal.org,
-          practitioner,
-          requestId,
-        }),
-      ),
-    );
+    await auditDecision(ctx.db, principal, first, {
+      subtype: 'request-records',
+      subject,
+      recipientOrg: principal.org,
+      practitioner,
+      requestId,
+    });
     throw denial(first, lang);
   }
   const address = await endpointOf(ctx.db, source, 'source');

@@ -9,8 +9,8 @@ import type { DecisionRequest } from '../../consent/types.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import { searchResources } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
-import { decisionAudit, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
-import { audit, baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
+import { auditDecision, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
+import { baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 
 const SERVICE_ID = 'patient-consent-consult';
@@ -168,19 +168,13 @@ export function cdsHooksRoutes(ctx: GatewayContext): Router {
       categories: categories.size ? [...categories] : undefined,
     };
     const run = await runDecision(ctx.db, ctx.config, principal, request, subject);
-    await ctx.db.transaction((tx) =>
-      audit(
-        tx,
-        principal,
-        decisionAudit(run, {
-          subtype: 'consent-decision',
-          subject,
-          recipientOrg: request.recipientOrg,
-          requestId: requestIdOf(res),
-          via: 'cds-hooks',
-        }),
-      ),
-    );
+    await auditDecision(ctx.db, principal, run, {
+      subtype: 'consent-decision',
+      subject,
+      recipientOrg: request.recipientOrg,
+      requestId: requestIdOf(res),
+      via: 'cds-hooks',
+    });
     const full = run.decision.decision === 'permit' || run.fullExplanation;
     const detail = run.decision.reasons.map((r) => reasonText(r, lang, full)).join(' ');
     const noConsent =
