@@ -208,6 +208,8 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
       ['cjg', withEpisode(trajectory(22), (e) => ({ ...e, status: 'finished' })), 422],
       ['cjg', withEpisode(trajectory(23), (e) => ({ ...e, type: undefined })), 422],
       ['cjg', fixtureParameters(trajectory(24, { lifeDomains: ['gardening'] })), 422],
+      ['cjg', fixtureParameters(trajectory(27, { started: '2026-02' })), 422],
+      ['cjg', fixtureParameters(trajectory(28, { started: '2026-02-30' })), 422],
       ['gp', fixtureParameters(trajectory(25)), 403],
       ['municipality', fixtureParameters(trajectory(26)), 403],
     ];

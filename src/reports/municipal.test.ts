@@ -173,6 +173,10 @@ describe('municipal report', () => {
       'EpisodeOfCare.period.end',
     ]);
     expect(refused({ ...fixtureEpisode(t), identifier: undefined })).toEqual(['EpisodeOfCare.identifier']);
+    expect(refused({ ...fixtureEpisode(t), period: { start: '2023-02', end: '2023' } })).toEqual([
+      'EpisodeOfCare.period.start',
+      'EpisodeOfCare.period.end',
+    ]);
     expect(
       refused(fixtureEpisode(t), {
         referralSource: {
