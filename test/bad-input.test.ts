@@ -166,4 +166,46 @@ describe('bad input', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.issue?.[0]?.diagnostics).toMatch(/Unknown search parameter "colour"/);
   });
+
+  it('answers bad report input with 400, 413 or 422 and an OperationOutcome, never a 500, and stores nothing', async () => {
+    const before = await counts();
+    const trajectories = async () =>
+      (await sandbox.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM report_trajectories'))[0]!.n;
+    const stored = await trajectories();
+    const post = (body: unknown) =>
+      fhir<OperationOutcome>(sandbox.url, cjg, 'POST', '/reports/$record-trajectory', body);
+    for (const [body, status] of [
+      ['{"resourceType": "Parameters",', 400],
+      [[1, 2, 3], 400],
+      [{ resourceType: 'Patient' }, 400],
+      [
+        {
+          resourceType: 'Parameters',
+          parameter: [{ name: 'trajectory', resource: { resourceType: 'Patient' } }],
+        },
+        422,
+      ],
+      [{ resourceType: 'Parameters', parameter: [{ name: 'municipality', valueString: 'Venlo' }] }, 400],
+      [
+        `{"resourceType":"Parameters","parameter":[{"name":"x","valueString":"${'a'.repeat(5_000_000)}"}]}`,
+        413,
+      ],
+    ] as const) {
+      const res = await post(body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(status);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    const officer = await sandboxToken(sandbox, 'privacy-officer');
+    for (const query of [
+      'period[]=2023&municipality=0984',
+      'period=2023&period=2024&municipality=0984',
+      'period=9999-Q9',
+    ]) {
+      const res = await fhir<OperationOutcome>(sandbox.url, officer, 'GET', `/reports/$municipal?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+    expect(await trajectories()).toBe(stored);
+    expect((await counts()).resources).toBe(before.resources);
+  });
 });
