@@ -153,7 +153,8 @@ export async function loadFacts(
     }
   } else {
     const current = await findByUniqueKey<Patient>(db, `Patient|${subject.value}`);
-    const p = current && (await read<Patient>('Patient', current.id!));
+    // The current version is what was just found; only a replay reads the version of its moment.
+    const p = current && (asOf ? await read<Patient>('Patient', current.id!) : current);
     if (p) members = [p];
   }
   if (members.length === 0) return { subject: undefined, members: [], relatedPersons: [], consents: [] };
