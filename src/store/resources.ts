@@ -57,15 +57,14 @@ function withMeta<T extends AnyResource>(resource: T, id: string, versionId: num
   };
 }
 
+/** Replaces a resource's search tokens: one statement (the old ones deleted, the new ones inserted). */
 async function writeTokens(tx: Queryable, resource: AnyResource, id: string): Promise<void> {
-  await tx.query('DELETE FROM resource_tokens WHERE type = $1 AND id = $2', [resource.resourceType, id]);
-  const tokens = extractTokens(resource);
-  if (tokens.length === 0) return;
   await tx.query(
-    `INSERT INTO resource_tokens (type, id, param, system, value)
+    `WITH gone AS (DELETE FROM resource_tokens WHERE type = $1 AND id = $2)
+     INSERT INTO resource_tokens (type, id, param, system, value)
      SELECT $1, $2, t.param, t.system, t.value
      FROM jsonb_to_recordset($3::jsonb) AS t(param text, system text, value text)`,
-    [resource.resourceType, id, JSON.stringify(tokens)],
+    [resource.resourceType, id, JSON.stringify(extractTokens(resource))],
   );
 }
 
@@ -78,16 +77,17 @@ export async function createResource<T extends AnyResource>(
   const id = resource.id ?? randomUUID();
   const now = new Date();
   const stored = withMeta(resource, id, 1, now);
+  // The resource and its first history version in one statement.
   await tx.query(
-    `INSERT INTO resources (type, id, version_id, last_updated, unique_key, content) VALUES ($1, $2, 1, $3, $4, $5::jsonb)`,
+    `WITH created AS (
+       INSERT INTO resources (type, id, version_id, last_updated, unique_key, content)
+       VALUES ($1, $2, 1, $3, $4, $5::jsonb) RETURNING type, id, content)
+     INSERT INTO resource_history (type, id, version_id, valid_from, content)
+     SELECT type, id, 1, $3, content FROM created`,
     [resource.resourceType, id, now, uniqueKey, JSON.stringify(stored)],
   );
   await writeTokens(tx, stored, id);
   await grantAccess(tx, resource.resourceType, id, org);
-  await tx.query(
-    'INSERT INTO resource_history (type, id, version_id, valid_from, content) VALUES ($1, $2, 1, $3, $4::jsonb)',
-    [resource.resourceType, id, now, JSON.stringify(stored)],
-  );
   return stored;
 }
 
@@ -97,25 +97,26 @@ export async function updateResource<T extends AnyResource>(
   uniqueKey: string | null = null,
 ): Promise<T> {
   const now = new Date();
+  // The new version, the end of the previous one in the history and the new history row, in one statement.
   const rows = await tx.query<{ version_id: number }>(
-    `UPDATE resources SET version_id = version_id + 1, last_updated = $3, unique_key = $4,
-       content = jsonb_set($5::jsonb, '{meta}', coalesce($5::jsonb -> 'meta', '{}'::jsonb) ||
-         jsonb_build_object('versionId', (version_id + 1)::text, 'lastUpdated', $6::text))
-     WHERE type = $1 AND id = $2 RETURNING version_id`,
+    `WITH updated AS (
+       UPDATE resources SET version_id = version_id + 1, last_updated = $3, unique_key = $4,
+         content = jsonb_set($5::jsonb, '{meta}', coalesce($5::jsonb -> 'meta', '{}'::jsonb) ||
+           jsonb_build_object('versionId', (version_id + 1)::text, 'lastUpdated', $6::text))
+       WHERE type = $1 AND id = $2 RETURNING type, id, version_id, content),
+     closed AS (
+       UPDATE resource_history SET valid_to = $3
+       WHERE type = $1 AND id = $2 AND valid_to IS NULL AND EXISTS (SELECT 1 FROM updated)),
+     added AS (
+       INSERT INTO resource_history (type, id, version_id, valid_from, content)
+       SELECT type, id, version_id, $3, content FROM updated)
+     SELECT version_id FROM updated`,
     [resource.resourceType, resource.id, now, uniqueKey, JSON.stringify(resource), now.toISOString()],
   );
   const versionId = rows[0]?.version_id;
   if (versionId === undefined) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
   const stored = withMeta(resource, resource.id, versionId, now);
   await writeTokens(tx, stored, resource.id);
-  await tx.query(
-    'UPDATE resource_history SET valid_to = $3 WHERE type = $1 AND id = $2 AND valid_to IS NULL',
-    [resource.resourceType, resource.id, now],
-  );
-  await tx.query(
-    'INSERT INTO resource_history (type, id, version_id, valid_from, content) VALUES ($1, $2, $3, $4, $5::jsonb)',
-    [resource.resourceType, resource.id, versionId, now, JSON.stringify(stored)],
-  );
   return stored;
 }
 
