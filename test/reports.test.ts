@@ -251,6 +251,13 @@ describe.each(ENGINES)('municipal report on %s', (engine) => {
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/reports/$municipal', '/reports/$record-trajectory']),
     );
+    const municipal = (
+      openapi.paths['/reports/$municipal'] as { get: { parameters: { name: string; in: string }[] } }
+    ).get;
+    expect(municipal.parameters.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'query:period',
+      'query:municipality',
+    ]);
     const caps = await fhir<Bundle>(sandbox.url, undefined, 'GET', '/fhir/metadata');
     expect(JSON.stringify(caps.body)).toContain('"Measure"');
     expect(JSON.stringify(caps.body)).toContain('GET /reports/$municipal');

@@ -11,6 +11,8 @@ export interface RouteDoc {
   path: string;
   summary: string;
   tag: string;
+  /** Query parameters, for the OpenAPI description. */
+  query?: { name: string; description: string; required?: boolean }[];
 }
 
 interface TypeCapability {
@@ -135,7 +137,19 @@ export class Capabilities {
       paths[path][r.method] = {
         summary: r.summary,
         tags: [r.tag],
-        parameters: params.length ? params : undefined,
+        parameters:
+          params.length || r.query?.length
+            ? [
+                ...params,
+                ...(r.query ?? []).map((q) => ({
+                  name: q.name,
+                  in: 'query',
+                  required: q.required ?? false,
+                  description: q.description,
+                  schema: { type: 'string' },
+                })),
+              ]
+            : undefined,
         responses: {
           '200': { description: 'OK' },
           '400': { description: 'Bad request (OperationOutcome)' },

@@ -18,6 +18,7 @@ import { municipalReportHtml } from '../../reports/html.js';
 import { recordTrajectory, removeTrajectory, trajectoriesIn } from '../../reports/store.js';
 import { readResource, searchResources } from '../../store/resources.js';
 import type { Permission, Principal } from '../access.js';
+import type { RouteDoc } from '../capabilities.js';
 import type { GatewayContext } from '../context.js';
 import { audit, auditRead, demand, principalOf, requireToken, sendFhir } from '../http.js';
 import { badRequest, forbidden, informational, notFound, unprocessable } from '../outcomes.js';
@@ -64,8 +65,9 @@ export function reportRoutes(ctx: GatewayContext): Router {
     permission: Permission,
     summary: string,
     handler: (req: Request, res: Response, principal: Principal) => Promise<void>,
+    query?: RouteDoc['query'],
   ) => {
-    ctx.caps.route({ method, path: `/reports/$${name}`, summary, tag: TAG });
+    ctx.caps.route({ method, path: `/reports/$${name}`, summary, tag: TAG, query });
     router[method](`/\\$${name}`, async (req, res) => {
       const principal = principalOf(res);
       demand(principal, permission);
@@ -220,6 +222,19 @@ export function reportRoutes(ctx: GatewayContext): Router {
       }
       sendFhir(res, 200, report);
     },
+    [
+      {
+        name: 'period',
+        required: true,
+        description:
+          'A year (2023), quarter (2023-Q2), month (2023-05) or a range of them (2005/2007); see REPORT_PERIODS',
+      },
+      {
+        name: 'municipality',
+        description:
+          'CBS code: 0984, GM0984 or https://ketenpoort.nl/fhir/NamingSystem/cbs-gemeentecode|0984; a municipality gets its own without it',
+      },
+    ],
   );
   return router;
 }
