@@ -231,15 +231,29 @@ async function loadReviews() {
   }
 }
 
-async function showReport(bsn) {
-  const res = await fetch(`/fhir/Patient/$access-report?identifier=${encodeURIComponent(`${BSN}|${bsn}`)}`, {
-    headers: { accept: 'text/html', authorization: `Bearer ${token}` },
-  });
-  const frame = $('#report');
+/** Shows a printable page of the gateway (an access or municipal report) in a frame, or why it is not there. */
+async function showPage(url, frameId, printId) {
+  const res = await fetch(url, { headers: { accept: 'text/html', authorization: `Bearer ${token}` } });
+  const frame = $(`#${frameId}`);
   frame.hidden = false;
-  frame.srcdoc = res.ok ? await res.text() : `<p>Report not available (HTTP ${res.status}).</p>`;
-  $('#print-report').disabled = !res.ok;
+  let problem = '';
+  if (!res.ok) {
+    const outcome = await res.json().catch(() => undefined);
+    problem = outcome?.issue?.[0]?.diagnostics ?? '';
+  }
+  const escape = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  frame.srcdoc = res.ok
+    ? await res.text()
+    : `<p>Report not available (HTTP ${res.status}). ${escape(problem)}</p>`;
+  $(`#${printId}`).disabled = !res.ok;
 }
+
+const showReport = (bsn) =>
+  showPage(
+    `/fhir/Patient/$access-report?identifier=${encodeURIComponent(`${BSN}|${bsn}`)}`,
+    'report',
+    'print-report',
+  );
 
 function showTab(name) {
   for (const b of document.querySelectorAll('nav button'))
@@ -283,6 +297,13 @@ $('#report-form').addEventListener('submit', (ev) => {
   showReport(new FormData(ev.target).get('bsn'));
 });
 $('#print-report').addEventListener('click', () => $('#report').contentWindow.print());
+$('#municipal-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  const query = new URLSearchParams({ period: form.get('period'), municipality: form.get('municipality') });
+  showPage(`/reports/$municipal?${query}`, 'municipal', 'print-municipal');
+});
+$('#print-municipal').addEventListener('click', () => $('#municipal').contentWindow.print());
 for (const format of ['ndjson', 'csv']) {
   $(`#export-${format}`).addEventListener('click', (ev) => {
     ev.preventDefault();

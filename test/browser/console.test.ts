@@ -114,12 +114,32 @@ describe.runIf(HAVE_CHROMIUM)('privacy officer console in Chromium', () => {
   it('shows and prints an access report in Dutch', async () => {
     await page.getByRole('button', { name: 'Access report' }).click();
     await page.locator('#report-form input[name=bsn]').fill(NOAH);
-    await page.getByRole('button', { name: 'Show report' }).click();
+    await page.locator('#report-form').getByRole('button', { name: 'Show report' }).click();
     const frame = page.frameLocator('#report');
     await expect
       .poll(() => frame.locator('h1').textContent())
       .toBe('Wie heeft uw gegevens ingezien of ontvangen?');
     expect(await frame.locator('tbody').textContent()).toContain('Huisartsenpraktijk De Linde');
     await shot('access-report');
+  });
+
+  it("shows a municipality's aggregate report with its masked cells, and says why a bad period is refused", async () => {
+    await page.getByRole('button', { name: 'Municipal report' }).click();
+    await page.locator('#municipal-form input[name=municipality]').fill('0984');
+    await page.locator('#municipal-form input[name=period]').fill('2023');
+    await page.locator('#municipal-form').getByRole('button', { name: 'Show report' }).click();
+    const frame = page.frameLocator('#municipal');
+    await expect.poll(() => frame.locator('h1').textContent()).toContain('gemeente 0984');
+    const overview = frame.locator('table', { hasText: 'Overzicht trajecten' });
+    expect(await overview.locator('tr', { hasText: 'Gezinnen in zorg' }).locator('td').textContent()).toBe(
+      '285',
+    );
+    expect(await frame.locator('abbr[title^="afgeschermd"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('#print-municipal').isDisabled()).toBe(false);
+    await shot('municipal-report');
+    await page.locator('#municipal-form input[name=period]').fill('2023-13');
+    await page.locator('#municipal-form').getByRole('button', { name: 'Show report' }).click();
+    await expect.poll(() => frame.locator('p').first().textContent()).toContain('HTTP 400');
+    expect(await page.locator('#print-municipal').isDisabled()).toBe(true);
   });
 });
