@@ -181,13 +181,18 @@ export function checkFieldValues(
     if (f.type === 'bsn' && !isValidBsn(v))
       issues.push(invalid(where, `${where}: ${v} is not a valid BSN (11-test)`));
     if (f.type === 'date') {
-      const d = new Date(`${v}T00:00:00Z`);
-      if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
-        issues.push(invalid(where, `${where}: ${v} is not a date`));
+      if (!isCalendarDate(v)) issues.push(invalid(where, `${where}: ${v} is not a date`));
       else if (v > todayText && !f.future) issues.push(invalid(where, `${where}: ${v} lies in the future`));
     }
   }
   return issues;
+}
+
+/** A full date (YYYY-MM-DD) that exists in the calendar: not 2023-02-30, not 2023-02. */
+export function isCalendarDate(v: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
 }
 
 /** A native record: field name → value. */

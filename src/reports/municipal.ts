@@ -14,6 +14,7 @@ import type {
   MeasureReportGroupStratifier,
   OperationOutcomeIssue,
 } from '@medplum/fhirtypes';
+import { isCalendarDate } from '../mappings/fields.js';
 import { MUNICIPALITY_SYSTEM } from '../mappings/municipal-case.js';
 import { CODE_SYSTEM_BASE, flattenConcepts, loadCodeSystems, PROFILE_BASE } from '../mappings/profiles.js';
 import { suppress, type Constraint } from './suppression.js';
@@ -147,19 +148,15 @@ export function reportTrajectory(input: {
   const ended = episode.period?.end?.slice(0, 10);
   if (!started) issue('The trajectory needs period.start', 'EpisodeOfCare.period.start');
   // The report counts by day: a start or end known only to the month or year cannot be placed in a period.
-  const day = {
-    test: (d: string) =>
-      /^\d{4}-\d{2}-\d{2}$/.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d,
-  };
-  if (started && !day.test(started))
+  if (started && !isCalendarDate(started))
     issue('period.start must be a full, existing date (YYYY-MM-DD)', 'EpisodeOfCare.period.start');
-  if (ended && !day.test(ended))
+  if (ended && !isCalendarDate(ended))
     issue('period.end must be a full, existing date (YYYY-MM-DD)', 'EpisodeOfCare.period.end');
   if (episode.status === 'finished' && !ended)
     issue('A finished trajectory needs period.end', 'EpisodeOfCare.period.end');
   if (ended && episode.status !== 'finished' && episode.status !== 'cancelled')
     issue('A trajectory with period.end must have status finished (or cancelled)', 'EpisodeOfCare.status');
-  if (started && ended && day.test(started) && day.test(ended) && ended < started)
+  if (started && ended && isCalendarDate(started) && isCalendarDate(ended) && ended < started)
     issue('period.end lies before period.start', 'EpisodeOfCare.period.end');
   const trajectoryType = codeFrom(
     episode.type?.flatMap((t) => t.coding ?? []),
