@@ -213,6 +213,16 @@ export function loadCodeSystems(): CodeSystem[] {
   return codeSystems;
 }
 
+/** A concept's name in a language: its designation in that language (not a 'public' one), else its display. */
+export function displayIn(c: CodeSystemConcept, lang: string | undefined): string | undefined {
+  if (!lang || lang.startsWith('en')) return c.display;
+  return (
+    c.designation?.find(
+      (d) => d.language?.startsWith(lang.slice(0, 2)) && (!d.use || d.use.code !== 'public'),
+    )?.value ?? c.display
+  );
+}
+
 /** Every concept of a CodeSystem, nested ones included. */
 export function flattenConcepts(concepts: CodeSystemConcept[] = []): CodeSystemConcept[] {
   return concepts.flatMap((c) => [c, ...flattenConcepts(c.concept)]);

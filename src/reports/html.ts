@@ -2,17 +2,14 @@
 // masked cells (shown as "afgeschermd").
 import type { MeasureReport, MeasureReportGroup } from '@medplum/fhirtypes';
 import { escapeHtml, htmlPage } from '../html.js';
-import { flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
+import { displayIn, flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
 
 let names: Map<string, string> | undefined;
 /** The Dutch name of a code of the gateway's CodeSystems (its nl designation, else its display). */
 function dutch(system: string | undefined, code: string | undefined): string {
   names ??= new Map(
     loadCodeSystems().flatMap((cs) =>
-      flattenConcepts(cs.concept).map((c) => [
-        `${cs.url}|${c.code}`,
-        c.designation?.find((d) => d.language?.startsWith('nl'))?.value ?? c.display ?? c.code,
-      ]),
+      flattenConcepts(cs.concept).map((c) => [`${cs.url}|${c.code}`, displayIn(c, 'nl') ?? c.code]),
     ),
   );
   return names.get(`${system}|${code}`) ?? code ?? '';

@@ -1,8 +1,13 @@
 // Terminology: the gateway's CodeSystems (from profiles/) and a ValueSet of all codes of each, with $validate-code
 // and $expand. Read-only and free of personal data, so served without a token.
-import type { CodeSystem, CodeSystemConcept, Parameters, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, Parameters, ValueSet } from '@medplum/fhirtypes';
 import type { Request, Router } from 'express';
-import { flattenConcepts, loadCodeSystems, loadStructureDefinitions } from '../../mappings/profiles.js';
+import {
+  displayIn,
+  flattenConcepts,
+  loadCodeSystems,
+  loadStructureDefinitions,
+} from '../../mappings/profiles.js';
 import type { GatewayContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { badRequest, notFound } from '../outcomes.js';
@@ -22,15 +27,6 @@ function valueSetOf(cs: CodeSystem): ValueSet {
     description: `Every code of ${cs.url}.`,
     compose: { include: [{ system: cs.url }] },
   };
-}
-
-function displayIn(c: CodeSystemConcept, lang: string | undefined): string | undefined {
-  if (!lang || lang.startsWith('en')) return c.display;
-  return (
-    c.designation?.find(
-      (d) => d.language?.startsWith(lang.slice(0, 2)) && (!d.use || d.use.code !== 'public'),
-    )?.value ?? c.display
-  );
 }
 
 export function terminologyRoutes(ctx: GatewayContext, router: Router): void {
