@@ -71,7 +71,8 @@ function profiles(): Map<string, CompiledProfile> {
   return compiled;
 }
 
-function knownCodes(): Map<string, Set<string>> {
+/** The codes of each of the gateway's CodeSystems, by system url (read once). */
+export function knownCodes(): Map<string, Set<string>> {
   codes ??= new Map(
     loadCodeSystems().map((cs) => [cs.url!, new Set(flattenConcepts(cs.concept).map((c) => c.code!))]),
   );

@@ -16,6 +16,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { isCalendarDate } from '../mappings/fields.js';
 import { MUNICIPALITY_SYSTEM } from '../mappings/municipal-case.js';
+import { knownCodes } from '../mappings/profile-check.js';
 import { CODE_SYSTEM_BASE, flattenConcepts, loadCodeSystems, PROFILE_BASE } from '../mappings/profiles.js';
 import { suppress, type Constraint } from './suppression.js';
 
@@ -169,7 +170,7 @@ export function reportTrajectory(input: {
     if (d.system !== `${CS}/life-domain`)
       issue(`lifeDomain must be a code of ${CS}/life-domain`, 'Parameters.parameter[lifeDomain]');
   const known = (id: string, code: string | undefined, expression: string) => {
-    if (code !== undefined && !codesOf(id).some((c) => c.code === code))
+    if (code !== undefined && !knownCodes().get(`${CS}/${id}`)?.has(code))
       issues.push({
         severity: 'error',
         code: 'code-invalid',
@@ -303,56 +304,45 @@ export function municipalReport(input: MunicipalReportInput): MeasureReport {
       measureScore: { value: median(values), unit: 'd', system: 'http://unitsofmeasure.org', code: 'd' },
     };
   };
+  /** The strata of a group by one of the gateway's CodeSystems (`by` names both the stratifier and the system). */
   const stratifier = (
     group: string,
     by: string,
-    codeSystem: string,
-    codes: { code: string; display?: string }[],
     opts: { scores?: boolean } = {},
   ): MeasureReportGroupStratifier => ({
     code: [reportCode(by)],
-    stratum: codes
+    stratum: [...codesOf(by), { code: UNKNOWN }]
       // "Not stated" appears only when some record did not state it.
       .filter((c) => c.code !== UNKNOWN || counts.get(`${group}/${by}/${UNKNOWN}`))
       .map((c) => ({
         value:
           c.code === UNKNOWN
             ? reportCode(UNKNOWN)
-            : { coding: [{ system: `${CS}/${codeSystem}`, code: c.code, display: c.display }] },
+            : { coding: [{ system: `${CS}/${by}`, code: c.code, display: c.display }] },
         population: population(`${group}/${by}/${c.code}`),
         ...(opts.scores ? score(`${group}/${by}/${c.code}`, durations.get(c.code)) : {}),
       })),
   });
-  const unknown = { code: UNKNOWN, display: 'Not stated' };
   const simple = (code: string, extra: Partial<MeasureReportGroup> = {}): MeasureReportGroup => ({
     code: reportCode(code),
     population: population(code),
     ...extra,
   });
-  const types = codesOf('trajectory-type');
   const group: MeasureReportGroup[] = [
-    simple('in-care', { stratifier: [stratifier('in-care', 'trajectory-type', 'trajectory-type', types)] }),
+    simple('in-care', { stratifier: [stratifier('in-care', 'trajectory-type')] }),
     simple('open-start'),
-    simple('inflow', {
-      stratifier: [
-        stratifier('inflow', 'referral-source', 'referral-source', [...codesOf('referral-source'), unknown]),
-      ],
-    }),
-    simple('outflow', {
-      stratifier: [
-        stratifier('outflow', 'closure-reason', 'closure-reason', [...codesOf('closure-reason'), unknown]),
-      ],
-    }),
+    simple('inflow', { stratifier: [stratifier('inflow', 'referral-source')] }),
+    simple('outflow', { stratifier: [stratifier('outflow', 'closure-reason')] }),
     simple('open-end'),
     {
       code: reportCode('throughput-time'),
       population: population('outflow'),
       ...score('outflow', durations.get('outflow')),
-      stratifier: [stratifier('outflow', 'trajectory-type', 'trajectory-type', types, { scores: true })],
+      stratifier: [stratifier('outflow', 'trajectory-type', { scores: true })],
     },
     {
       code: reportCode('life-domain'),
-      stratifier: [stratifier('in-care', 'life-domain', 'life-domain', codesOf('life-domain'))],
+      stratifier: [stratifier('in-care', 'life-domain')],
     },
   ];
   return {

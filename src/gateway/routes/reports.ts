@@ -164,14 +164,14 @@ export function reportRoutes(ctx: GatewayContext): Router {
     async (req, res, principal) => {
       const periodText = typeof req.query.period === 'string' ? req.query.period : '';
       const period = parsePeriod(periodText);
-      if (period && !ctx.config.reportPeriods.includes(period.kind))
-        throw badRequest(
-          `This gateway reports by ${ctx.config.reportPeriods.join(', ')} only (REPORT_PERIODS), not by ${period.kind}`,
-          'period',
-        );
       if (!period)
         throw badRequest(
           'period must be a year (2023), a quarter (2023-Q2), a month (2023-05) or a range of them (2005/2007)',
+          'period',
+        );
+      if (!ctx.config.reportPeriods.includes(period.kind))
+        throw badRequest(
+          `This gateway reports by ${ctx.config.reportPeriods.join(', ')} only (REPORT_PERIODS), not by ${period.kind}`,
           'period',
         );
       const own = principal.role === 'municipality' ? await municipalityCodes(ctx, principal) : [];
