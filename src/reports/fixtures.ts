@@ -1,6 +1,6 @@
 // The synthetic trajectories of fixtures/trajectories, as the sandbox records them for the municipal report: each one
 // becomes the Parameters an agency would POST to /reports/$record-trajectory, and goes through the same checks.
-import type { EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
+import type { Coding, EpisodeOfCare, Parameters } from '@medplum/fhirtypes';
 import { CODE_SYSTEM_BASE, PROFILE_BASE } from '../mappings/profiles.js';
 import { MUNICIPALITY_SYSTEM } from './municipal.js';
 
@@ -46,25 +46,35 @@ export function fixtureEpisode(t: FixtureTrajectory): EpisodeOfCare {
   };
 }
 
+/** What an agency records of a fixture trajectory: the input of reportTrajectory, less the pseudonym key. */
+export function fixtureInput(t: FixtureTrajectory): {
+  org: string;
+  municipality: string;
+  episode: EpisodeOfCare;
+  referralSource?: Coding;
+  lifeDomains: Coding[];
+} {
+  return {
+    org: t.org,
+    municipality: t.municipality,
+    episode: fixtureEpisode(t),
+    referralSource: t.referralSource
+      ? { system: `${CS}/referral-source`, code: t.referralSource }
+      : undefined,
+    lifeDomains: t.lifeDomains.map((code) => ({ system: `${CS}/life-domain`, code })),
+  };
+}
+
 /** The Parameters of POST /reports/$record-trajectory for a fixture trajectory. */
 export function fixtureParameters(t: FixtureTrajectory): Parameters {
+  const input = fixtureInput(t);
   return {
     resourceType: 'Parameters',
     parameter: [
-      { name: 'municipality', valueIdentifier: { system: MUNICIPALITY_SYSTEM, value: t.municipality } },
-      { name: 'trajectory', resource: fixtureEpisode(t) },
-      ...(t.referralSource
-        ? [
-            {
-              name: 'referralSource',
-              valueCoding: { system: `${CS}/referral-source`, code: t.referralSource },
-            },
-          ]
-        : []),
-      ...t.lifeDomains.map((code) => ({
-        name: 'lifeDomain',
-        valueCoding: { system: `${CS}/life-domain`, code },
-      })),
+      { name: 'municipality', valueIdentifier: { system: MUNICIPALITY_SYSTEM, value: input.municipality } },
+      { name: 'trajectory', resource: input.episode },
+      ...(input.referralSource ? [{ name: 'referralSource', valueCoding: input.referralSource }] : []),
+      ...input.lifeDomains.map((valueCoding) => ({ name: 'lifeDomain', valueCoding })),
     ],
   };
 }

@@ -4,7 +4,7 @@ import type { EpisodeOfCare, MeasureReport } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { validateFhir } from '../mappings/validate.js';
 import { FIXTURES_DIR } from '../paths.js';
-import { fixtureEpisode, type FixtureTrajectory } from './fixtures.js';
+import { fixtureEpisode, fixtureInput, type FixtureTrajectory } from './fixtures.js';
 import {
   municipalMeasure,
   municipalReport,
@@ -127,21 +127,9 @@ describe('municipal report', () => {
 
   it('has fixture trajectories that are valid coordination EpisodeOfCare resources the report accepts', () => {
     for (const t of [...venray, ...venlo]) {
-      const episode = validateFhir<EpisodeOfCare>(fixtureEpisode(t), ['EpisodeOfCare']);
-      const { issues } = reportTrajectory({
-        pseudonymKey: 'k',
-        org: t.org,
-        municipality: t.municipality,
-        episode,
-        referralSource: {
-          system: 'https://ketenpoort.nl/fhir/CodeSystem/referral-source',
-          code: t.referralSource,
-        },
-        lifeDomains: t.lifeDomains.map((code) => ({
-          system: 'https://ketenpoort.nl/fhir/CodeSystem/life-domain',
-          code,
-        })),
-      });
+      const input = fixtureInput(t);
+      const episode = validateFhir<EpisodeOfCare>(input.episode, ['EpisodeOfCare']);
+      const { issues } = reportTrajectory({ pseudonymKey: 'k', ...input, episode });
       expect(issues, t.id).toEqual([]);
     }
   });

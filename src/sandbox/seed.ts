@@ -9,9 +9,7 @@ import { AGENCY_ROLE_SYSTEM } from '../gateway/decisions.js';
 import { runTransaction } from '../gateway/person-index.js';
 import { buildAuditEvent } from '../audit/audit-event.js';
 import { appendAudits, type AuditItem } from '../audit/chain.js';
-import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
-import { REFERRAL_SOURCE_SYSTEM } from '../mappings/cjg-referral.js';
-import { fixtureEpisode, type FixtureTrajectory } from '../reports/fixtures.js';
+import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';
 import { MUNICIPALITY_SYSTEM, reportTrajectory } from '../reports/municipal.js';
 import { recordTrajectories } from '../reports/store.js';
 import {
@@ -120,13 +118,7 @@ async function seedTrajectories(ctx: GatewayContext): Promise<void> {
     const trajectories = fixtures.map((t) => {
       const { trajectory, issues } = reportTrajectory({
         pseudonymKey: ctx.config.pseudonymKey,
-        org: t.org,
-        municipality: t.municipality,
-        episode: fixtureEpisode(t),
-        referralSource: t.referralSource
-          ? { system: REFERRAL_SOURCE_SYSTEM, code: t.referralSource }
-          : undefined,
-        lifeDomains: t.lifeDomains.map((code) => ({ system: LIFE_DOMAIN_SYSTEM, code })),
+        ...fixtureInput(t),
       });
       if (!trajectory) throw new Error(`fixtures/trajectories/${file} ${t.id}: ${issues[0]?.diagnostics}`);
       return trajectory;
