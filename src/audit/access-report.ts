@@ -1,5 +1,5 @@
 // The client access report: who received or read a person's data, when, why and on which basis — as FHIR and as a Dutch page.
-import { escapeHtml as escape, htmlPage } from '../html.js';
+import { dutchMoment, escapeHtml as escape, htmlPage } from '../html.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 
 export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search'] as const;
@@ -66,21 +66,16 @@ export function reportLines(
 }
 
 export function reportHtml(bsn: string, lines: ReportLine[], generatedAt: Date): string {
-  const date = new Intl.DateTimeFormat('nl-NL', {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone: 'Europe/Amsterdam',
-  });
   const rows = lines
     .map(
       (l) =>
-        `<tr><td>${escape(date.format(new Date(l.when)))}</td><td>${escape(l.organisationName)}</td><td>${escape(l.action)}</td><td>${escape(l.purpose)}</td><td>${escape(l.basis)}</td><td>${escape(l.outcome)}</td></tr>`,
+        `<tr><td>${escape(dutchMoment.format(new Date(l.when)))}</td><td>${escape(l.organisationName)}</td><td>${escape(l.action)}</td><td>${escape(l.purpose)}</td><td>${escape(l.basis)}</td><td>${escape(l.outcome)}</td></tr>`,
     )
     .join('\n');
   return htmlPage(
     'Wie heeft gegevens ingezien of ontvangen?',
     `<h1>Wie heeft uw gegevens ingezien of ontvangen?</h1>
-<p>Overzicht voor BSN <strong>${escape(bsn)}</strong>, opgesteld op ${escape(date.format(generatedAt))}. Hierin staat elke keer dat een organisatie via Ketenpoort gegevens over deze persoon ontving, opvroeg of bekeek, met het doel en de grondslag (toestemming of een wettelijke uitzondering). Ook geweigerde verzoeken staan erin.</p>
+<p>Overzicht voor BSN <strong>${escape(bsn)}</strong>, opgesteld op ${escape(dutchMoment.format(generatedAt))}. Hierin staat elke keer dat een organisatie via Ketenpoort gegevens over deze persoon ontving, opvroeg of bekeek, met het doel en de grondslag (toestemming of een wettelijke uitzondering). Ook geweigerde verzoeken staan erin.</p>
 <table>
 <caption>${lines.length} ${lines.length === 1 ? 'registratie' : 'registraties'}</caption>
 <thead><tr><th scope="col">Wanneer</th><th scope="col">Organisatie</th><th scope="col">Wat</th><th scope="col">Doel</th><th scope="col">Grondslag</th><th scope="col">Uitkomst</th></tr></thead>

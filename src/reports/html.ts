@@ -1,7 +1,7 @@
 // The municipal report as a printable Dutch page, rendered from the MeasureReport itself: the same counts, the same
 // masked cells (shown as "afgeschermd").
 import type { MeasureReport, MeasureReportGroup } from '@medplum/fhirtypes';
-import { escapeHtml, htmlPage } from '../html.js';
+import { dutchDay, dutchMoment, escapeHtml, htmlPage } from '../html.js';
 import { displayIn, flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
 
 let names: Map<string, string> | undefined;
@@ -24,13 +24,6 @@ const days = (g: { measureScore?: { value?: number } }) =>
 /** "Instroom — naar verwijzer"; just the title when the stratifier says the same. */
 const caption = (title: string, by: string) =>
   by.toLowerCase() === title.toLowerCase() ? title : `${title} — ${by.toLowerCase()}`;
-
-const day = new Intl.DateTimeFormat('nl-NL', { dateStyle: 'long', timeZone: 'Europe/Amsterdam' });
-const moment = new Intl.DateTimeFormat('nl-NL', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'Europe/Amsterdam',
-});
 
 function groupTable(group: MeasureReportGroup, title: string, withScores: boolean): string {
   return (group.stratifier ?? [])
@@ -67,11 +60,11 @@ export function municipalReportHtml(report: MeasureReport): string {
     .join('\n');
   const throughput = group('throughput-time');
   const municipality = report.reporter?.display ?? `gemeente ${report.reporter?.identifier?.value ?? ''}`;
-  const period = `${day.format(new Date(report.period.start!))} tot en met ${day.format(new Date(report.period.end!))}`;
+  const period = `${dutchDay.format(new Date(report.period.start!))} tot en met ${dutchDay.format(new Date(report.period.end!))}`;
   return htmlPage(
     `Rapportage gezinsregie ${municipality}`,
     `<h1>Rapportage gezinsregie — ${escapeHtml(municipality)}</h1>
-<p>Periode ${escapeHtml(period)}; opgesteld op ${escapeHtml(report.date ? moment.format(new Date(report.date)) : '')}. Alleen totalen: er staan geen gegevens van personen of gezinnen in. Aantallen kleiner dan ${threshold ?? ''}, en aantallen waaruit zo'n klein aantal te herleiden zou zijn, zijn afgeschermd.</p>
+<p>Periode ${escapeHtml(period)}; opgesteld op ${escapeHtml(report.date ? dutchMoment.format(new Date(report.date)) : '')}. Alleen totalen: er staan geen gegevens van personen of gezinnen in. Aantallen kleiner dan ${threshold ?? ''}, en aantallen waaruit zo'n klein aantal te herleiden zou zijn, zijn afgeschermd.</p>
 <table>
 <caption>Overzicht trajecten</caption>
 <thead><tr><th scope="col"></th><th scope="col">Aantal</th></tr></thead>
