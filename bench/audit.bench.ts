@@ -28,6 +28,19 @@ function sampleEvent(i: number): ReturnType<typeof buildAuditEvent> {
   });
 }
 
+/**
+ * Empties the log of a benchmark's own database (its append-only guard switched off for the moment) and sets every
+ * chain back to its genesis.
+ */
+async function emptyLog(db: Database): Promise<void> {
+  await db.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate');
+  await db.query('TRUNCATE audit_events, audit_checkpoints');
+  await db.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate');
+  await db.query(
+    `UPDATE audit_chain_head SET link = 0, hash = CASE WHEN id = 1 THEN 'genesis' ELSE 'genesis/' || id END`,
+  );
+}
+
 /** Many connections, each appending one event per transaction (or, as the reference, inserting it unchained). */
 async function concurrently(
   name: string,
@@ -104,16 +117,7 @@ export async function run(): Promise<void> {
     // Ten connections appending at once: each transaction takes a free chain head, so writers do not queue on one.
     const pgdb = await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL });
     configureAuditSigning(pgdb, await loadGatewayKey(pgdb), 1000, 8);
-    const reset = async () => {
-      // A benchmark's own database: the log is emptied with its append-only guard switched off for the moment.
-      await pgdb.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate');
-      await pgdb.query('TRUNCATE audit_events');
-      await pgdb.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate');
-      await pgdb.query('TRUNCATE audit_checkpoints');
-      await pgdb.query(
-        `UPDATE audit_chain_head SET link = 0, hash = CASE WHEN id = 1 THEN 'genesis' ELSE 'genesis/' || id END`,
-      );
-    };
+    const reset = () => emptyLog(pgdb);
     await reset();
     const plain = await concurrently('plain insert, no chain, 10 connections (PostgreSQL)', pgdb, {
       events: 6000,
@@ -149,11 +153,7 @@ export async function run(): Promise<void> {
   const total = Number(process.env.BENCH_AUDIT_EVENTS ?? (url ? 1_000_000 : 200_000));
   const engine = url ? 'PostgreSQL' : 'PGlite';
   const fresh = await openDatabase(url ? { databaseUrl: url } : { dataDir: 'memory://' });
-  if (url) {
-    await fresh.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate');
-    await fresh.query('TRUNCATE audit_events, audit_checkpoints');
-    await fresh.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate');
-  }
+  if (url) await emptyLog(fresh);
   const CHAINS = 8; // as ten concurrent writers would leave it: the events spread over eight chains
   // Written directly, the chain computed here over each record's JSON text exactly as audit_append computes it in the
   // database, so verification also checks that the two agree.
@@ -223,16 +223,9 @@ export async function run(): Promise<void> {
         : `  1,000,000 events at this rate: ${projected.toFixed(1)} s (${met})`,
     );
   }
-  if (url) {
-    // Leave the benchmark database as an empty log again: its rows were written with positions and sequence numbers
-    // of their own, past the sequence that appends draw from.
-    await fresh.exec('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate');
-    await fresh.query('TRUNCATE audit_events, audit_checkpoints');
-    await fresh.exec('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate');
-    await fresh.query(
-      `UPDATE audit_chain_head SET link = 0, hash = CASE WHEN id = 1 THEN 'genesis' ELSE 'genesis/' || id END`,
-    );
-  }
+  // Leave the benchmark database as an empty log again: its rows were written with positions and sequence numbers of
+  // their own, past the sequence that appends draw from.
+  if (url) await emptyLog(fresh);
   await db.close();
   await fresh.close();
 }
