@@ -231,7 +231,7 @@ export function auditExplanation(decision: Decision): string {
 }
 
 /** The named facts of a decision kept in its audit record: reason codes, data categories, obligations, request id. */
-export function decisionDetails(
+function decisionDetails(
   run: DecisionRun,
   requestId?: string,
   via?: string,
