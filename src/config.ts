@@ -1,4 +1,5 @@
 // The gateway's configuration: one typed object, read once from the environment at start-up.
+import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from './audit/chain.js';
 
 export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
 
@@ -101,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
     auditCheckpointEvery: int(env.AUDIT_CHECKPOINT_EVERY, 1000),
-    auditChains: Math.min(Math.max(int(env.AUDIT_CHAINS, 8), 1), 16),
+    auditChains: Math.min(Math.max(int(env.AUDIT_CHAINS, DEFAULT_AUDIT_CHAINS), 1), MAX_AUDIT_CHAINS),
     auditRetentionYears: int(env.AUDIT_RETENTION_YEARS, 20),
     agencyTimeoutMs: int(env.AGENCY_TIMEOUT_MS, 10_000),
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',

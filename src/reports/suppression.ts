@@ -105,7 +105,7 @@ function protector(
 }
 
 /** What a reader can tell of each count: [lowest, highest] possible, withheld counts being at least 1. */
-export function bounds(
+function bounds(
   count: (name: string) => number,
   constraints: readonly Constraint[],
   withheld: (name: string) => boolean,
