@@ -1,11 +1,12 @@
 // `npm run fixtures`: writes, for every native record in fixtures/{referrals,youthcare-registrations,municipal-cases},
 // the Bundle the mapping makes of it (.bundle.json), and for referral forms also their CSV form (.csv).
 // `--check` only compares and exits 1 when a file is out of date (CI runs it).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR } from '../src/paths.js';
 import { FORMATS } from '../src/mappings/formats.js';
 import type { NativeRecord } from '../src/mappings/fields.js';
+import { finish, generate } from './generated.js';
 
 export const FIXTURE_DIRS: Record<string, string> = {
   referrals: 'cjg-referral',
@@ -13,7 +14,6 @@ export const FIXTURE_DIRS: Record<string, string> = {
   'municipal-cases': 'municipal-case',
 };
 
-const check = process.argv.includes('--check');
 let stale = 0;
 let records = 0;
 for (const [folder, formatName] of Object.entries(FIXTURE_DIRS)) {
@@ -28,20 +28,8 @@ for (const [folder, formatName] of Object.entries(FIXTURE_DIRS)) {
       [file.replace(/\.json$/, '.bundle.json')]: `${JSON.stringify(format.jsonToFhir(record), null, 2)}\n`,
     };
     if (format.toCsv) outputs[file.replace(/\.json$/, '.csv')] = format.toCsv([record]);
-    for (const [name, text] of Object.entries(outputs)) {
-      const target = path.join(dir, name);
-      let current = '';
-      try {
-        current = readFileSync(target, 'utf8');
-      } catch {
-        /* new file */
-      }
-      if (current === text) continue;
-      stale++;
-      if (check) console.error(`out of date: fixtures/${folder}/${name}`);
-      else writeFileSync(target, text);
-    }
+    for (const [name, text] of Object.entries(outputs))
+      if (generate(path.join(dir, name), text, `fixtures/${folder}/${name}`, 'npm run fixtures')) stale++;
   }
 }
-console.log(`${records} native records; ${stale} file(s) ${check ? 'out of date' : 'written'}`);
-if (check && stale) process.exitCode = 1;
+finish(stale, `${records} native records`);

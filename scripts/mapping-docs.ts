@@ -1,9 +1,9 @@
 // `npm run docs:mappings`: writes docs/mappings.md from the field tables (src/mappings), so that the documentation
 // says exactly what the mappings do. `--check` exits 1 when the file is out of date (CI runs it).
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FORMATS } from '../src/mappings/formats.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { finish, generate } from './generated.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 const lines: string[] = [
@@ -62,18 +62,4 @@ for (const format of Object.values(FORMATS)) {
 }
 const text = `${lines.join('\n').trimEnd()}\n`;
 const file = path.join(PROJECT_ROOT, 'docs', 'mappings.md');
-let current = '';
-try {
-  current = readFileSync(file, 'utf8');
-} catch {
-  /* new */
-}
-if (process.argv.includes('--check')) {
-  if (current !== text) {
-    console.error('out of date: docs/mappings.md (run npm run docs:mappings)');
-    process.exitCode = 1;
-  } else console.log('docs/mappings.md is up to date');
-} else {
-  writeFileSync(file, text);
-  console.log('wrote docs/mappings.md');
-}
+finish(generate(file, text, 'docs/mappings.md', 'npm run docs:mappings') ? 1 : 0, 'docs/mappings.md');

@@ -2,10 +2,10 @@
 // report (fixtures/trajectories/*.json), built to reproduce the published figures: Venray 2022 300 families in care, 193
 // closed, 107 open; 2023 285 / 173 / 112; Venlo 2005–2007 81 referrals (39 consultation, 42 coordinated), 71 closed,
 // 10 open. Deterministic (a seeded generator); `--check` only compares and exits 1 when a file is out of date.
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR } from '../src/paths.js';
 import type { FixtureTrajectory } from '../src/reports/fixtures.js';
+import { finish, generate } from './generated.js';
 
 function generator(seed: number) {
   let a = seed;
@@ -184,27 +184,14 @@ function venlo(): FixtureTrajectory[] {
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-const check = process.argv.includes('--check');
 let stale = 0;
-for (const [file, rows] of [
+const files = [
   ['0983-venlo.json', venlo()],
   ['0984-venray.json', venray()],
-] as const) {
-  const target = path.join(FIXTURES_DIR, 'trajectories', file);
+] as const;
+for (const [file, rows] of files) {
   const text = `${JSON.stringify(rows, null, 1)}\n`;
-  let current = '';
-  try {
-    current = readFileSync(target, 'utf8');
-  } catch {
-    // not there yet
-  }
-  if (current === text) continue;
-  if (check) {
-    console.error(`fixtures/trajectories/${file} is out of date: run npm run fixtures:trajectories`);
-    stale++;
-  } else {
-    writeFileSync(target, text);
-    console.log(`wrote fixtures/trajectories/${file} (${rows.length} trajectories)`);
-  }
+  const target = path.join(FIXTURES_DIR, 'trajectories', file);
+  if (generate(target, text, `fixtures/trajectories/${file}`, 'npm run fixtures:trajectories')) stale++;
 }
-if (stale) process.exitCode = 1;
+finish(stale, `${files.reduce((n, [, rows]) => n + rows.length, 0)} trajectories in ${files.length} files`);
