@@ -1,11 +1,17 @@
 // The delivery worker: claims jobs from the outbox and posts their Bundles to the recipient's FHIR endpoint.
+import { randomUUID } from 'node:crypto';
 import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { Logger } from 'pino';
 import { buildAuditEvent } from '../audit/audit-event.js';
 import { appendAudit } from '../audit/chain.js';
 import type { DecisionRequest } from '../consent/types.js';
-import type { Database, Queryable } from '../store/database.js';
+import {
+  isConnectionError,
+  StorageUnavailableError,
+  type Database,
+  type Queryable,
+} from '../store/database.js';
 import { createResource } from '../store/resources.js';
 import type { Principal } from './access.js';
 import type { Subject } from './decisions.js';
@@ -17,6 +23,11 @@ export interface DeliveryOptions {
   retryMaxMs: number;
   timeoutMs: number;
   batchSize?: number;
+  /**
+   * How long a claim holds a job (default three agency timeouts). The claimer renews it every third of that while it
+   * works on the job; a job whose claimer died returns to the pool when the lease runs out.
+   */
+  leaseMs?: number;
   /** Decides the job again just before it is sent; a deny cancels it (consent withdrawn, basis switched off). */
   recheck?: (stored: StoredRequest) => Promise<{ decision: 'permit' | 'deny'; explanation: string }>;
 }
@@ -38,6 +49,8 @@ interface ClaimedJob {
   attempts: number;
   deadline: Date;
   request: StoredRequest | null;
+  /** The token of this claim: only its holder renews the lease. */
+  lease_id: string;
 }
 
 /** Backoff before attempt n+1: exponential from the base, capped, with jitter over the upper half. */
@@ -51,12 +64,15 @@ export class DeliveryWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
     private readonly opts: DeliveryOptions,
-  ) {}
+  ) {
+    this.leaseMs = opts.leaseMs ?? opts.timeoutMs * 3;
+  }
 
   start(): void {
     this.stopped = false;
@@ -112,23 +128,71 @@ export class DeliveryWorker {
    * same job; the lease (next_attempt_at moved forward) returns a job to the pool if its claimer dies.
    */
   private async claim(): Promise<ClaimedJob[]> {
-    const leaseMs = this.opts.timeoutMs * 3;
     return this.db.query<ClaimedJob>(
-      `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), updated_at = now()
+      `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000),
+              lease_id = $3, updated_at = now()
        WHERE id IN (SELECT id FROM delivery_jobs WHERE status = 'pending' AND next_attempt_at <= now()
                     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline, request`,
-      [this.opts.batchSize ?? 20, leaseMs],
+       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline, request, lease_id`,
+      [this.opts.batchSize ?? 20, this.leaseMs, randomUUID()],
     );
   }
 
+  /**
+   * Renews the job's lease every third of its length while this worker holds it, so that a slow re-check or a slow
+   * recipient does not let another process claim the job and post it a second time.
+   */
+  private keepLease(job: ClaimedJob): () => void {
+    let renewing = false;
+    const timer = setInterval(
+      () => {
+        if (renewing) return;
+        renewing = true;
+        this.db
+          .query(
+            `UPDATE delivery_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+             WHERE id = $1 AND lease_id = $2 AND status = 'pending'`,
+            [job.id, job.lease_id, this.leaseMs],
+          )
+          .catch((err: unknown) => this.logger.warn({ err, job: job.id }, 'could not renew a delivery lease'))
+          .finally(() => (renewing = false));
+      },
+      Math.max(Math.floor(this.leaseMs / 3), 10),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Works on one claimed job under its lease. Nothing here throws: a step that cannot reach the database leaves the
+   * job to its lease, which returns it to the pool; it is never cancelled or failed for that.
+   */
   private async deliver(job: ClaimedJob): Promise<void> {
     if (!job.bundle) return;
+    const release = this.keepLease(job);
+    try {
+      await this.attempt(job, job.bundle);
+    } catch (err) {
+      this.logger.warn(
+        { err, job: job.id },
+        'delivery attempt interrupted; the job returns when its lease ends',
+      );
+    } finally {
+      release();
+    }
+  }
+
+  private async attempt(job: ClaimedJob, bundle: Bundle): Promise<void> {
     if (job.request && this.opts.recheck) {
-      const now = await this.opts.recheck(job.request).catch((err: unknown) => ({
-        decision: 'deny' as const,
-        explanation: `the re-check failed: ${(err as Error).message}`,
-      }));
+      let now: Awaited<ReturnType<NonNullable<DeliveryOptions['recheck']>>>;
+      try {
+        now = await this.opts.recheck(job.request);
+      } catch (err) {
+        // A re-check that could not run (storage unavailable, a failing query) says nothing about the permission:
+        // the job waits and is decided again; only a real deny cancels it.
+        await this.retryLater(job, `the re-check at send time could not run: ${(err as Error).message}`);
+        return;
+      }
       if (now.decision === 'deny') {
         await this.db.transaction((tx) =>
           cancelJobs(
@@ -145,13 +209,13 @@ export class DeliveryWorker {
         updateTask(tx, job.task_id, 'in-progress', [taskOutput('attempts', { valueInteger: 1 })]),
       );
     }
-    const identifier = job.bundle.identifier;
+    const identifier = bundle.identifier;
     let response: string;
     try {
       const client = new Client({ baseUrl: job.endpoint_url });
       const created = (await client.create({
         resourceType: 'Bundle',
-        body: job.bundle as unknown as Record<string, unknown> & { resourceType: string },
+        body: bundle as unknown as Record<string, unknown> & { resourceType: string },
         options: {
           headers: identifier
             ? { 'If-None-Exist': `identifier=${identifier.system}|${identifier.value}` }
@@ -164,34 +228,54 @@ export class DeliveryWorker {
       await this.failed(job, describeError(err));
       return;
     }
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE delivery_jobs SET status = 'delivered', bundle = NULL, last_error = NULL, updated_at = now() WHERE id = $1`,
-        [job.id],
-      );
-      await updateTask(tx, job.task_id, 'completed', [
-        taskOutput('attempts', { valueInteger: job.attempts }),
-        taskOutput('recipient-response', { valueString: response }),
-      ]);
-      await this.auditDelivery(
-        tx,
-        job,
-        'success',
-        `Delivered to ${job.recipient_org} after ${job.attempts} attempt(s): ${response}`,
-      );
-    });
+    // The recipient has the Bundle: record that, retrying while storage is away rather than letting the lease run out
+    // and the job be posted again. Whoever records first wins; a second recording of one job changes nothing.
+    await this.untilStored(job, () =>
+      this.db.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET status = 'delivered', bundle = NULL, request = NULL, lease_id = NULL, last_error = NULL,
+                  delivered_at = now(), updated_at = now()
+           WHERE id = $1 AND status = 'pending' RETURNING id`,
+          [job.id],
+        );
+        if (rows.length === 0) return;
+        await updateTask(tx, job.task_id, 'completed', [
+          taskOutput('attempts', { valueInteger: job.attempts }),
+          taskOutput('recipient-response', { valueString: response }),
+        ]);
+        await this.auditDelivery(
+          tx,
+          job,
+          'success',
+          `Delivered to ${job.recipient_org} after ${job.attempts} attempt(s): ${response}`,
+        );
+      }),
+    );
     this.logger.info({ job: job.id, task: job.task_id, attempts: job.attempts }, 'delivered');
   }
 
-  private async failed(job: ClaimedJob, error: string): Promise<void> {
+  /** The recipient did not take the Bundle: retry after a backoff, or give up at the deadline. */
+  private failed(job: ClaimedJob, error: string): Promise<void> {
+    return this.notNow(job, error, 'recipient');
+  }
+
+  /** The re-check could not run: the job waits like a failed attempt, and the Task says nothing of the recipient. */
+  private retryLater(job: ClaimedJob, error: string): Promise<void> {
+    return this.notNow(job, error, 'recheck');
+  }
+
+  private async notNow(job: ClaimedJob, error: string, cause: 'recipient' | 'recheck'): Promise<void> {
     const wait = backoffMs(job.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs);
     const giveUp = Date.now() + wait > new Date(job.deadline).getTime();
     await this.db.transaction(async (tx) => {
+      // Only while this claim still holds the job: a worker whose lease was taken over leaves it to the new holder.
+      const held = `WHERE id = $1 AND status = 'pending' AND lease_id = $3 RETURNING id`;
       if (giveUp) {
-        await tx.query(
-          `UPDATE delivery_jobs SET status = 'failed', bundle = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
-          [job.id, error],
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET status = 'failed', bundle = NULL, request = NULL, lease_id = NULL, last_error = $2, updated_at = now() ${held}`,
+          [job.id, error, job.lease_id],
         );
+        if (rows.length === 0) return;
         await updateTask(
           tx,
           job.task_id,
@@ -200,7 +284,9 @@ export class DeliveryWorker {
             taskOutput('attempts', { valueInteger: job.attempts }),
             taskOutput('recipient-response', { valueString: error }),
           ],
-          'The recipient did not accept the data before the delivery deadline',
+          cause === 'recipient'
+            ? 'The recipient did not accept the data before the delivery deadline'
+            : 'The exchange could not be checked again before the delivery deadline',
         );
         await this.auditDelivery(
           tx,
@@ -214,10 +300,11 @@ export class DeliveryWorker {
           `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}. Nothing was delivered; the data were deleted from the gateway.`,
         );
       } else {
-        await tx.query(
-          `UPDATE delivery_jobs SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::float8 / 1000), updated_at = now() WHERE id = $1`,
-          [job.id, error, wait],
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET last_error = $2, lease_id = NULL, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now() ${held}`,
+          [job.id, error, job.lease_id, wait],
         );
+        if (rows.length === 0 || cause !== 'recipient') return;
         await updateTask(tx, job.task_id, 'in-progress', [
           taskOutput('attempts', { valueInteger: job.attempts }),
           taskOutput('recipient-response', { valueString: error }),
@@ -225,6 +312,24 @@ export class DeliveryWorker {
       }
     });
     this.logger.warn({ job: job.id, attempts: job.attempts, error, giveUp }, 'delivery attempt failed');
+  }
+
+  /**
+   * Runs a write that records what already happened at the recipient until it is stored: while storage is
+   * unavailable it waits and tries again (backing off up to two seconds), until the worker stops. Other errors are
+   * tried a few times and then passed on.
+   */
+  private async untilStored(job: ClaimedJob, write: () => Promise<void>): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await write();
+      } catch (err) {
+        const storage = err instanceof StorageUnavailableError || isConnectionError(err);
+        if (this.stopped || (!storage && tries >= 5)) throw err;
+        this.logger.warn({ err, job: job.id, tries }, 'could not record a delivery yet; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (tries - 1), 2000)));
+      }
+    }
   }
 
   private auditDelivery(tx: Queryable, job: ClaimedJob, outcome: 'success' | 'error', description: string) {

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
-export type AgencyBehaviour = 'ok' | 'error' | 'timeout';
+/**
+ * How a simulated agency answers a delivery: `ok`; `error` (500); `timeout` (no answer); `ignore-if-none-exist`
+ * (accepts, but stores every post, even a redelivery of a Bundle it already has, as a server that does not
+ * support conditional create would).
+ */
+export type AgencyBehaviour = 'ok' | 'error' | 'timeout' | 'ignore-if-none-exist';
+const BEHAVIOURS: AgencyBehaviour[] = ['ok', 'error', 'timeout', 'ignore-if-none-exist'];
 
 interface Agency {
   /** Records the agency keeps itself, answered to pulls. */
@@ -104,8 +110,8 @@ export class SimulatedAgencies {
     router.put('/:org/behaviour', (req, res) => {
       const behaviour = (req.body as { behaviour?: AgencyBehaviour })?.behaviour;
       if (!agencyOf(req.params.org, res)) return;
-      if (!behaviour || !['ok', 'error', 'timeout'].includes(behaviour)) {
-        res.status(400).json({ error: 'behaviour must be ok, error or timeout' });
+      if (!behaviour || !BEHAVIOURS.includes(behaviour)) {
+        res.status(400).json({ error: `behaviour must be one of ${BEHAVIOURS.join(', ')}` });
         return;
       }
       this.setBehaviour(req.params.org, behaviour);
@@ -139,7 +145,10 @@ export class SimulatedAgencies {
       if (await misbehave(agency, res)) return;
       const bundle = req.body as Bundle;
       // Conditional create: a redelivery of a Bundle already received returns the one stored.
-      const wanted = /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
+      const wanted =
+        agency.behaviour === 'ignore-if-none-exist'
+          ? null
+          : /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
       const existing = wanted
         ? agency.received.find((b) => b.identifier?.system === wanted[1] && b.identifier?.value === wanted[2])
         : undefined;
@@ -149,7 +158,8 @@ export class SimulatedAgencies {
       }
       const stored = { ...bundle, id: randomUUID() };
       agency.received.push(stored);
-      if (bundle.identifier?.value) agency.arrivals.set(bundle.identifier.value, performance.now());
+      if (bundle.identifier?.value && !agency.arrivals.has(bundle.identifier.value))
+        agency.arrivals.set(bundle.identifier.value, performance.now());
       res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
     });
     // Pulls: Patient by identifier, and any record type by patient or subject reference.

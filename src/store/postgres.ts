@@ -1,6 +1,13 @@
 // PostgreSQL server engine (node-postgres pool), selected by DATABASE_URL.
 import pg from 'pg';
-import { wrapConnectionErrors, type Database, type DatabaseContext, type Queryable } from './database.js';
+import {
+  isConnectionError,
+  StorageUnavailableError,
+  wrapConnectionErrors,
+  type Database,
+  type DatabaseContext,
+  type Queryable,
+} from './database.js';
 
 // int8 (counts, sequences) as JavaScript numbers, the same as PGlite gives them.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -10,6 +17,9 @@ export async function openPostgres(url: string): Promise<Database> {
   pool.on('error', () => {
     // An idle client lost its connection; the next query reports it.
   });
+  // A connection terminated while no query runs on it (pg_terminate_backend, a reset) emits 'error' on its client,
+  // which pg-pool does not always listen for at that moment; the query that uses it next fails and answers 503.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const context: DatabaseContext = {};
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     context,
@@ -35,6 +45,9 @@ export async function openPostgres(url: string): Promise<Database> {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        // BEGIN and COMMIT go to the client directly: a connection lost there is storage unavailable too (503).
+        if (!(err instanceof StorageUnavailableError) && isConnectionError(err))
+          throw new StorageUnavailableError(err);
         throw err;
       } finally {
         client.off('error', onError);
