@@ -9,6 +9,7 @@ import { legalBasisProblems } from './legal-basis.js';
 import { labelledBundle, mask, OBLIGATION_SYSTEM, pseudonymise, withLabels } from './minimise.js';
 import { renderReason } from './explain.js';
 import { evaluateConsent, type DataItem } from './provisions.js';
+import { withoutUnevaluableConsents } from './unevaluable.js';
 import type { DecideOptions, Decision, DecisionFacts, DecisionRequest, Obligation, Reason } from './types.js';
 
 export { hasParentalAuthority } from './consenters.js';
@@ -39,6 +40,10 @@ export function decide(
   try {
     return decideUnsafe(req, facts, catalogue, at, options);
   } catch (err) {
+    const skipped = withoutUnevaluableConsents(req, facts, catalogue, (f) =>
+      decideUnsafe(req, f, catalogue, at, options),
+    );
+    if (skipped) return skipped;
     return deny([
       { code: 'decision-error', params: { detail: err instanceof Error ? err.message : String(err) } },
     ]);
