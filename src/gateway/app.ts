@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError } from './auth.js';
 import type { GatewayContext } from './context.js';
+import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { accessReport } from './operations/access-report.js';
 import { consentDecision } from './operations/consent-decision.js';
@@ -74,6 +75,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
       },
     }),
   );
+  app.use(urlGuard);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', version: ctx.version });
@@ -121,7 +123,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   mappingRoutes(ctx, app as unknown as express.Router);
 
   const fhir = express.Router();
-  fhir.use(express.json({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
+  fhir.use(guardedJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
   fhir.get('/metadata', (req, res) => {
     sendFhir(res, 200, ctx.caps.capabilityStatement(baseUrlOf(ctx, req), ctx.version));
   });

@@ -54,6 +54,15 @@ function schemaAjv(): Ajv {
     oneOf: resources,
   } as never;
   defs.Resource = { $ref: '#/definitions/ResourceList' } as never;
+  // The schema leaves complex types untyped, so null, "x" or 5 would pass where R4 has an object: say object. In the
+  // arrays of primitives' extensions (`_given`), null is how R4 JSON keeps positions, so it stays allowed there.
+  for (const def of Object.values(defs) as Record<string, unknown>[]) {
+    if (!def.properties || def.type) continue;
+    def.type = 'object';
+    for (const [name, prop] of Object.entries(def.properties as Record<string, Record<string, unknown>>))
+      if (name.startsWith('_') && prop.type === 'array' && prop.items)
+        prop.items = { anyOf: [{ type: 'null' }, prop.items] };
+  }
   ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
   ajv.addSchema(schema);
   return ajv;
@@ -111,8 +120,46 @@ function schemaIssue(e: ErrorObject, root: string): OperationOutcomeIssue {
       ? `${where} is not an element of this resource`
       : e.keyword === 'enum'
         ? `${where} must be one of ${(e.params.allowedValues as string[]).join(', ')}`
-        : `${where} ${e.message ?? 'is not valid'}`;
+        : e.keyword === 'discriminator'
+          ? `${where} must be a resource with a known resourceType`
+          : e.keyword === 'type' && e.params.type === 'object'
+            ? `${where} must be a JSON object (an R4 element, never null)`
+            : `${where} ${e.message ?? 'is not valid'}`;
   return { severity: 'error', code: 'structure', diagnostics: text, expression: [where] };
+}
+
+/**
+ * Schema errors after which the gateway's own rules cannot read the resource: a value of the wrong JSON type (null,
+ * an object where R4 has an array, a string where it has an object), or a nested resource of no known type.
+ */
+const MALFORMED = new Set(['type', 'discriminator', 'required']);
+
+/** R4 strings hold no control characters but tab, CR and LF (and PostgreSQL cannot store U+0000 at all). */
+// eslint-disable-next-line no-control-regex -- the point is to find them
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
+/** Strings of the resource (keys included) with a control character R4 forbids; iterative, any depth. */
+function controlCharacterIssues(resource: unknown, root: string): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const stack: { value: unknown; at: string }[] = [{ value: resource, at: root }];
+  while (stack.length && issues.length < 20) {
+    const { value, at } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (CONTROL.test(value))
+        issues.push({
+          severity: 'error',
+          code: 'structure',
+          diagnostics: `${at} holds a control character (such as U+0000) that FHIR strings may not contain`,
+          expression: [at],
+        });
+    } else if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, at: `${at}[${i}]` }));
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) {
+        if (CONTROL.test(k)) stack.push({ value: k, at: `${at} (an element name)` });
+        stack.push({ value: v, at: `${at}.${k}` });
+      }
+  }
+  return issues;
 }
 
 /** Elements present below `value` at the given steps (arrays expanded), with their locations. */
@@ -151,22 +198,41 @@ export function missingRequired(resource: Resource, at: string): OperationOutcom
   return issues;
 }
 
-/** The structural pass: schema issues of the whole resource (nested ones included). */
-export function structuralIssues(resource: Resource): OperationOutcomeIssue[] {
+/**
+ * The structural pass: schema issues of the whole resource (nested ones included), and whether it is well-formed R4
+ * JSON at all (no nulls, arrays and objects where R4 has them, known nested resource types, no control characters).
+ * Nothing else may read a resource that is not well-formed: every later rule assumes the R4 shapes.
+ */
+export function structuralPass(resource: Resource): {
+  issues: OperationOutcomeIssue[];
+  wellFormed: boolean;
+} {
   const type: string = resource.resourceType;
   const validate = validatorFor(type);
   if (!validate)
-    return [
-      {
-        severity: 'error',
-        code: 'not-supported',
-        diagnostics: `${type} is not a FHIR R4 resource type`,
-        expression: ['resourceType'],
-      },
-    ];
-  if (validate(resource)) return [];
-  // With allErrors, a failed discriminator also reports every branch it did not take; keep the specific ones.
-  return (validate.errors ?? [])
-    .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'discriminator')
-    .map((e) => schemaIssue(e, type));
+    return {
+      wellFormed: false,
+      issues: [
+        {
+          severity: 'error',
+          code: 'not-supported',
+          diagnostics: `${type} is not a FHIR R4 resource type`,
+          expression: ['resourceType'],
+        },
+      ],
+    };
+  const control = controlCharacterIssues(resource, type);
+  if (validate(resource)) return { issues: control, wellFormed: control.length === 0 };
+  // With allErrors, a failed discriminator also reports every branch it did not take (oneOf); keep the specific ones.
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+  const malformed = errors.filter((e) => MALFORMED.has(e.keyword));
+  return {
+    issues: [...(malformed.length ? malformed : errors).map((e) => schemaIssue(e, type)), ...control],
+    wellFormed: malformed.length === 0 && control.length === 0,
+  };
+}
+
+/** The structural pass's issues alone. */
+export function structuralIssues(resource: Resource): OperationOutcomeIssue[] {
+  return structuralPass(resource).issues;
 }

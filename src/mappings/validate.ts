@@ -6,7 +6,7 @@ import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { checkProfile, profileFor } from './profile-check.js';
 import { PROFILE_BASE } from './profiles.js';
-import { loadFhirDefinitions, missingRequired, structuralIssues } from './structure.js';
+import { loadFhirDefinitions, missingRequired, structuralPass } from './structure.js';
 
 export { loadFhirDefinitions };
 
@@ -96,7 +96,11 @@ export function validateFhir<T extends Resource>(
   if (expectedTypes && !expectedTypes.includes(type)) {
     throw badRequest(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
   }
-  const structural = opts.thorough ? [] : structuralIssues(body as Resource);
+  // Well-formedness first: a null, a string where R4 has an array or an object, an unknown nested resource or a
+  // control character is refused before any other rule (or anything stored or decided) reads the resource.
+  const pass = structuralPass(body as Resource);
+  if (!pass.wellFormed) throw unprocessable(pass.issues);
+  const structural = opts.thorough ? [] : pass.issues;
   const full = opts.thorough || structural.length > 0;
   const issues: OperationOutcomeIssue[] = [];
   if (full) {

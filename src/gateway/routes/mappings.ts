@@ -7,6 +7,7 @@ import { FORMATS, mapNative, type NativeFormat } from '../../mappings/formats.js
 import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
 import type { NativeRecord } from '../../mappings/fields.js';
 import type { GatewayContext } from '../context.js';
+import { guardedJson } from '../body-guard.js';
 import { requireToken, sendFhir } from '../http.js';
 import { badRequest, informational, notFound, unprocessable } from '../outcomes.js';
 
@@ -18,7 +19,9 @@ function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): Operatio
 }
 
 function formatOf(req: Request): NativeFormat {
-  const format = FORMATS[req.params.format as string];
+  const name = String(req.params.format);
+  // Own keys only: "constructor" or "__proto__" must not find Object's members.
+  const format = Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
   if (!format)
     throw notFound(`Unknown mapping format "${String(req.params.format)}"; GET /mappings lists the formats`);
   return format;
@@ -39,7 +42,7 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     });
   });
   const bodies = [
-    express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
+    guardedJson({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
     express.text({ type: ['text/csv', 'text/plain'], limit: ctx.config.bodyLimit }),
   ];
   ctx.caps.route({

@@ -3,6 +3,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Router } from 'express';
 import type { GatewayContext } from '../context.js';
 import { auditRead, baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
+import { validateFhir } from '../../mappings/validate.js';
 import { badRequest } from '../outcomes.js';
 import {
   createIndexed,
@@ -100,9 +101,10 @@ export function resourceRoutes(ctx: GatewayContext, router: Router): void {
   });
   router.post('/', async (req, res) => {
     const principal = principalOf(res);
-    const bundle = req.body as Bundle;
-    if (!bundle || bundle.resourceType !== 'Bundle')
+    if ((req.body as Bundle | undefined)?.resourceType !== 'Bundle')
       throw badRequest('POST /fhir takes a transaction Bundle', 'resourceType');
+    // The whole Bundle is checked as R4 (entries, fullUrl, request) before any entry is applied.
+    const bundle = validateFhir<Bundle>(req.body, ['Bundle']);
     if (bundle.type !== 'transaction')
       throw badRequest('Only Bundle.type transaction is supported here', 'Bundle.type');
     const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
