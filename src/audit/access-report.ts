@@ -2,13 +2,19 @@
 import { dutchMoment, escapeHtml as escape, htmlPage } from '../html.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 
-export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search'] as const;
+export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search', 'refusal'] as const;
 
 const ACTION_NL: Record<string, string> = {
   exchange: 'ontving gegevens',
   'request-records': 'vroeg gegevens op',
   read: 'bekeek gegevens in de persoonsindex',
   search: 'zocht in de persoonsindex',
+  refusal: 'probeerde gegevens in te zien of te wijzigen en werd geweigerd',
+};
+/** Reads of delivery records (Tasks, notices) are told apart from reads of the person index. */
+const DELIVERY_NL: Record<string, string> = {
+  read: 'bekeek een levering van gegevens',
+  search: 'zocht in de leveringen van gegevens',
 };
 const PURPOSE_NL: Record<string, string> = {
   CAREMGT: 'zorgcoördinatie',
@@ -30,6 +36,8 @@ export interface ReportLine {
 }
 
 const subtypeOf = (e: AuditEvent) => e.subtype?.[0]?.code ?? '';
+const aboutDelivery = (e: AuditEvent) =>
+  !!e.entity?.some((x) => /^(Task|Communication)\//.test(x.what?.reference ?? '') && !x.role);
 
 /** The organisation that received or read: the recipient of an exchange, otherwise the requester. */
 function organisationOf(e: AuditEvent): string {
@@ -57,7 +65,8 @@ export function reportLines(
       when: e.recorded,
       organisation: org,
       organisationName: orgNames.get(org) ?? org,
-      action: ACTION_NL[subtypeOf(e)] ?? subtypeOf(e),
+      action:
+        (aboutDelivery(e) ? DELIVERY_NL[subtypeOf(e)] : undefined) ?? ACTION_NL[subtypeOf(e)] ?? subtypeOf(e),
       purpose: PURPOSE_NL[purpose] ?? (purpose || '—'),
       basis: basisOf(e, legalNames),
       outcome: OUTCOME_NL[e.outcome ?? ''] ?? e.outcome ?? '',

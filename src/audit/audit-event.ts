@@ -7,8 +7,8 @@ import type {
   Identifier,
   Reference,
 } from '@medplum/fhirtypes';
-import { BSN_SYSTEM } from '../store/resources.js';
 import type { AuditIndex } from './chain.js';
+import { distinctPersons, personEntity, personIndex, type AuditPerson } from './persons.js';
 
 export const AUDIT_SUBTYPE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/audit-subtype';
 export const CLIENT_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/client-id';
@@ -44,6 +44,8 @@ const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
   },
   'audit-read': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'R' },
   delivery: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
+  // A request refused at the edge (401, 403, 404); the action is that of the refused request.
+  refusal: { type: { system: DCM, code: '110113', display: 'Security Alert' }, action: 'E' },
   'audit-prune': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'D' },
   // Aggregate reporting: a trajectory recorded for it (no personal data) and a report read.
   'report-record': {
@@ -61,10 +63,18 @@ export interface AuditInput {
   outcome: AuditOutcome;
   /** A sentence for the privacy officer: the full explanation of the decision or failure. */
   description: string;
-  requester: { org: string; clientId: string; practitioner?: Identifier };
+  /** Who asked: the organisation ('' when unknown: no valid token), the client, and the network address if kept. */
+  requester: { org: string; clientId: string; practitioner?: Identifier; network?: string };
   recipientOrg?: string;
   /** Whose data: the person's BSN, and the Patient reference where known. */
-  patient?: { bsn?: string; reference?: string };
+  patient?: AuditPerson;
+  /**
+   * Further persons whose data this is (the members of a family, the persons a search returned). A person named only
+   * by reference (a Group, a RelatedPerson, a Task) is resolved to BSNs when the event is written.
+   */
+  patients?: AuditPerson[];
+  /** What was done, where the subtype alone does not say it (a refusal: the action of the refused request). */
+  action?: AuditEvent['action'];
   purpose?: Coding;
   consents?: string[];
   legalBasis?: Coding;
@@ -82,10 +92,11 @@ export function buildAuditEvent(input: AuditInput): { event: AuditEvent; index: 
     {
       type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] },
       who: {
-        reference: input.requester.org,
+        reference: input.requester.org || undefined,
         identifier: { system: CLIENT_ID_SYSTEM, value: input.requester.clientId },
       },
       requestor: !input.requester.practitioner,
+      network: input.requester.network ? { address: input.requester.network, type: '2' } : undefined,
     },
   ];
   if (input.requester.practitioner) {
@@ -117,21 +128,9 @@ export function buildAuditEvent(input: AuditInput): { event: AuditEvent; index: 
       requestor: false,
     });
   }
-  const entities: AuditEventEntity[] = [];
-  if (input.patient?.bsn || input.patient?.reference) {
-    entities.push({
-      what: {
-        reference: input.patient.reference,
-        identifier: input.patient.bsn ? { system: BSN_SYSTEM, value: input.patient.bsn } : undefined,
-      },
-      type: {
-        system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
-        code: '1',
-        display: 'Person',
-      },
-      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
-    });
-  }
+  // One entity per person, so that each person's access report finds the event.
+  const persons = distinctPersons([input.patient, ...(input.patients ?? [])]);
+  const entities: AuditEventEntity[] = persons.map(personEntity);
   for (const consent of input.consents ?? []) {
     entities.push({
       what: { reference: consent },
@@ -179,7 +178,7 @@ export function buildAuditEvent(input: AuditInput): { event: AuditEvent; index: 
     resourceType: 'AuditEvent',
     type: kind.type,
     subtype: [{ system: AUDIT_SUBTYPE_SYSTEM, code: input.subtype }],
-    action: kind.action,
+    action: input.action ?? kind.action,
     recorded: (input.recorded ?? new Date()).toISOString(),
     outcome: OUTCOME_CODE[input.outcome],
     outcomeDesc: input.description,
@@ -200,11 +199,11 @@ export function buildAuditEvent(input: AuditInput): { event: AuditEvent; index: 
   return {
     event,
     index: {
-      action: kind.action ?? 'E',
+      action: input.action ?? kind.action ?? 'E',
       subtype: input.subtype,
       outcome: input.outcome,
-      patient: input.patient?.bsn,
-      agentOrg: input.requester.org,
+      ...personIndex(persons),
+      agentOrg: input.requester.org || undefined,
       recipientOrg: input.recipientOrg,
       purpose: input.purpose?.code,
       legalBasis: input.legalBasis?.code,

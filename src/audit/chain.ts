@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
+import { attributePersons } from './persons.js';
 
 /** Columns that audit searches filter on; they are copied out of the AuditEvent, which stays the record. */
 export interface AuditIndex {
@@ -9,6 +10,8 @@ export interface AuditIndex {
   subtype: string;
   outcome: string;
   patient?: string;
+  /** Every BSN the event concerns, when there are several (migration 010). */
+  patients?: string[];
   agentOrg?: string;
   recipientOrg?: string;
   purpose?: string;
@@ -83,6 +86,7 @@ export function auditBatch(items: AuditItem[]): { stored: AuditEvent[]; rows: st
       subtype: index.subtype,
       outcome: index.outcome,
       patient: index.patient ?? null,
+      patients: index.patients && index.patients.length > 1 ? index.patients : null,
       agent_org: index.agentOrg ?? null,
       recipient_org: index.recipientOrg ?? null,
       purpose: index.purpose ?? null,
@@ -101,6 +105,7 @@ export function auditBatch(items: AuditItem[]): { stored: AuditEvent[]; rows: st
  */
 export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<AuditEvent[]> {
   if (items.length === 0) return [];
+  await attributePersons(tx, items);
   const { stored, rows } = auditBatch(items);
   const chains = Math.min(Math.max(tx.context?.auditChains ?? DEFAULT_AUDIT_CHAINS, 1), MAX_AUDIT_CHAINS);
   // One call of audit_append (migrations 005 and 007): it locks a head (this transaction's, else a free one), chains and inserts

@@ -16,6 +16,7 @@ import { validateOperation } from './operations/validate.js';
 import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
+import { refusalLog } from './refusals.js';
 import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -238,7 +239,10 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
 
 /** Turns every error into an OperationOutcome (or an OAuth error on the token endpoint); never a stack trace. */
 function errorHandler(ctx: GatewayContext): ErrorRequestHandler {
-  return (err: unknown, req: Request, res: Response, _next) => {
+  const refusals = refusalLog(ctx);
+  return async (err: unknown, req: Request, res: Response, _next) => {
+    // A refusal (401, 403, 404) is on record before it is answered; recording never changes the answer.
+    await refusals.record(req, res, err);
     if (err instanceof OAuthError) {
       if (err.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ketenpoort"');
       res

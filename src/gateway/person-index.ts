@@ -1,5 +1,6 @@
 // The person index and agency directory: create, update, read and search with per-organisation visibility.
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { personsIn } from '../audit/persons.js';
 import { validateFhir } from '../mappings/validate.js';
 import type { Queryable } from '../store/database.js';
 import {
@@ -220,7 +221,7 @@ export async function readIndexed(
       subtype: 'read',
       outcome: 'success',
       description: `${type}/${id} read`,
-      patient: auditSubject(found.resource),
+      patients: personsIn(found.resource),
       entities: [{ reference: `${type}/${id}` }],
     });
   }
@@ -332,7 +333,9 @@ export async function searchIndexed(
       subtype: 'search',
       outcome: 'success',
       description: `Search ${type} returned ${result.resources.length} of ${result.total}`,
+      // Whom the search was about, and every person it returned.
       patient: typeof bsnQuery === 'string' ? { bsn: bsnQuery.split('|')[1] } : undefined,
+      patients: result.resources.flatMap(personsIn),
       entities: result.resources.map((r) => ({ reference: `${r.resourceType}/${r.id}` })),
       details: { query: new URLSearchParams(query as Record<string, string>).toString() },
     });

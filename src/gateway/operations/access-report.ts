@@ -2,6 +2,7 @@
 import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { REPORT_SUBTYPES, reportHtml, reportLines } from '../../audit/access-report.js';
+import { PERSON_SQL } from '../../audit/search.js';
 import { ageOn } from '../../consent/age.js';
 import { loadCatalogue } from '../../consent/catalogue.js';
 import { BSN_SYSTEM } from '../../consent/constants.js';
@@ -51,7 +52,7 @@ export async function accessReport(ctx: GatewayContext, req: Request, res: Respo
   }
   const events = (
     await ctx.db.query<{ content: AuditEvent }>(
-      `SELECT content FROM audit_events WHERE patient = $1 AND subtype = ANY($2::text[]) ORDER BY seq DESC LIMIT 5000`,
+      `SELECT content FROM audit_events WHERE ${PERSON_SQL('$1')} AND subtype = ANY($2::text[]) ORDER BY seq DESC LIMIT 5000`,
       [bsn, [...REPORT_SUBTYPES]],
     )
   ).map((r) => r.content);

@@ -1,73 +1,22 @@
 // The audit log for privacy officers: search, read and chain verification; every read of the log is itself audited.
 import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
-import type { Router } from 'express';
+import type { Response, Router } from 'express';
 import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
+import { AUDIT_SEARCH, AuditSearchError, auditWhere as whereOf } from '../../audit/search.js';
 import type { GatewayContext } from '../context.js';
 import { audit, baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
-import { badRequest, notFound } from '../outcomes.js';
+import { badRequest, notFound, outcome } from '../outcomes.js';
 import { searchBundle } from '../person-index.js';
 
-const DATE_PREFIX = /^(ge|le|gt|lt|eq)?(\d{4}(-\d{2}(-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?)?)?)$/;
-const OPS: Record<string, string> = { ge: '>=', le: '<=', gt: '>', lt: '<', eq: '=' };
-export const AUDIT_SEARCH: Record<string, string> = {
-  'patient:identifier': 'token',
-  date: 'date',
-  agent: 'reference',
-  outcome: 'token',
-  purpose: 'token',
-  'legal-basis': 'token',
-  subtype: 'token',
-};
-
-/** Translates the search parameters into SQL over the audit index columns. */
+/** The search as SQL; a value the log cannot be searched by is a 400 before anything is read. */
 function auditWhere(query: Record<string, unknown>): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    clauses.push(sql.replace('?', `$${params.length}`));
-  };
-  for (const [name, raw] of Object.entries(query)) {
-    if (name.startsWith('_')) continue;
-    if (!(name in AUDIT_SEARCH))
-      throw badRequest(
-        `Unknown search parameter "${name}"; supported: ${Object.keys(AUDIT_SEARCH).join(', ')}`,
-      );
-    for (const value of (Array.isArray(raw) ? raw : [raw]).map(String)) {
-      const token = value.includes('|') ? value.split('|')[1]! : value;
-      switch (name) {
-        case 'patient:identifier':
-          add('patient = ?', token);
-          break;
-        case 'date': {
-          const m = DATE_PREFIX.exec(value);
-          if (!m) throw badRequest(`date "${value}" is not a FHIR date search value (e.g. ge2026-01-01)`);
-          if ((m[1] ?? 'eq') === 'eq')
-            add(`to_char(recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') LIKE ? || '%'`, m[2]);
-          else add(`recorded ${OPS[m[1]!]} ?::timestamptz`, m[2]);
-          break;
-        }
-        case 'agent':
-          add('(agent_org = ? OR recipient_org = $' + (params.length + 1) + ')', value);
-          params.push(value);
-          break;
-        case 'outcome':
-          add('outcome = ?', { '0': 'success', '4': 'denied', '8': 'error' }[token] ?? token);
-          break;
-        case 'purpose':
-          add('purpose = ?', token);
-          break;
-        case 'legal-basis':
-          add('legal_basis = ?', token);
-          break;
-        case 'subtype':
-          add('subtype = ?', token);
-          break;
-      }
-    }
+  try {
+    return whereOf(query);
+  } catch (err) {
+    if (err instanceof AuditSearchError) throw badRequest(err.message);
+    throw err;
   }
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
 export function auditRoutes(ctx: GatewayContext, router: Router): void {
@@ -147,30 +96,51 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
     const { _format: format = 'ndjson', ...filters } = req.query;
     if (format !== 'ndjson' && format !== 'csv') throw badRequest('_format must be ndjson or csv');
     const { where, params } = auditWhere(filters);
-    await ctx.db.transaction((tx) =>
-      audit(tx, principal, {
-        subtype: 'audit-read',
-        outcome: 'success',
-        description: `Audit log exported as ${format}`,
-        details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
-      }),
-    );
-    res.status(200).type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/fhir+ndjson');
-    res.set('Content-Disposition', `attachment; filename="auditevents.${format}"`);
-    if (format === 'csv') res.write(`${CSV_COLUMNS.join(',')}\n`);
+    const query = new URLSearchParams(req.query as Record<string, string>).toString();
+    const record = (outcome: 'success' | 'error', description: string) =>
+      ctx.db.transaction((tx) =>
+        audit(tx, principal, { subtype: 'audit-read', outcome, description, details: { query } }),
+      );
     // Streamed in pages by sequence number: memory stays flat however large the log is.
-    let after = 0;
-    for (;;) {
-      const rows = await ctx.db.query<AuditRow>(
-        `SELECT seq::int AS seq, recorded, subtype, action, outcome, patient, agent_org, recipient_org, purpose, legal_basis, content
-         FROM audit_events ${where ? `${where} AND` : 'WHERE'} seq > $${params.length + 1} ORDER BY seq LIMIT 1000`,
+    const page = (after: number) =>
+      ctx.db.query<AuditRow>(
+        `SELECT seq::int AS seq, recorded, subtype, action, outcome, patient, patients, agent_org, recipient_org, purpose, legal_basis, content
+         FROM audit_events ${where ? `${where} AND` : 'WHERE'} seq > $${params.length + 1} ORDER BY seq LIMIT ${EXPORT_PAGE}`,
         [...params, after],
       );
-      if (rows.length === 0) break;
-      const chunk =
-        rows.map((r) => (format === 'csv' ? csvLine(r) : JSON.stringify(r.content))).join('\n') + '\n';
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-      after = rows[rows.length - 1]!.seq;
+    // The first page is read before anything is sent, so a search the database refuses is still an OperationOutcome;
+    // and the export is on record before its first event leaves (fail closed).
+    let rows = await page(0);
+    await record('success', `Audit log export as ${format} started`);
+    res.status(200).type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/fhir+ndjson');
+    res.set('Content-Disposition', `attachment; filename="auditevents.${format}"`);
+    let sent = 0;
+    try {
+      if (format === 'csv') res.write(`${CSV_COLUMNS.join(',')}\n`);
+      while (rows.length > 0) {
+        const chunk =
+          rows.map((r) => (format === 'csv' ? csvLine(r) : JSON.stringify(r.content))).join('\n') + '\n';
+        if (!res.write(chunk)) await drainedOrClosed(res);
+        if (res.destroyed) throw new Error('the client closed the connection');
+        sent += rows.length;
+        if (rows.length < EXPORT_PAGE) break;
+        rows = await page(rows[rows.length - 1]!.seq);
+      }
+      // Complete only now: the record says so before the stream's end tells the client.
+      await record('success', `Audit log exported as ${format}: ${sent} events, complete`);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      req.log?.error({ err }, 'audit export aborted');
+      await record('error', `Audit log export as ${format} aborted after ${sent} events: ${reason}`).catch(
+        (e: unknown) => req.log?.error({ err: e }, 'the aborted audit export could not be recorded'),
+      );
+      // A last line that says the export is incomplete, then the connection is cut without the end of the
+      // response: no client can take the part for the whole.
+      if (!res.destroyed) {
+        res.write(abortLine(format, sent));
+        res.destroy();
+      }
+      return;
     }
     res.end();
   });
@@ -225,6 +195,28 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
   });
 }
 
+const EXPORT_PAGE = 1000;
+
+/** Resolves when the response may be written again, or when its connection is gone. */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** The last line of an export that broke off: an OperationOutcome (NDJSON) or a row marked #error (CSV). */
+function abortLine(format: 'csv' | 'ndjson', sent: number): string {
+  const text = `Export afgebroken na ${sent} regels; onvolledig. / Export aborted after ${sent} events; incomplete.`;
+  if (format === 'csv') return `#error,${csvField(text)}\n`;
+  return `${JSON.stringify(outcome('incomplete', text))}\n`;
+}
+
 interface AuditRow {
   seq: number;
   recorded: Date;
@@ -232,6 +224,7 @@ interface AuditRow {
   action: string;
   outcome: string;
   patient: string | null;
+  patients: string[] | null;
   agent_org: string | null;
   recipient_org: string | null;
   purpose: string | null;
@@ -253,9 +246,14 @@ const CSV_COLUMNS = [
   'description',
 ];
 
-function csvField(value: unknown): string {
-  const text =
+/**
+ * One CSV cell. A cell that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage
+ * return) gets a leading single quote, as OWASP advises against CSV injection; then the usual quoting.
+ */
+export function csvField(value: unknown): string {
+  const raw =
     value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -266,7 +264,7 @@ function csvLine(r: AuditRow): string {
     r.subtype,
     r.action,
     r.outcome,
-    r.patient,
+    r.patients?.join(' ') ?? r.patient,
     r.agent_org,
     r.recipient_org,
     r.purpose,

@@ -1,12 +1,13 @@
 // Delivery tracking: Task read and search, visible to the two organisations involved and to privacy officers.
 import type { Communication, Task } from '@medplum/fhirtypes';
 import type { Router } from 'express';
+import { personsIn } from '../../audit/persons.js';
 import { validateFhir } from '../../mappings/validate.js';
 import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
 import type { Principal } from '../access.js';
 import { sees } from '../access.js';
 import type { GatewayContext } from '../context.js';
-import { audit, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
+import { audit, auditRead, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../outcomes.js';
 import { parseSearch, searchBundle } from '../person-index.js';
 
@@ -63,6 +64,14 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
       params,
     );
     const resources = rows.map((r) => r.content);
+    await auditRead(ctx, principal, {
+      subtype: 'search',
+      outcome: 'success',
+      description: `Search Communication returned ${resources.length} of ${total?.n ?? 0}`,
+      patients: resources.flatMap(personsIn),
+      entities: resources.map((r) => ({ reference: `Communication/${r.id}` })),
+      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
+    });
     sendFhir(
       res,
       200,
@@ -125,6 +134,13 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     ) {
       throw notFound(`Task/${req.params.id} is not known`);
     }
+    await auditRead(ctx, principal, {
+      subtype: 'read',
+      outcome: 'success',
+      description: `Task/${req.params.id} (${taskCode(found.resource)}) read`,
+      patients: personsIn(found.resource),
+      entities: [{ reference: `Task/${req.params.id}` }],
+    });
     sendFhir(res, 200, found.resource, { ETag: `W/"${found.versionId}"` });
   });
 
@@ -142,6 +158,14 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
       count,
       offset,
       sort: req.query._sort === '_lastUpdated' ? 'asc' : 'desc',
+    });
+    await auditRead(ctx, principal, {
+      subtype: 'search',
+      outcome: 'success',
+      description: `Search Task returned ${result.resources.length} of ${result.total}`,
+      patients: result.resources.flatMap(personsIn),
+      entities: result.resources.map((r) => ({ reference: `Task/${r.id}` })),
+      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
     });
     sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, result, count, offset));
   });
