@@ -6,8 +6,13 @@ export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
 export interface Config {
   /** TCP port of the HTTP server (0 = any free port). */
   port: number;
-  /** Public base URL (scheme://host:port) used for the token audience and Endpoint addresses; derived from the request when empty. */
+  /**
+   * Public base URL (scheme://host:port): the only token audience, and the base of every link. Required outside the
+   * sandbox and tests; there it is the listening address when empty. Never taken from a request's Host header.
+   */
   baseUrl: string;
+  /** Test mode (NODE_ENV=test): like the sandbox, may start without BASE_URL. */
+  testMode: boolean;
   /** PostgreSQL connection string; when empty the embedded database (PGlite) is used. */
   databaseUrl: string;
   /** Folder of the embedded database; 'memory://' keeps it in memory. */
@@ -80,6 +85,20 @@ function minCell(value: string | undefined): number {
   return n;
 }
 
+function baseUrl(value: string | undefined): string {
+  const trimmed = (value ?? '').trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new Error(`configuration: BASE_URL "${value}" is not a URL`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username)
+    throw new Error(`configuration: BASE_URL must be an http(s) URL without query, fragment or credentials`);
+  return trimmed;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const policy = env.AGE_TRANSITION_POLICY ?? 'keep-until-withdrawn';
   if (policy !== 'keep-until-withdrawn' && policy !== 'require-renewal') {
@@ -87,7 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   }
   return {
     port: int(env.PORT, 8080),
-    baseUrl: (env.BASE_URL ?? '').replace(/\/$/, ''),
+    baseUrl: baseUrl(env.BASE_URL),
+    testMode: env.NODE_ENV === 'test',
     databaseUrl: env.DATABASE_URL ?? '',
     dataDir: env.DATA_DIR ?? './data/db',
     sandbox: bool(env.SANDBOX, false),

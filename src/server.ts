@@ -33,7 +33,20 @@ export interface StartOptions extends AppExtensions {
   onListening?: (gateway: RunningGateway) => Promise<void>;
 }
 
+/** The address a bound server is reached at: `localhost` for a wildcard bind, else the address itself. */
+export function listeningUrl(address: AddressInfo): string {
+  const wildcard = ['::', '0.0.0.0', '::ffff:0.0.0.0'].includes(address.address);
+  const host = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
 export async function startGateway(config: Config, opts: StartOptions = {}): Promise<RunningGateway> {
+  if (!config.baseUrl && !config.sandbox && !config.testMode) {
+    // The token audience and every link come from BASE_URL; without it a client could choose them (Host header).
+    throw new Error(
+      'configuration: BASE_URL is required (the public URL of this gateway, e.g. https://ketenpoort.example.nl); only the sandbox and tests derive it from the listening address',
+    );
+  }
   const logger = opts.logger ?? pino({ level: config.logLevel });
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
@@ -66,8 +79,8 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     const s = app.listen(config.port, () => resolve(s));
     s.once('error', reject);
   });
-  const port = (server.address() as AddressInfo).port;
-  const url = config.baseUrl || `http://localhost:${port}`;
+  const url = config.baseUrl || listeningUrl(server.address() as AddressInfo);
+  ctx.config = { ...config, baseUrl: url };
   const gateway: RunningGateway = {
     url,
     ctx,

@@ -15,7 +15,7 @@ export const PARENTAL_AUTHORITY = 'https://ketenpoort.nl/fhir/StructureDefinitio
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return loadConfig(
-    { PORT: '0', DATA_DIR: 'memory://', LOG_LEVEL: 'silent' },
+    { PORT: '0', DATA_DIR: 'memory://', LOG_LEVEL: 'silent', NODE_ENV: 'test' },
     { deliveryPollMs: 100, deliveryRetryBaseMs: 50, agencyTimeoutMs: 2000, ...overrides },
   );
 }
@@ -104,7 +104,11 @@ export async function clientAssertion(
     .sign(opts.key ?? key);
 }
 
-export async function requestToken(baseUrl: string, assertion: string): Promise<Response> {
+export async function requestToken(
+  baseUrl: string,
+  assertion: string,
+  scope = 'system/*.read system/*.write',
+): Promise<Response> {
   return fetch(`${baseUrl}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -112,7 +116,7 @@ export async function requestToken(baseUrl: string, assertion: string): Promise<
       grant_type: 'client_credentials',
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
-      scope: 'system/*.read system/*.write',
+      scope,
     }),
   });
 }

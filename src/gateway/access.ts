@@ -41,6 +41,7 @@ export type Permission =
   | 'directory:write'
   | 'exchange'
   | 'task:read'
+  | 'task:write'
   | 'audit:read'
   | 'access-report'
   | 'report:record'
@@ -53,6 +54,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'directory:write': ['admin'],
   exchange: [...AGENCIES, 'research'],
   'task:read': [...AGENCIES, 'research', 'privacy-officer'],
+  // A privacy officer completes reviews; the disclosing agency records a client notification. Research changes none.
+  'task:write': [...AGENCIES, 'privacy-officer'],
   'audit:read': ['privacy-officer'],
   'access-report': ['privacy-officer', 'person'],
   // The agencies that coordinate care record their trajectories; the municipality (its own only), research and the

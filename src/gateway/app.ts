@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pinoHttp } from 'pino-http';
 import { PROJECT_ROOT } from '../paths.js';
 import { StorageUnavailableError } from '../store/database.js';
-import { OAuthError } from './auth.js';
+import { OAuthError, oauthErrorOf } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
@@ -26,6 +26,8 @@ import { terminologyRoutes } from './routes/terminology.js';
 import { mappingRoutes } from './routes/mappings.js';
 
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
+/** A token request is a few short form fields; a client assertion is well under 8 KB. */
+const TOKEN_BODY_LIMIT = '64kb';
 /** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
 const VALIDATED_TYPES = [
   'Patient',
@@ -103,14 +105,24 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     summary: 'SMART Backend Services token (client_credentials + JWT assertion)',
     tag: 'Authentication',
   });
-  app.post('/auth/token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
-    const base = baseUrlOf(ctx, req);
-    const derived = `${req.protocol}://${req.get('host')}/auth/token`;
-    const token = await ctx.auth.issueToken((req.body ?? {}) as Record<string, unknown>, [
-      ...new Set([`${base}/auth/token`, derived]),
-    ]);
-    res.set('Cache-Control', 'no-store').json(token);
-  });
+  app.post(
+    '/auth/token',
+    express.urlencoded({ extended: false, limit: TOKEN_BODY_LIMIT, parameterLimit: 20 }),
+    async (req: Request, res: Response) => {
+      if (!req.is('application/x-www-form-urlencoded'))
+        throw new OAuthError(400, 'invalid_request', 'The body must be application/x-www-form-urlencoded');
+      const token = await ctx.auth.issueToken(
+        (req.body ?? {}) as Record<string, unknown>,
+        `${baseUrlOf(ctx)}/auth/token`,
+      );
+      res.set('Cache-Control', 'no-store').json(token);
+    },
+    ((err, req, _res, next) => {
+      const answer = oauthErrorOf(err, TOKEN_BODY_LIMIT);
+      if (answer.status >= 500 && answer.error === 'server_error') req.log?.error({ err }, 'unhandled error');
+      next(answer);
+    }) as ErrorRequestHandler,
+  );
   ctx.caps.route({
     method: 'get',
     path: '/.well-known/jwks.json',

@@ -11,9 +11,10 @@ import {
   type JSONWebKeySet,
   type JWK,
 } from 'jose';
-import type { Database, Queryable } from '../store/database.js';
+import { StorageUnavailableError, type Database, type Queryable } from '../store/database.js';
 import { isRole, type Principal, type Role } from './access.js';
 import { unauthorized } from './outcomes.js';
+import { grantScope } from './scopes.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['ES256', 'RS384'];
@@ -91,8 +92,11 @@ export class Authenticator {
     private readonly tokenTtlSeconds: number,
   ) {}
 
-  /** Checks a client assertion (RFC 7523) and issues an access token for the client's organisation and role. */
-  async issueToken(form: Record<string, unknown>, tokenUrls: string[]) {
+  /**
+   * Checks a client assertion (RFC 7523) and issues an access token for the client's organisation and role. The
+   * assertion's audience must be this gateway's token URL as configured (BASE_URL), never one the request names.
+   */
+  async issueToken(form: Record<string, unknown>, tokenUrl: string) {
     if (form.grant_type !== 'client_credentials')
       throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
     if (form.client_assertion_type !== ASSERTION_TYPE) {
@@ -122,7 +126,7 @@ export class Authenticator {
       ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
         issuer: client.clientId,
         subject: client.clientId,
-        audience: tokenUrls,
+        audience: tokenUrl,
         algorithms: ASSERTION_ALGS,
         requiredClaims: ['exp', 'jti'],
         clockTolerance: CLOCK_SKEW_S,
@@ -130,6 +134,12 @@ export class Authenticator {
     } catch (err) {
       throw new OAuthError(401, 'invalid_client', `client_assertion rejected: ${(err as Error).message}`);
     }
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
+      throw new OAuthError(
+        401,
+        'invalid_client',
+        'client_assertion jti must be a string of 1 to 256 characters',
+      );
     const now = Math.floor(Date.now() / 1000);
     if (payload.exp! - now > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) {
       throw new OAuthError(401, 'invalid_client', 'client_assertion exp must be at most 5 minutes ahead');
@@ -142,12 +152,24 @@ export class Authenticator {
     );
     if (inserted.length === 0)
       throw new OAuthError(401, 'invalid_client', 'client_assertion jti was already used');
-    const scope = typeof form.scope === 'string' && form.scope.trim() ? form.scope.trim() : 'system/*.*';
-    return this.tokenFor(client, scope);
+    if (form.scope !== undefined && typeof form.scope !== 'string')
+      throw new OAuthError(400, 'invalid_request', 'scope must be one space-separated string');
+    const requested = typeof form.scope === 'string' && form.scope.trim() ? form.scope.trim() : 'system/*.*';
+    return this.tokenFor(client, requested);
   }
 
-  /** Signs an access token for a registered client (used by the token endpoint and the sandbox shortcut). */
-  async tokenFor(client: RegisteredClient, scope = 'system/*.*', patient?: string) {
+  /**
+   * Signs an access token for a registered client (used by the token endpoint and the sandbox shortcut). It carries
+   * the scope granted: what was requested, narrowed to what the client's role may have (scopes.ts).
+   */
+  async tokenFor(client: RegisteredClient, requested = 'system/*.*', patient?: string) {
+    const scope = grantScope(requested, client.role);
+    if (!scope)
+      throw new OAuthError(
+        400,
+        'invalid_scope',
+        `none of the requested scopes (${requested}) may be granted to the role ${client.role}`,
+      );
     const access_token = await new SignJWT({
       role: client.role,
       org: client.organization,
@@ -212,4 +234,28 @@ function decodeIssuer(jwt: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The OAuth form (RFC 6749 §5.2) of anything that goes wrong at the token endpoint before or around issueToken: the
+ * body parser's refusals (too large, unreadable, unsupported charset), storage unavailable, the unexpected.
+ */
+export function oauthErrorOf(err: unknown, bodyLimit: string): OAuthError {
+  if (err instanceof OAuthError) return err;
+  if (err instanceof StorageUnavailableError)
+    return new OAuthError(
+      503,
+      'temporarily_unavailable',
+      'Storage is unavailable; no token was issued. Try again later.',
+    );
+  const body = err as { type?: string; status?: number; expose?: boolean; message?: string };
+  if (body.type === 'entity.too.large')
+    return new OAuthError(
+      413,
+      'invalid_request',
+      `The request body is larger than the limit of ${bodyLimit}`,
+    );
+  if (body.expose && body.status && body.status >= 400 && body.status < 500)
+    return new OAuthError(body.status, 'invalid_request', body.message ?? 'Bad request');
+  return new OAuthError(500, 'server_error', 'Internal error; no token was issued. See the server log.');
 }

@@ -6,7 +6,8 @@ import { appendAudit } from '../audit/chain.js';
 import type { Queryable } from '../store/database.js';
 import { may, type Permission, type Principal } from './access.js';
 import type { GatewayContext } from './context.js';
-import { forbidden, preconditionFailed } from './outcomes.js';
+import { FhirError, forbidden, notFound, outcome, preconditionFailed } from './outcomes.js';
+import { levelOf, routeOf, scopeCovers, scopeNeeds } from './scopes.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -22,10 +23,39 @@ export function sendFhir(
     .send(JSON.stringify(resource));
 }
 
-/** Middleware: the request must carry a valid gateway access token. */
+/**
+ * Middleware: the request must carry a valid gateway access token whose scope covers the route (scopes.ts). A path
+ * that matches no route is a 404 here already, so a route added without its scope is refused, never open.
+ */
 export function requireToken(ctx: GatewayContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    res.locals.principal = await ctx.auth.authenticate(req.get('authorization'));
+    const principal = await ctx.auth.authenticate(req.get('authorization'));
+    res.locals.principal = principal;
+    const path = req.originalUrl.split('?')[0]!;
+    const route = routeOf(req.method, path);
+    if (!route) throw notFound(`No route for ${req.method} ${path}`);
+    const needs = scopeNeeds(route, req.get('if-none-exist'), req.body);
+    if (!scopeCovers(principal.scope, principal.role, needs)) {
+      const wanted = needs.map((n) => `${levelOf(principal.role)}/${n.type}.${n.actions.join('')}`).join(' ');
+      throw new FhirError(
+        403,
+        outcome(
+          'forbidden',
+          `Het toegangstoken geeft geen recht op deze handeling (nodig: ${wanted}) / The access token's scope does not cover this request (needs ${wanted})`,
+          {
+            details: {
+              coding: [
+                {
+                  system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason',
+                  code: 'insufficient-scope',
+                },
+              ],
+            },
+          },
+        ),
+        { 'WWW-Authenticate': `Bearer realm="ketenpoort", error="insufficient_scope", scope="${wanted}"` },
+      );
+    }
     next();
   };
 }
@@ -49,9 +79,14 @@ export function demand(principal: Principal, permission: Permission): void {
   }
 }
 
-/** The public base URL: configured, or derived from the request. */
-export function baseUrlOf(ctx: GatewayContext, req: Request): string {
-  return ctx.config.baseUrl || `${req.protocol}://${req.get('host')}`;
+/**
+ * The public base URL for links and the token audience: configured (BASE_URL), or in sandbox and test mode the
+ * address the server is bound to (server.ts fills it in). Never the Host header: a client must not choose the links
+ * others follow or the audience its own assertion is checked against.
+ */
+export function baseUrlOf(ctx: GatewayContext, _req?: Request): string {
+  if (!ctx.config.baseUrl) throw new Error('baseUrl is not known before the server listens');
+  return ctx.config.baseUrl;
 }
 
 export type AuditRecord = Omit<AuditInput, 'requester'> & {
