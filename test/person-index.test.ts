@@ -31,7 +31,7 @@ describe('person index', () => {
   });
   afterAll(() => sandbox.close());
 
-  it('registers a person once per BSN: a plain create of a known BSN is 409, a conditional create returns the existing one', async () => {
+  it('keeps one registration per organisation and BSN: a plain create of a BSN it registered is 409, a conditional create returns its own', async () => {
     const bsn = testBsn();
     const first = await fhir<Patient>(
       sandbox.url,
@@ -43,9 +43,21 @@ describe('person index', () => {
     expect(first.status).toBe(201);
     expect(first.headers.get('location')).toContain(`/fhir/Patient/${first.body.id}`);
     expect(
-      (await fhir(sandbox.url, gp, 'POST', '/fhir/Patient', patientResource(bsn, isoDateYearsAgo(7)))).status,
+      (await fhir(sandbox.url, cjg, 'POST', '/fhir/Patient', patientResource(bsn, isoDateYearsAgo(7))))
+        .status,
     ).toBe(409);
-    const conditional = await fhir<Patient>(
+    const again = await fhir<Patient>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Patient',
+      patientResource(bsn, isoDateYearsAgo(7)),
+      { 'If-None-Exist': `identifier=${BSN}|${bsn}` },
+    );
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    // Another organisation's registration stays its own: the GP gets a registration of its own, not the CJG's.
+    const gpOwn = await fhir<Patient>(
       sandbox.url,
       gp,
       'POST',
@@ -53,10 +65,9 @@ describe('person index', () => {
       patientResource(bsn, isoDateYearsAgo(7)),
       { 'If-None-Exist': `identifier=${BSN}|${bsn}` },
     );
-    expect(conditional.status).toBe(200);
-    expect(conditional.body.id).toBe(first.body.id);
-    // Having registered it, the GP now sees the person too.
-    expect((await fhir(sandbox.url, gp, 'GET', `/fhir/Patient/${first.body.id}`)).status).toBe(200);
+    expect(gpOwn.status).toBe(201);
+    expect(gpOwn.body.id).not.toBe(first.body.id);
+    expect((await fhir(sandbox.url, gp, 'GET', `/fhir/Patient/${first.body.id}`)).status).toBe(404);
   });
 
   it('hides what another organisation registered: read is 404 and search finds nothing', async () => {

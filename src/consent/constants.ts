@@ -5,3 +5,4 @@ export const AGENCY_ROLE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/agency-
 export const FAMILY_ID_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/family-id';
 export const PSEUDONYM_SYSTEM = 'https://ketenpoort.nl/fhir/NamingSystem/pseudonym';
 export const BSN_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/bsn';
+export const TASK_CODE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/task-code';

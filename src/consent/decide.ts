@@ -10,7 +10,15 @@ import { labelledBundle, mask, OBLIGATION_SYSTEM, pseudonymise, withLabels } fro
 import { renderReason } from './explain.js';
 import { evaluateConsent, type DataItem } from './provisions.js';
 import { withoutUnevaluableConsents } from './unevaluable.js';
-import type { DecideOptions, Decision, DecisionFacts, DecisionRequest, Obligation, Reason } from './types.js';
+import type {
+  DecideOptions,
+  Decision,
+  DecisionFacts,
+  DecisionRequest,
+  DisputedFact,
+  Obligation,
+  Reason,
+} from './types.js';
 
 export { hasParentalAuthority } from './consenters.js';
 export { DECISION_REASON_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
@@ -60,12 +68,6 @@ function decideUnsafe(
   at: Date,
   options: DecideOptions,
 ): Decision {
-  const patients: Patient[] = facts.members ?? (facts.subject ? [facts.subject] : []);
-  if (patients.length === 0 || patients.some((p) => !p.id)) {
-    return deny([{ code: 'subject-unknown', params: { bsn: req.subjectBsn } }]);
-  }
-  const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
-
   let basisFor: BasisFn;
   let entry: LegalBasisEntry | undefined;
   if (req.legalBasis) {
@@ -93,6 +95,16 @@ function decideUnsafe(
   } else {
     basisFor = (person, item) => consentBasis(person, req, at, options, item);
   }
+
+  // After the checks of the legal basis itself, which do not depend on the person: whether the person is known, and
+  // whether the facts are in dispute, comes last.
+  const patients: Patient[] = facts.members ?? (facts.subject ? [facts.subject] : []);
+  if (patients.length === 0 || patients.some((p) => !p.id)) {
+    return deny([{ code: 'subject-unknown', params: { bsn: req.subjectBsn } }]);
+  }
+  const blocking = disputedFactsIn(facts.disputed ?? [], req, entry);
+  if (blocking.length) return deny([{ code: 'facts-conflict', params: { facts: blocking.join(', ') } }]);
+  const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
 
   const requestLevel = persons.map((p) => ({ person: p, basis: basisFor(p) }));
   const withBasis = requestLevel.filter((x) => x.basis.verdict === 'permit');
@@ -132,6 +144,26 @@ function decideUnsafe(
   if (req.payload) return minimisePayload(req, result, persons, basisFor, catalogue, at, options, legal);
   if (req.categories?.length) return decideCategories(req, result, persons, basisFor, catalogue);
   return result;
+}
+
+/**
+ * The disputed facts this decision relies on: every one for a consent (who must consent follows from the birth date
+ * and parental authority), for a legal exception only the birth date where it has an age limit and the family for a
+ * family; an exception that does not depend on them (a Veilig Thuis report) is not blocked by a dispute.
+ */
+function disputedFactsIn(
+  disputed: DisputedFact[],
+  req: DecisionRequest,
+  entry: LegalBasisEntry | undefined,
+): DisputedFact[] {
+  const unique = [...new Set(disputed)];
+  if (!entry || entry.consentRequired) return unique;
+  return unique.filter(
+    (f) =>
+      (f === 'birthDate' && entry.maxSubjectAge !== undefined) ||
+      (f === 'family' && req.subjectKind === 'family') ||
+      (f === 'parentalAuthority' && entry.optOut),
+  );
 }
 
 function dedupe(reasons: Reason[]): Reason[] {

@@ -33,7 +33,12 @@ export interface DecisionFacts {
   members?: Patient[];
   relatedPersons: RelatedPerson[];
   consents: Consent[];
+  /** Facts that the organisations' registrations of the subject disagree on: decisions that rely on them fail closed. */
+  disputed?: DisputedFact[];
 }
+
+/** A fact of the person index that decisions rely on. */
+export type DisputedFact = 'birthDate' | 'parentalAuthority' | 'family';
 
 export interface DecideOptions {
   /** What a parent's consent means once the child turns 12 or 16. */

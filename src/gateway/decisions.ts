@@ -21,10 +21,18 @@ import type { Decision, DecisionFacts, DecisionRequest, Reason } from '../consen
 import type { Config } from '../config.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import type { Database, Queryable } from '../store/database.js';
+import { reportConflicts } from '../person-index/conflicts.js';
+import {
+  alignConsent,
+  familyConflict,
+  mergeParents,
+  mergePerson,
+  type FactConflict,
+  type MergedPerson,
+} from '../person-index/registrations.js';
 import {
   BSN_SYSTEM,
   createResource,
-  findByUniqueKey,
   hasAccessToAny,
   readAsOf,
   readResource,
@@ -123,71 +131,137 @@ export function subjectOf(input: OperationInput): Subject {
   return { kind: 'person', value: id.value, identifier: id };
 }
 
-/**
- * Loads the facts of a decision without visibility limits: the person or family, parents, and consents — as they
- * are now, or (asOf) as they were at an earlier moment, from the resource history.
- */
-export async function loadFacts(
+export type LoadedFacts = DecisionFacts & {
+  subjectRef?: string;
+  /** Facts that the organisations' registrations of the subject disagree on. */
+  conflicts: FactConflict[];
+  /** Every registration of the subject (or the family's members): `Patient/<id>`. */
+  registrations: string[];
+};
+
+/** Every organisation's registration of a BSN (the earliest first), as it is now or as it was at a moment. */
+async function registrationsOf(db: Queryable, bsn: string, asOf?: Date): Promise<Patient[]> {
+  const found = await searchResources<Patient>(db, {
+    type: 'Patient',
+    criteria: [{ param: 'identifier', values: [{ system: BSN_SYSTEM, value: bsn }] }],
+    count: 100,
+    offset: 0,
+    sort: 'asc',
+    total: false,
+  });
+  if (!asOf) return found.resources;
+  const versions = await Promise.all(
+    found.resources.map((p) => readAsOf<Patient>(db, 'Patient', p.id!, asOf)),
+  );
+  return versions.filter((p): p is Patient => p !== undefined);
+}
+
+async function byPatient<T extends RelatedPerson | Consent>(
   db: Queryable,
-  subject: Subject,
+  type: T['resourceType'],
+  refs: string[],
   asOf?: Date,
-): Promise<DecisionFacts & { subjectRef?: string }> {
-  const read = async <T extends Patient | Group>(type: string, id: string): Promise<T | undefined> =>
-    asOf ? readAsOf<T>(db, type, id, asOf) : (await readResource<T>(db, type, id))?.resource;
-  let members: Patient[] = [];
+): Promise<T[]> {
+  if (asOf) return resourcesAsOf<T>(db, type, refs, asOf);
+  const found = await searchResources<T>(db, {
+    type,
+    criteria: [{ param: 'patient', values: refs.map((value) => ({ value })) }],
+    count: 1000,
+    offset: 0,
+    sort: 'asc',
+    total: false,
+  });
+  return found.resources;
+}
+
+/**
+ * Loads the facts of a decision without visibility limits, from every organisation's registration: the person or
+ * family, parents, and consents — as they are now, or (asOf) as they were at an earlier moment, from the resource
+ * history. Registrations of one BSN are merged (src/person-index/registrations.ts); what they disagree on is returned
+ * as conflicts.
+ */
+export async function loadFacts(db: Queryable, subject: Subject, asOf?: Date): Promise<LoadedFacts> {
+  const conflicts: FactConflict[] = [];
   let group: Group | undefined;
+  let memberBsns = [subject.value];
   if (subject.kind === 'family') {
     const found = await searchResources<Group>(db, {
       type: 'Group',
       criteria: [{ param: 'identifier', values: [{ system: FAMILY_ID_SYSTEM, value: subject.value }] }],
-      count: 1,
+      count: 100,
       offset: 0,
       sort: 'asc',
+      total: false,
     });
-    group = found.resources[0] && (await read<Group>('Group', found.resources[0].id!));
-    for (const m of group?.member ?? []) {
-      const [type, id] = (m.entity.reference ?? '').split('/');
-      if (type !== 'Patient' || !id || m.inactive) continue;
-      const p = await read<Patient>('Patient', id);
-      if (p) members.push(p);
+    const groups = asOf
+      ? (await Promise.all(found.resources.map((g) => readAsOf<Group>(db, 'Group', g.id!, asOf)))).filter(
+          (g): g is Group => g !== undefined,
+        )
+      : found.resources;
+    const bsnOfRef = new Map<string, string>();
+    for (const g of groups) {
+      for (const m of g.member ?? []) {
+        const [type, id] = (m.entity.reference ?? '').split('/');
+        if (type !== 'Patient' || !id || m.inactive || bsnOfRef.has(`Patient/${id}`)) continue;
+        const p = asOf
+          ? await readAsOf<Patient>(db, 'Patient', id, asOf)
+          : (await readResource<Patient>(db, 'Patient', id))?.resource;
+        const bsn = p?.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
+        if (bsn) bsnOfRef.set(`Patient/${id}`, bsn);
+      }
     }
-  } else {
-    const current = await findByUniqueKey<Patient>(db, `Patient|${subject.value}`);
-    // The current version is what was just found; only a replay reads the version of its moment.
-    const p = current && (asOf ? await read<Patient>('Patient', current.id!) : current);
-    if (p) members = [p];
+    const membersOf = (g: Group) =>
+      (g.member ?? []).flatMap((m) =>
+        (m.inactive ? [] : [bsnOfRef.get(m.entity.reference ?? '') ?? '']).filter(Boolean),
+      );
+    conflicts.push(...familyConflict(groups, membersOf, subject.value));
+    group = groups[0];
+    memberBsns = group ? [...new Set(membersOf(group))] : [];
   }
-  if (members.length === 0) return { subject: undefined, members: [], relatedPersons: [], consents: [] };
-  const refs = members.map((m) => `Patient/${m.id}`);
-  const [relatedPersons, consents] = asOf
-    ? await Promise.all([
-        resourcesAsOf<RelatedPerson>(db, 'RelatedPerson', refs, asOf),
-        resourcesAsOf<Consent>(db, 'Consent', refs, asOf),
-      ])
-    : await Promise.all([
-        searchResources<RelatedPerson>(db, {
-          type: 'RelatedPerson',
-          criteria: [{ param: 'patient', values: refs.map((value) => ({ value })) }],
-          count: 1000,
-          offset: 0,
-          sort: 'asc',
-          total: false,
-        }).then((r) => r.resources),
-        searchResources<Consent>(db, {
-          type: 'Consent',
-          criteria: [{ param: 'patient', values: refs.map((value) => ({ value })) }],
-          count: 1000,
-          offset: 0,
-          sort: 'asc',
-          total: false,
-        }).then((r) => r.resources),
-      ]);
+  const merged: MergedPerson[] = [];
+  for (const bsn of memberBsns) {
+    const result = mergePerson(await registrationsOf(db, bsn, asOf), bsn);
+    conflicts.push(...result.conflicts);
+    if (result.merged) merged.push(result.merged);
+  }
+  const empty = {
+    subject: undefined,
+    members: [],
+    relatedPersons: [],
+    consents: [],
+    conflicts,
+    registrations: [],
+  };
+  if (merged.length === 0) return { ...empty, group };
+  const aliases = new Map(merged.flatMap((m) => [...m.aliases]));
+  const refs = [...aliases.keys()];
+  const [related, consents] = await Promise.all([
+    byPatient<RelatedPerson>(db, 'RelatedPerson', refs, asOf),
+    byPatient<Consent>(db, 'Consent', refs, asOf),
+  ]);
+  const relatedPersons: RelatedPerson[] = [];
+  for (const person of merged) {
+    const parents = mergeParents(related, person);
+    relatedPersons.push(...parents.parents);
+    conflicts.push(...parents.conflicts);
+    for (const [from, to] of parents.aliases) aliases.set(from, to);
+  }
+  const members = merged.map((m) => m.patient);
   return {
     subject: subject.kind === 'person' ? members[0] : undefined,
-    group,
+    group: group && {
+      ...group,
+      member: group.member?.map((m) =>
+        aliases.has(m.entity.reference ?? '')
+          ? { ...m, entity: { ...m.entity, reference: aliases.get(m.entity.reference!) } }
+          : m,
+      ),
+    },
     members,
     relatedPersons,
-    consents,
+    consents: consents.map((c) => alignConsent(c, aliases)),
+    conflicts,
+    registrations: refs,
     subjectRef:
       subject.kind === 'person' ? `Patient/${members[0]!.id}` : group ? `Group/${group.id}` : undefined,
   };
@@ -199,6 +273,8 @@ export interface DecisionRun {
   subjectRef?: string;
   /** Whether the requester may hear the full explanation: it registered consents about this person. */
   fullExplanation: boolean;
+  /** Whether the requester has a registration of its own of the person (or a family member): a relationship. */
+  related: boolean;
 }
 
 /** Loads the facts for a request and decides it: now, or as of replayAt with the facts as they were then. */
@@ -212,14 +288,54 @@ export async function runDecision(
 ): Promise<DecisionRun> {
   const at = replayAt ?? new Date();
   const facts = await loadFacts(db, subject, replayAt);
-  const decision = decide(request, facts, loadCatalogue(), at, {
-    ageTransitionPolicy: config.ageTransitionPolicy,
-    pseudonymKey: config.pseudonymKey,
-  });
+  const decision = decide(
+    request,
+    { ...facts, disputed: facts.conflicts.map((c) => c.fact) },
+    loadCatalogue(),
+    at,
+    { ageTransitionPolicy: config.ageTransitionPolicy, pseudonymKey: config.pseudonymKey },
+  );
+  // A dispute found now goes to the privacy officer's queue; a replay only looks back.
+  if (facts.conflicts.length && !replayAt) await reportConflicts(db, facts.conflicts, facts.subjectRef);
   const consentIds = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
-  const fullExplanation = await hasAccessToAny(db, 'Consent', consentIds, principal.org);
-  return { request, decision, subjectRef: facts.subjectRef, fullExplanation };
+  const ids = (refs: string[]) => refs.map((r) => r.slice(r.indexOf('/') + 1));
+  const [fullExplanation, related] = await Promise.all([
+    hasAccessToAny(db, 'Consent', consentIds, principal.org),
+    hasAccessToAny(db, 'Patient', ids(facts.registrations), principal.org),
+  ]);
+  return { request, decision, subjectRef: facts.subjectRef, fullExplanation, related };
 }
+
+/**
+ * The reasons a requester is told. An organisation without a registration of its own of the person hears one and
+ * the same answer whether the person is unknown, has no consent, or anything else about the person stands in the way,
+ * so that a decision cannot be used to find out who is in the index; the audit record keeps the real reasons.
+ */
+export function shownReasons(run: DecisionRun): Reason[] {
+  if (run.decision.decision === 'permit' || run.related) return run.decision.reasons;
+  const personal = run.decision.reasons.filter((r) => PERSONAL_REASONS.has(r.code));
+  if (personal.length === 0) return run.decision.reasons;
+  return [
+    ...run.decision.reasons.filter((r) => !PERSONAL_REASONS.has(r.code)),
+    { code: 'no-basis', params: {} },
+  ];
+}
+
+/** Reasons that depend on what the index holds about the person (as opposed to the request or the legal basis). */
+const PERSONAL_REASONS = new Set([
+  'subject-unknown',
+  'birthdate-missing',
+  'no-gezag-holder',
+  'consent-missing',
+  'consent-refused',
+  'consent-renewal-required',
+  'subject-too-old',
+  'objection-recorded',
+  'facts-conflict',
+  'family-member-no-basis',
+  'nothing-to-disclose',
+  'decision-error',
+]);
 
 export function reasonText(reason: Reason, lang: Language, full: boolean): string {
   return renderReason(reason, loadCatalogue(), lang, full ? 'full' : 'public');
@@ -295,7 +411,7 @@ export function decisionAudit(run: DecisionRun, opts: DecisionAuditOptions): Aud
 export function denial(run: DecisionRun, lang: Language): FhirError {
   const outcome: OperationOutcome = {
     resourceType: 'OperationOutcome',
-    issue: run.decision.reasons.map((r) => ({
+    issue: shownReasons(run).map((r) => ({
       severity: 'error',
       code: 'forbidden',
       details: {

@@ -1,13 +1,13 @@
 // The person index and agency directory: create, update, read and search with per-organisation visibility.
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Consent, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { personsIn } from '../audit/persons.js';
+import { PARENTAL_AUTHORITY_URL } from '../consent/constants.js';
 import { validateFhir } from '../mappings/validate.js';
 import type { Queryable } from '../store/database.js';
 import {
   BSN_SYSTEM,
   createResource,
   findByUniqueKey,
-  grantAccess,
   hasAccess,
   readResource,
   searchResources,
@@ -29,11 +29,14 @@ function bsnOf(resource: { identifier?: { system?: string; value?: string }[] })
   return resource.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
 }
 
-/** One Patient per BSN; one RelatedPerson per (child, BSN). */
-function uniqueKeyOf(resource: Resource): string | null {
+/**
+ * One registration of a person per organisation and BSN (Patient); one parent per child registration and BSN
+ * (RelatedPerson). Other organisations keep registrations of their own: see docs/security.md "Person registrations".
+ */
+function uniqueKeyOf(resource: Resource, org: string): string | null {
   if (resource.resourceType === 'Patient') {
     const bsn = bsnOf(resource);
-    return bsn ? `Patient|${bsn}` : null;
+    return bsn ? `Patient|${org}|${bsn}` : null;
   }
   if (resource.resourceType === 'RelatedPerson') {
     const bsn = bsnOf(resource);
@@ -42,10 +45,25 @@ function uniqueKeyOf(resource: Resource): string | null {
   return null;
 }
 
-/** References a new person-index resource makes to a Patient: they must exist and be visible to the caller. */
-function patientRefsOf(resource: Resource): string[] {
+/** References a person-index resource makes to persons: each must be a registration of the caller's organisation. */
+function personRefsOf(resource: Resource): { ref: string; path: string; types: string[] }[] {
   if (resource.resourceType === 'RelatedPerson' || resource.resourceType === 'Consent') {
-    return resource.patient?.reference ? [resource.patient.reference] : [];
+    return resource.patient?.reference
+      ? [{ ref: resource.patient.reference, path: `${resource.resourceType}.patient`, types: ['Patient'] }]
+      : [];
+  }
+  if (resource.resourceType === 'Group') {
+    return (resource.member ?? []).flatMap((m, i) =>
+      typeof m?.entity?.reference === 'string'
+        ? [
+            {
+              ref: m.entity.reference,
+              path: `Group.member[${i}].entity`,
+              types: ['Patient', 'RelatedPerson'],
+            },
+          ]
+        : [],
+    );
   }
   return [];
 }
@@ -66,20 +84,21 @@ export async function canSee(
 }
 
 async function checkReferences(tx: Queryable, principal: Principal, resource: Resource): Promise<void> {
-  for (const ref of patientRefsOf(resource)) {
+  for (const { ref, path, types } of personRefsOf(resource)) {
     const [type, id] = ref.split('/');
     if (
-      type !== 'Patient' ||
+      !type ||
+      !types.includes(type) ||
       !id ||
-      !(await readResource(tx, 'Patient', id)) ||
-      !(await canSee(tx, principal, 'Patient', id))
+      !(await readResource(tx, type, id)) ||
+      !(await canSee(tx, principal, type, id))
     ) {
       throw unprocessable([
         {
           severity: 'error',
           code: 'business-rule',
-          diagnostics: `${ref} is not a Patient registered by your organisation`,
-          expression: [`${resource.resourceType}.patient`],
+          diagnostics: `${ref} is not a ${types.join(' or ')} registered by your organisation`,
+          expression: [path],
         },
       ]);
     }
@@ -94,14 +113,18 @@ function auditSubject(resource: Resource): { bsn?: string; reference?: string } 
   return undefined;
 }
 
+/** A withdrawn (inactive), rejected or erroneous consent stays so; a new consent is a new resource. */
+const FINAL_CONSENT_STATUSES = new Set<Consent['status']>(['inactive', 'rejected', 'entered-in-error']);
+
 export interface WriteResult<T extends Resource = Resource> {
   resource: T;
   status: 200 | 201;
 }
 
 /**
- * Creates a resource of the index. With `ifNoneExist` (`identifier=system|value`) an existing match is
- * returned instead and becomes visible to the caller's organisation; a plain create of a known BSN is a conflict.
+ * Creates a resource of the index. With `ifNoneExist` (`identifier=system|value`) the caller's own matching
+ * registration is returned instead; another organisation's registration is never matched, revealed or shared (the
+ * caller gets a registration of its own). A plain create of a BSN the caller registered already is a conflict.
  */
 export async function createIndexed(
   tx: Queryable,
@@ -114,25 +137,26 @@ export async function createIndexed(
   const resource = validateFhir<Resource>(body, [type]);
   const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
   if (ifNoneExist) {
-    const existing = await findExisting(tx, type, ifNoneExist);
+    const existing = await findExisting(tx, principal, fresh as Resource, ifNoneExist);
     if (existing) {
-      await grantAccess(tx, type, existing.id!, principal.org);
-      await audit(tx, principal, {
-        subtype: 'read',
-        outcome: 'success',
-        description: `Conditional create matched the existing ${type}/${existing.id}`,
-        patient: auditSubject(existing),
-        entities: [{ reference: `${type}/${existing.id}` }],
-      });
+      if (isPersonIndexType(type)) {
+        await audit(tx, principal, {
+          subtype: 'read',
+          outcome: 'success',
+          description: `Conditional create matched the existing ${type}/${existing.id}`,
+          patient: auditSubject(existing),
+          entities: [{ reference: `${type}/${existing.id}` }],
+        });
+      }
       return { resource: existing, status: 200 };
     }
   }
   await checkReferences(tx, principal, fresh as Resource);
-  const key = uniqueKeyOf(fresh as Resource);
+  const key = uniqueKeyOf(fresh as Resource, principal.org);
   if (key && (await findByUniqueKey(tx, key))) {
     throw conflict(
       type === 'Patient'
-        ? 'A Patient with this BSN is already registered; use a conditional create (If-None-Exist) to link to it'
+        ? 'Your organisation registered a Patient with this BSN already; use a conditional create (If-None-Exist) to find it'
         : 'This parent is already registered for this child',
     );
   }
@@ -144,21 +168,34 @@ export async function createIndexed(
       description: `${type}/${stored.id} registered`,
       patient: auditSubject(stored),
       entities: [{ reference: `${type}/${stored.id}` }],
+      details: { facts: factsOf(stored), source: principal.org },
     });
   }
   return { resource: stored, status: 201 };
 }
 
-async function findExisting(tx: Queryable, type: string, ifNoneExist: string): Promise<Resource | undefined> {
+/** The caller's own registration that a conditional create names (for a parent: of the same child), if any. */
+async function findExisting(
+  tx: Queryable,
+  principal: Principal,
+  resource: Resource,
+  ifNoneExist: string,
+): Promise<Resource | undefined> {
   const query = new URLSearchParams(ifNoneExist);
   const identifier = query.get('identifier');
   if (!identifier || [...query.keys()].length !== 1) {
     throw badRequest('If-None-Exist supports exactly one parameter: identifier=<system>|<value>');
   }
   const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];
+  const criteria: SearchCriterion[] = [{ param: 'identifier', values: [{ system, value: value! }] }];
+  const patient = (resource as { patient?: { reference?: unknown } }).patient?.reference;
+  if (resource.resourceType === 'RelatedPerson' && typeof patient === 'string')
+    criteria.push({ param: 'patient', values: [{ value: patient }] });
   const found = await searchResources(tx, {
-    type,
-    criteria: [{ param: 'identifier', values: [{ system, value: value! }] }],
+    type: resource.resourceType,
+    criteria,
+    // The person index is searched among the caller's own registrations only; the directory is public.
+    org: isPersonIndexType(resource.resourceType) ? principal.org : undefined,
     count: 2,
     offset: 0,
     sort: 'asc',
@@ -166,6 +203,46 @@ async function findExisting(tx: Queryable, type: string, ifNoneExist: string): P
   if (found.total > 1)
     throw new FhirError(412, outcome('multiple-matches', 'If-None-Exist matches more than one resource'));
   return found.resources[0];
+}
+
+/** The facts of a registration that decisions rely on, for the audit record of a change. */
+function factsOf(resource: Resource): string[] {
+  const authority = (r: RelatedPerson) =>
+    r.extension?.find((e) => e.url === PARENTAL_AUTHORITY_URL)?.valueBoolean;
+  switch (resource.resourceType) {
+    case 'Patient':
+      return [`bsn=${bsnOf(resource) ?? '-'}`, `birthDate=${resource.birthDate ?? '-'}`];
+    case 'RelatedPerson':
+      return [
+        `patient=${resource.patient?.reference ?? '-'}`,
+        `bsn=${bsnOf(resource) ?? '-'}`,
+        `parentalAuthority=${authority(resource) ?? '-'}`,
+      ];
+    case 'Group':
+      return (resource.member ?? []).map(
+        (m) => `member=${m.entity?.reference}${m.inactive ? ' (inactive)' : ''}`,
+      );
+    case 'Consent':
+      return [`status=${resource.status}`, `patient=${resource.patient?.reference ?? '-'}`];
+    default:
+      return [];
+  }
+}
+
+/** Which facts a change alters: `name: before → after` for each that differs. */
+function changedFacts(before: Resource, after: Resource): string[] {
+  const was = new Map(factsOf(before).map((f) => [f.slice(0, f.indexOf('=')), f]));
+  const is = factsOf(after);
+  if (before.resourceType === 'Group') {
+    const a = factsOf(before).sort().join(', ');
+    const b = is.sort().join(', ');
+    return a === b ? [] : [`members: ${a || '-'} → ${b || '-'}`];
+  }
+  return is.flatMap((f) => {
+    const name = f.slice(0, f.indexOf('='));
+    const old = was.get(name);
+    return old === f ? [] : [`${name}: ${old?.slice(name.length + 1) ?? '-'} → ${f.slice(name.length + 1)}`];
+  });
 }
 
 export async function updateIndexed(
@@ -186,18 +263,31 @@ export async function updateIndexed(
   const current = await readResource(tx, type, id, { forUpdate: true });
   if (!current || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
   checkIfMatch(ifMatch, current.versionId);
+  if (type === 'Consent' && FINAL_CONSENT_STATUSES.has((current.resource as Consent).status)) {
+    throw unprocessable([
+      {
+        severity: 'error',
+        code: 'business-rule',
+        diagnostics: `Consent/${id} is ${(current.resource as Consent).status}: that is final. A new consent is a new Consent resource.`,
+        expression: ['Consent.status'],
+      },
+    ]);
+  }
   await checkReferences(tx, principal, resource);
-  const key = uniqueKeyOf(resource);
+  const key = uniqueKeyOf(resource, principal.org);
   const holder = key ? await findByUniqueKey(tx, key) : undefined;
-  if (holder && holder.id !== id) throw conflict('Another resource is already registered with this BSN');
+  if (holder && holder.id !== id)
+    throw conflict('Your organisation registered another resource with this BSN');
   const stored = await updateResource(tx, { ...resource, id }, key);
   if (isPersonIndexType(type)) {
+    const changed = changedFacts(current.resource, stored);
     await audit(tx, principal, {
       subtype: 'update',
       outcome: 'success',
-      description: `${type}/${id} updated to version ${stored.meta?.versionId}`,
+      description: `${type}/${id} updated to version ${stored.meta?.versionId}${changed.length ? `; facts changed: ${changed.join('; ')}` : ''}`,
       patient: auditSubject(stored),
       entities: [{ reference: `${type}/${id}` }],
+      details: { changed, source: principal.org },
     });
   }
   return { resource: stored, status: 200 };

@@ -3,7 +3,7 @@ import type { Task, TaskOutput } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
 import { readResource, updateResource } from '../store/resources.js';
 
-export const TASK_CODE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/task-code';
+export { TASK_CODE_SYSTEM } from '../consent/constants.js';
 export const TASK_OUTPUT_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/task-output';
 
 export function taskOutput(code: string, value: Partial<TaskOutput>): TaskOutput {

@@ -156,7 +156,7 @@ async function loadFamily(ctx: GatewayContext, principal: Principal, bundle: Bun
   const first = bundle.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource as
     Patient | undefined;
   const bsn = first?.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
-  if (bsn && (await findByUniqueKey(ctx.db, `Patient|${bsn}`))) return;
+  if (bsn && (await findByUniqueKey(ctx.db, `Patient|${principal.org}|${bsn}`))) return;
   await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
 }
 

@@ -7,6 +7,7 @@ import type { GatewayContext } from '../context.js';
 import {
   auditDecision,
   decisionParameters,
+  shownReasons,
   parameters,
   readDecisionRequest,
   resolveOrganization,
@@ -38,7 +39,7 @@ export async function consentDecision(ctx: GatewayContext, req: Request, res: Re
     res,
     200,
     parameters([
-      ...decisionParameters(run.decision, lang, full),
+      ...decisionParameters({ ...run.decision, reasons: shownReasons(run) }, lang, full),
       { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
     ]),
   );

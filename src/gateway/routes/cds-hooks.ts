@@ -9,7 +9,7 @@ import type { DecisionRequest } from '../../consent/types.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import { searchResources } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
-import { auditDecision, reasonText, roleOf, runDecision, type Subject } from '../decisions.js';
+import { auditDecision, reasonText, roleOf, runDecision, shownReasons, type Subject } from '../decisions.js';
 import { baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 
@@ -176,10 +176,12 @@ export function cdsHooksRoutes(ctx: GatewayContext): Router {
       via: 'cds-hooks',
     });
     const full = run.decision.decision === 'permit' || run.fullExplanation;
-    const detail = run.decision.reasons.map((r) => reasonText(r, lang, full)).join(' ');
+    const detail = shownReasons(run)
+      .map((r) => reasonText(r, lang, full))
+      .join(' ');
     const noConsent =
       run.decision.decision === 'deny' &&
-      run.decision.reasons.every((r) => r.code === 'consent-missing' || r.code === 'subject-unknown');
+      shownReasons(run).every((r) => ['consent-missing', 'subject-unknown', 'no-basis'].includes(r.code));
     const obligations = run.decision.obligations.map((o) => ({
       id: {
         system:
