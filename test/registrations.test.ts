@@ -229,6 +229,29 @@ describe('person registrations', () => {
     });
     expect(fixed.status).toBe(200);
     expect((await decide(cjg, question(NOAH, GP))).parameter?.[0]?.valueCode).toBe('permit');
+    // The privacy officer closes the dispute with a note; no agency can.
+    const settled = await fhir<Task>(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+      ...task,
+      status: 'completed',
+      note: [{ text: 'School De Wilgen heeft de geboortedatum gecorrigeerd na controle in de BRP.' }],
+    });
+    expect(settled.status).toBe(200);
+    expect((await openConflicts()).total).toBe(0);
+    const unnoted = await fhir(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+      ...settled.body,
+      status: 'in-progress',
+      note: undefined,
+    });
+    expect(unnoted.status).toBe(200);
+    expect(
+      (
+        await fhir(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+          ...unnoted.body,
+          status: 'completed',
+          note: [],
+        })
+      ).status,
+    ).toBe(422);
     // The school's consent of a child of nine, given by the child alone, is no basis.
     expect((await decide(cjg, question(NOAH, SCHOOL))).parameter?.[0]?.valueCode).toBe('deny');
   });

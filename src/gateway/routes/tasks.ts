@@ -180,7 +180,7 @@ function rule(diagnostics: string, expression: string) {
 
 /**
  * The only changes a Task takes: a privacy officer completes a legal-exception review (approved or disputed, with
- * a note); the organisation that owes a client notification records it as done or defers it with a reason.
+ * a note) or settles a dispute between registrations (with a note); the organisation that owes a client notification records it as done or defers it with a reason.
  * Everything else in the Task stays as the gateway wrote it.
  */
 export function workTask(principal: Principal, current: Task, incoming: Task): Task {
@@ -203,6 +203,15 @@ export function workTask(principal: Principal, current: Task, incoming: Task): T
       output: incoming.output,
       note: incoming.note ?? current.note,
     };
+  }
+  if (code === 'registration-conflict') {
+    if (principal.role !== 'privacy-officer')
+      throw forbidden('Only a privacy officer settles disputed registrations');
+    if (!['in-progress', 'completed'].includes(incoming.status))
+      throw rule('A dispute goes to in-progress or completed', 'Task.status');
+    if (incoming.status === 'completed' && !incoming.note?.some((n) => n.text?.trim()))
+      throw rule('Settling a dispute needs a note on what was done (note.text)', 'Task.note');
+    return { ...current, status: incoming.status, note: incoming.note ?? current.note };
   }
   if (code === 'notify-client') {
     if (principal.role === 'privacy-officer' || principal.role === 'research')
