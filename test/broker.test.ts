@@ -12,13 +12,18 @@ import type {
   Patient,
   Task,
 } from '@medplum/fhirtypes';
+import { pino } from 'pino';
+import { DeliveryWorker } from '../src/gateway/delivery.js';
 import { SimulatedAgencies } from '../src/sandbox/agencies.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
+import type { Database } from '../src/store/database.js';
 import {
   carePlanPayload,
   consentResource,
+  ENGINES,
   exchangeParameters,
   fhir,
+  freshDatabase,
   isoDateYearsAgo,
   param,
   patientResource,
@@ -293,4 +298,125 @@ describe('brokering', () => {
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     }
   }, 60_000);
+});
+
+/** How many rows of each table hold this text anywhere (every column, as the row's text). */
+async function tablesHolding(db: Database, text: string): Promise<Record<string, number>> {
+  const tables = await db.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  const found: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${name}" AS t WHERE t::text LIKE $1`,
+      [`%${text}%`],
+    );
+    if (row!.n > 0) found[name] = row!.n;
+  }
+  return found;
+}
+
+describe.each(ENGINES)('payload lifetime and delivery leases on %s', (engine) => {
+  let sandbox: RunningSandbox;
+  let drop: () => Promise<void>;
+  let cjg: string;
+  beforeAll(async () => {
+    const fresh = await freshDatabase(engine);
+    drop = fresh.drop;
+    sandbox = await testSandbox({ deliveryRetryBaseMs: 50, deliveryRetryMaxMs: 400 }, fresh.db);
+    cjg = await sandboxToken(sandbox, 'cjg');
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await drop?.();
+  });
+
+  async function consentingYoungPerson(): Promise<string> {
+    const bsn = testBsn();
+    const patient = await fhir<Patient>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Patient',
+      patientResource(bsn, isoDateYearsAgo(17)),
+    );
+    const ref = `Patient/${patient.body.id}`;
+    await fhir(sandbox.url, cjg, 'POST', '/fhir/Consent', consentResource(ref, [ref], [GP], ['CAREMGT']));
+    return bsn;
+  }
+
+  it('leaves no payload text in any table once a delivery ends, also when the exchange came with an Idempotency-Key', async () => {
+    const bsn = await consentingYoungPerson();
+    const marker = `payload-marker-${testBsn()}-${Date.now()}`;
+    const body = exchangeParameters(GP, bsn, 'CAREMGT', carePlanPayload(bsn, `Plan ${marker}`));
+    const key = { 'Idempotency-Key': `at-rest-${bsn}` };
+    const first = await fhir<Parameters>(sandbox.url, cjg, 'POST', '/fhir/$exchange', body, key);
+    expect(first.status).toBe(202);
+    const delivered = param(first.body, 'delivered')!.resource as Bundle;
+    expect(JSON.stringify(delivered)).toContain(marker);
+    const taskRef = param(first.body, 'exchange')!.valueReference!.reference!;
+    await waitFor(async () => {
+      const task = await fhir<Task>(sandbox.url, cjg, 'GET', `/fhir/${taskRef}`);
+      return task.body.status === 'completed' ? true : undefined;
+    });
+    expect(sandbox.agencies.received(GP_ID).some((b) => JSON.stringify(b).includes(marker))).toBe(true);
+    expect(await tablesHolding(sandbox.ctx.db, marker)).toEqual({});
+    // A replay still answers with the decision, the Task and the AuditEvent, and names the Bundle it delivered.
+    const replay = await fhir<Parameters>(sandbox.url, cjg, 'POST', '/fhir/$exchange', body, key);
+    expect(replay.status).toBe(202);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(param(replay.body, 'decision')?.valueCode).toBe('permit');
+    expect(param(replay.body, 'exchange')?.valueReference?.reference).toBe(taskRef);
+    expect(param(replay.body, 'auditEvent')?.valueReference?.reference).toBe(
+      param(first.body, 'auditEvent')?.valueReference?.reference,
+    );
+    expect(param(replay.body, 'delivered')).toEqual({
+      name: 'delivered',
+      valueReference: { type: 'Bundle', identifier: delivered.identifier },
+    });
+    expect(JSON.stringify(replay.body)).not.toContain(marker);
+  });
+
+  it('renews the lease of a job while its post is in flight, so that a second worker does not post it again', async () => {
+    const bsn = await consentingYoungPerson();
+    // Two workers with a lease much shorter than the recipient's answer; the recipient stores every post it gets.
+    await sandbox.ctx.delivery.stop();
+    const workers = [1, 2].map(
+      () =>
+        new DeliveryWorker(sandbox.ctx.db, pino({ level: 'silent' }), {
+          pollMs: 30,
+          retryBaseMs: 50,
+          retryMaxMs: 400,
+          timeoutMs: 5000,
+          leaseMs: 300,
+        }),
+    );
+    sandbox.agencies.setBehaviour(GP_ID, 'ignore-if-none-exist');
+    sandbox.agencies.setDelay(GP_ID, 1500);
+    const posts = sandbox.agencies.posts(GP_ID);
+    try {
+      const res = await fhir<Parameters>(
+        sandbox.url,
+        cjg,
+        'POST',
+        '/fhir/$exchange',
+        exchangeParameters(GP, bsn, 'CAREMGT', carePlanPayload(bsn)),
+      );
+      expect(res.status).toBe(202);
+      for (const w of workers) w.start();
+      const taskRef = param(res.body, 'exchange')!.valueReference!.reference!;
+      await waitFor(async () => {
+        const task = await fhir<Task>(sandbox.url, cjg, 'GET', `/fhir/${taskRef}`);
+        return task.body.status === 'completed' ? true : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sandbox.agencies.posts(GP_ID) - posts).toBe(1);
+    } finally {
+      sandbox.agencies.setBehaviour(GP_ID, 'ok');
+      sandbox.agencies.setDelay(GP_ID, 0);
+      await Promise.all(workers.map((w) => w.stop()));
+      sandbox.ctx.delivery.start();
+    }
+  });
 });

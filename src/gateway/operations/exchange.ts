@@ -1,6 +1,6 @@
 // POST /fhir/$exchange: decide and minimise, then commit the AuditEvent, the delivery Task and the outbox job together.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Task } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, Task } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
 import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
@@ -90,6 +90,18 @@ function payloadOf(input: OperationInput): Bundle {
       'Parameters.parameter[payload].resource.type',
     );
   return bundle;
+}
+
+/** The answer as a replay gives it: `delivered` becomes a reference by identifier to the Bundle that went out. */
+function withoutDeliveredContent(answer: Parameters, delivered: Bundle): Parameters {
+  return {
+    ...answer,
+    parameter: (answer.parameter ?? []).map((p) =>
+      p.name === 'delivered'
+        ? { name: 'delivered', valueReference: { type: 'Bundle', identifier: delivered.identifier } }
+        : p,
+    ),
+  };
 }
 
 export async function exchange(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
@@ -192,7 +204,15 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
         ...(review ? [{ name: 'review', valueReference: { reference: `Task/${review.id}` } }] : []),
         { name: 'delivered', resource: delivered },
       ]);
-      if (claim) await recordAnswer(tx, claim, { status: 202, body }, window);
+      // A replay needs the decision, the Task and the AuditEvent; the delivered Bundle is named by its identifier only,
+      // so that no care data stay in idempotency_keys for the window.
+      if (claim)
+        await recordAnswer(
+          tx,
+          claim,
+          { status: 202, body: withoutDeliveredContent(body, delivered) },
+          window,
+        );
       return { body, taskId: task.id! };
     });
     ctx.delivery.kick();
