@@ -136,10 +136,7 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
       );
       // A last line that says the export is incomplete, then the connection is cut without the end of the
       // response: no client can take the part for the whole.
-      if (!res.destroyed) {
-        res.write(abortLine(format, sent));
-        res.destroy();
-      }
+      if (!res.destroyed) res.write(abortLine(format, sent), () => res.destroy());
       return;
     }
     res.end();
