@@ -120,7 +120,7 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
       while (rows.length > 0) {
         const chunk =
           rows.map((r) => (format === 'csv' ? csvLine(r) : JSON.stringify(r.content))).join('\n') + '\n';
-        if (!res.write(chunk)) await drainedOrClosed(res);
+        if (!res.write(chunk) && !res.destroyed) await drainedOrClosed(res);
         if (res.destroyed) throw new Error('the client closed the connection');
         sent += rows.length;
         if (rows.length < EXPORT_PAGE) break;
