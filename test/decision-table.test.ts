@@ -272,8 +272,12 @@ describe('decision table', () => {
     const obligations = d.obligations.map((o) => o.code);
     for (const o of c.expect.obligations ?? []) expect(obligations).toContain(o);
     if (c.expect.noObligations) expect(obligations).toEqual([]);
+    // Pseudonymised resources carry pseudonyms as ids: there only the resource types are compared.
+    const deliveredAs = (ref: string) => (c.expect.pseudonymised ? ref.split('/')[0] : ref);
     if (c.delivered)
-      expect(d.delivered?.entry?.map((e) => refOf(e.resource!)).sort()).toEqual([...c.delivered].sort());
+      expect(d.delivered?.entry?.map((e) => deliveredAs(refOf(e.resource!))).sort()).toEqual(
+        c.delivered.map(deliveredAs).sort(),
+      );
     if (c.removed)
       expect(
         d.obligations

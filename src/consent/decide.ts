@@ -6,7 +6,14 @@ import { classify } from './classify.js';
 import { consentBasis, personFacts, type PersonBasis, type PersonFacts } from './consenters.js';
 import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
 import { legalBasisProblems } from './legal-basis.js';
-import { labelledBundle, mask, OBLIGATION_SYSTEM, pseudonymise, withLabels } from './minimise.js';
+import {
+  labelledBundle,
+  mask,
+  OBLIGATION_SYSTEM,
+  pseudonymiseBundle,
+  receivesPseudonymsOnly,
+  withLabels,
+} from './minimise.js';
 import { renderReason } from './explain.js';
 import { evaluateConsent, type DataItem } from './provisions.js';
 import { withoutUnevaluableConsents } from './unevaluable.js';
@@ -326,6 +333,8 @@ function minimisePayload(
   legal: LegalBasisEntry | undefined,
 ): Decision {
   const byRef = new Map(persons.map((p) => [p.ref, p]));
+  // Research receives pseudonymised data only, whatever the basis (a consent included).
+  const pseudonymised = legal?.pseudonymise === true || receivesPseudonymsOnly(req.recipientRole);
   const kept: BundleEntry[] = [];
   const obligations: Obligation[] = [...result.obligations];
   const reasons = [...result.reasons];
@@ -377,8 +386,7 @@ function minimisePayload(
       if (masked.length)
         obligations.push({ code: 'MASK', detail: `Removed ${masked.join(', ')}`, removed: name });
     }
-    if (legal?.pseudonymise) {
-      resource = pseudonymise(resource, options.pseudonymKey) as Resource;
+    if (pseudonymised) {
       obligations.push({
         code: 'PSEUD',
         detail: `Identifiers of ${name} replaced by pseudonyms (${PSEUDONYM_SYSTEM})`,
@@ -404,6 +412,7 @@ function minimisePayload(
   const purpose = req.purpose.system
     ? { system: req.purpose.system, code: req.purpose.code }
     : { code: req.purpose.code };
+  const bundleLabels = [...labels.values(), purpose as Coding, ...obligationCodes.map(obligationLabel)];
   return {
     ...result,
     consents: result.basis === 'consent' ? [...consents] : result.consents,
@@ -411,11 +420,9 @@ function minimisePayload(
     obligations,
     disclosed: [...disclosed],
     redacted: [...redacted],
-    delivered: labelledBundle(req.payload!, kept, [
-      ...labels.values(),
-      purpose as Coding,
-      ...obligationCodes.map(obligationLabel),
-    ]),
+    delivered: pseudonymised
+      ? pseudonymiseBundle(labelledBundle(req.payload!, kept, bundleLabels), options.pseudonymKey)
+      : labelledBundle(req.payload!, kept, bundleLabels),
   };
 }
 

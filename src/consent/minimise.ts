@@ -1,14 +1,11 @@
 // Minimisation: what leaves the gateway is only what the basis covers, masked or pseudonymised where it says so.
-import { createHmac } from 'node:crypto';
-import type { Bundle, BundleEntry, Coding, Identifier, Resource } from '@medplum/fhirtypes';
-import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
+import type { Bundle, BundleEntry, Coding, Resource } from '@medplum/fhirtypes';
+
+// Pseudonymisation is an allow-list of its own (src/consent/pseudonymise.ts); minimisation applies it.
+export { pseudonym, pseudonymise, pseudonymiseBundle, receivesPseudonymsOnly } from './pseudonymise.js';
 
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 export const OBLIGATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObligationPolicy';
-
-export function pseudonym(bsn: string, key: string): string {
-  return createHmac('sha256', key).update(bsn).digest('base64url').slice(0, 22);
-}
 
 /** Removes the named elements ("Patient.name") from a resource of that type; returns the paths it removed. */
 export function mask(resource: Resource, paths: string[]): string[] {
@@ -22,23 +19,6 @@ export function mask(resource: Resource, paths: string[]): string[] {
     }
   }
   return removed;
-}
-
-/** Replaces every BSN by a keyed pseudonym, drops narrative and direct identifiers, and keeps only the birth year. */
-export function pseudonymise(value: unknown, key: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => pseudonymise(v, key));
-  if (!value || typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  if (record.system === BSN_SYSTEM && typeof record.value === 'string') {
-    return { ...(record as Identifier), system: PSEUDONYM_SYSTEM, value: pseudonym(record.value, key) };
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
-    if (['text', 'name', 'address', 'telecom', 'photo', 'contact', 'display'].includes(k)) continue;
-    if (k === 'birthDate' && typeof v === 'string') out[k] = v.slice(0, 4);
-    else out[k] = pseudonymise(v, key);
-  }
-  return out;
 }
 
 export function withLabels<T extends Resource>(resource: T, labels: Coding[]): T {

@@ -52,7 +52,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'person-index:read': [...AGENCIES, 'privacy-officer'],
   'directory:read': ROLES,
   'directory:write': ['admin'],
-  exchange: [...AGENCIES, 'research'],
+  // Research never names a person: it receives pseudonymised pushes and never asks by BSN (that would link the two).
+  exchange: AGENCIES,
   'task:read': [...AGENCIES, 'research', 'privacy-officer'],
   // A privacy officer completes reviews; the disclosing agency records a client notification. Research changes none.
   'task:write': [...AGENCIES, 'privacy-officer'],

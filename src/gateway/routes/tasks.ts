@@ -10,6 +10,7 @@ import type { GatewayContext } from '../context.js';
 import { audit, auditRead, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../outcomes.js';
 import { parseSearch, searchBundle } from '../person-index.js';
+import { PERSON_SEARCH_PARAMS, visibleTo } from '../tasks.js';
 
 const TASK_SEARCH = {
   code: 'token',
@@ -79,7 +80,7 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
         baseUrlOf(ctx, req),
         '/fhir/Communication',
         req.query,
-        { total: total?.n ?? 0, resources },
+        { total: total?.n ?? 0, resources: resources.map((r) => visibleTo(principal, r)) },
         count,
         offset,
       ),
@@ -141,7 +142,7 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
       patients: personsIn(found.resource),
       entities: [{ reference: `Task/${req.params.id}` }],
     });
-    sendFhir(res, 200, found.resource, { ETag: `W/"${found.versionId}"` });
+    sendFhir(res, 200, visibleTo(principal, found.resource), { ETag: `W/"${found.versionId}"` });
   });
 
   router.get('/Task', async (req, res) => {
@@ -150,6 +151,10 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     const { count, offset } = paging(req.query);
     const { overdue, ...query } = req.query;
     if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
+    if (principal.role === 'research' && PERSON_SEARCH_PARAMS.some((p) => p in query))
+      throw forbidden(
+        'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens (research does not search Tasks by person or delivered data)',
+      );
     const result = await searchResources(ctx.db, {
       type: 'Task',
       criteria: parseSearch(query, TASK_SEARCH),
@@ -167,7 +172,8 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
       entities: result.resources.map((r) => ({ reference: `Task/${r.id}` })),
       details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
     });
-    sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, result, count, offset));
+    const visible = { ...result, resources: result.resources.map((t) => visibleTo(principal, t as Task)) };
+    sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, visible, count, offset));
   });
 }
 
