@@ -378,6 +378,29 @@ describe.each(ENGINES)('payload lifetime and delivery leases on %s', (engine) =>
     expect(JSON.stringify(replay.body)).not.toContain(marker);
   });
 
+  it("forgets a client's Idempotency-Keys past the window when it records a new one", async () => {
+    const bsn = await consentingYoungPerson();
+    await sandbox.ctx.db.query(
+      `INSERT INTO idempotency_keys (client_id, key, body_hash, status, response, created_at)
+       VALUES ('sandbox-cjg', $1, 'x', 403, '{"resourceType":"OperationOutcome"}', now() - interval '25 hours')`,
+      [`expired-${bsn}`],
+    );
+    const res = await fhir(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/$exchange',
+      exchangeParameters(GP, bsn, 'CAREMGT', carePlanPayload(bsn)),
+      { 'Idempotency-Key': `fresh-${bsn}` },
+    );
+    expect(res.status).toBe(202);
+    const keys = await sandbox.ctx.db.query<{ key: string }>(
+      `SELECT key FROM idempotency_keys WHERE key IN ($1, $2) ORDER BY key`,
+      [`expired-${bsn}`, `fresh-${bsn}`],
+    );
+    expect(keys.map((k) => k.key)).toEqual([`fresh-${bsn}`]);
+  });
+
   it('renews the lease of a job while its post is in flight, so that a second worker does not post it again', async () => {
     const bsn = await consentingYoungPerson();
     // Two workers with a lease much shorter than the recipient's answer; the recipient stores every post it gets.

@@ -161,7 +161,7 @@ async function burst(d: Drill, n: number, concurrency: number): Promise<Burst> {
   let next = 0;
   const sender = async () => {
     while (next < n) {
-      const res = await fhir<Parameters & OperationOutcome>(
+      const res = await fhir<Parameters>(
         d.sandbox.url,
         d.token,
         'POST',
@@ -170,7 +170,11 @@ async function burst(d: Drill, n: number, concurrency: number): Promise<Burst> {
       );
       if (res.status === 202)
         result.accepted.push((param(res.body, 'delivered')!.resource as Bundle).identifier!.value!);
-      else result.others.push({ status: res.status, resourceType: res.body.resourceType });
+      else
+        result.others.push({
+          status: res.status,
+          resourceType: (res.body as { resourceType?: string }).resourceType,
+        });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, sender));

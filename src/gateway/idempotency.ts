@@ -56,9 +56,10 @@ export async function recordAnswer(
   answer: StoredAnswer,
   windowHours: number,
 ): Promise<void> {
+  // Keys past the window are not needed for a replay: this client's expired keys go now (this one's included).
   await tx.query(
-    `DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND created_at <= now() - make_interval(hours => $3)`,
-    [claim.clientId, claim.key, windowHours],
+    `DELETE FROM idempotency_keys WHERE client_id = $1 AND created_at <= now() - make_interval(hours => $2)`,
+    [claim.clientId, windowHours],
   );
   await tx.query(
     'INSERT INTO idempotency_keys (client_id, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5::jsonb)',
@@ -70,11 +71,4 @@ export function isUniqueViolation(err: unknown): boolean {
   return (
     (err as { code?: string })?.code === '23505' || /duplicate key value/.test((err as Error)?.message ?? '')
   );
-}
-
-/** Removes keys older than the window (run now and then by the delivery worker). */
-export async function pruneIdempotencyKeys(db: Queryable, windowHours: number): Promise<void> {
-  await db.query('DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => $1)', [
-    windowHours,
-  ]);
 }
