@@ -11,13 +11,18 @@ export interface AuditPerson {
   reference?: string;
 }
 
-const bsnIn = (identifiers: { system?: string; value?: string }[] | undefined) =>
-  identifiers?.find((i) => i.system === BSN_SYSTEM)?.value;
+const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+// Defensive: records stored by older releases may hold nulls where R4 has objects.
+const bsnIn = (identifiers: ({ system?: string; value?: string } | null)[] | undefined) => {
+  const value = (Array.isArray(identifiers) ? identifiers : []).find((i) => i?.system === BSN_SYSTEM)?.value;
+  return typeof value === 'string' ? value : undefined;
+};
 
 /**
  * The persons a resource of the person index or a Task concerns: a Patient itself; a parent (RelatedPerson) and the
  * child it is registered for; the person of a Consent; each member of a family Group; the person or family a Task is
- * for, and through the Task those a notice (Communication) is about. References without a BSN are resolved when the event is written (attributePersons).
+ * for, and through the Task those a notice (Communication) is about. References without a BSN are resolved when the
+ * event is written (attributePersons).
  */
 export function personsIn(resource: Resource): AuditPerson[] {
   const ref = `${resource.resourceType}/${resource.id}`;
@@ -27,19 +32,21 @@ export function personsIn(resource: Resource): AuditPerson[] {
     case 'RelatedPerson':
       return [
         { bsn: bsnIn(resource.identifier), reference: ref },
-        { reference: resource.patient?.reference },
+        { reference: text(resource.patient?.reference) },
       ];
     case 'Consent':
-      return [{ reference: resource.patient?.reference }];
+      return [{ reference: text(resource.patient?.reference) }];
     case 'Group':
       return [{ reference: ref }];
     case 'Task': {
       const bsn = bsnIn(resource.for?.identifier ? [resource.for.identifier] : undefined);
-      return [{ bsn, reference: resource.for?.reference }];
+      return [{ bsn, reference: text(resource.for?.reference) }];
     }
     case 'Communication':
       // A notice about a delivery concerns the person the delivery Task is for.
-      return (resource.about ?? []).map((a) => ({ reference: a.reference }));
+      return (Array.isArray(resource.about) ? resource.about : []).map((a) => ({
+        reference: text(a?.reference),
+      }));
     default:
       return [];
   }
@@ -114,11 +121,14 @@ async function resolve(db: Queryable, refs: string[]): Promise<Map<string, Audit
         if (!resource) continue;
         const persons: AuditPerson[] =
           resource.resourceType === 'Group'
-            ? (resource.member ?? []).flatMap((m) =>
-                !m.inactive && /^(Patient|RelatedPerson)\//.test(m.entity.reference ?? '')
-                  ? [{ reference: m.entity.reference }]
-                  : [],
-              )
+            ? (Array.isArray(resource.member) ? resource.member : []).flatMap((m) => {
+                const reference = m?.entity?.reference;
+                return !m?.inactive &&
+                  typeof reference === 'string' &&
+                  /^(Patient|RelatedPerson)\//.test(reference)
+                  ? [{ reference }]
+                  : [];
+              })
             : personsIn(resource);
         for (const p of persons) {
           if (p.bsn) found.set(origin, [...(found.get(origin) ?? []), p]);
