@@ -50,12 +50,22 @@ export function guardedJson(options: { type: string | string[]; limit: string | 
   });
 }
 
-/** Refuses NUL in the path or query (an id or search value PostgreSQL cannot compare) and malformed paging. */
+/**
+ * Refuses a path that does not decode, NUL in the path or query (an id or search value PostgreSQL cannot compare) and
+ * malformed paging. The token endpoint reads neither path nor query, and answers in OAuth's own error form.
+ */
 export const urlGuard: RequestHandler = (req, _res, next) => {
+  if (req.path === '/auth/token') return next();
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    throw badRequest('Het pad is geen geldige URL-codering / The path is not valid percent-encoding');
+  }
   if (/%00/.test(req.originalUrl) || req.originalUrl.includes('\0'))
     throw badRequest(
       'De URL bevat het teken U+0000 / The URL holds the character U+0000, which is not allowed',
     );
+  if (req.method !== 'GET') return next();
   for (const name of ['_count', '_offset']) {
     const value = (req.query as Record<string, unknown>)[name];
     if (value !== undefined && (typeof value !== 'string' || !PAGING.test(value)))

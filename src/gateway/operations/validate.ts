@@ -11,7 +11,7 @@ export function validateOperation(type: string) {
     const body = req.body as Resource & { parameter?: { name: string; resource?: Resource }[] };
     const candidate =
       body?.resourceType === 'Parameters' && type !== 'Parameters'
-        ? body.parameter?.find((p) => p.name === 'resource')?.resource
+        ? (Array.isArray(body.parameter) ? body.parameter : []).find((p) => p?.name === 'resource')?.resource
         : body;
     try {
       validateFhir(candidate, [type], { thorough: true });
