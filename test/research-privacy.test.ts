@@ -222,6 +222,9 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
     const link = [delivered.identifier!.value!, 'Patient/', BSN_SYSTEM];
     expectNothingIdentifying(search.body, [...IDENTIFYING, ...link]);
     expectNothingIdentifying(read.body, [...IDENTIFYING, ...link]);
+    // The privacy officer's review Task of this use (with the justification and the person) is not research's.
+    const review = param(answer, 'review')!.valueReference!.reference!;
+    expect((await fhir(sandbox.url, research, 'GET', `/fhir/${review}`)).status).toBe(404);
     const notices = await fhir<Bundle>(sandbox.url, research, 'GET', '/fhir/Communication');
     expect(notices.status).toBe(200);
     expectNothingIdentifying(notices.body, [...IDENTIFYING, ...link]);

@@ -2,7 +2,7 @@
 import type { Bundle, BundleEntry, Coding, Resource } from '@medplum/fhirtypes';
 
 // Pseudonymisation is an allow-list of its own (src/consent/pseudonymise.ts); minimisation applies it.
-export { pseudonym, pseudonymise, pseudonymiseBundle, receivesPseudonymsOnly } from './pseudonymise.js';
+export { pseudonymiseBundle, receivesPseudonymsOnly } from './pseudonymise.js';
 
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 export const OBLIGATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObligationPolicy';

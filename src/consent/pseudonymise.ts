@@ -246,11 +246,6 @@ function walkOf(key: string, rulesOverride?: PseudonymisationRules): Walk {
   return { key, rules: rulesOverride ?? pseudonymisationRules(), aliases: new Map() };
 }
 
-/** Pseudonymises one resource on its own (references become Type/pseudonym). */
-export function pseudonymise(value: unknown, key: string, rulesOverride?: PseudonymisationRules): unknown {
-  return resourceOf(value, walkOf(key, rulesOverride));
-}
-
 /**
  * Pseudonymises a Bundle: each entry's resource through the allow-list, each member's fullUrl and id replaced by one
  * pseudonym that every reference to it (by fullUrl or by Type/id) is replaced by too. Of the Bundle itself only its
