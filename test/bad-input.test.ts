@@ -329,6 +329,13 @@ describe.each(ENGINES)('hostile input on %s', (engine) => {
     await refused('PUT', '/fhir/Patient/%00', { ...patient, id: '\u0000' });
   });
 
+  it('answers a path that does not decode, and a $validate envelope with null parts, with a 400', async () => {
+    for (const path of ['/fhir/Patient/%ff', '/fhir/ValueSet/%ff', '/fhir/Task/%E0%A4%A'])
+      await refused('GET', path);
+    await refused('POST', '/fhir/Condition/$validate', { resourceType: 'Parameters', parameter: [null] });
+    await refused('POST', '/fhir/Condition/$validate', { resourceType: 'Parameters', parameter: 'x' });
+  });
+
   it('refuses paging values that are not small whole numbers instead of passing them to SQL', async () => {
     for (const path of ['/fhir/Patient', '/fhir/Task', '/fhir/Communication', '/fhir/Consent'])
       for (const query of ['_offset=1e20', '_count=Infinity', '_offset=Infinity', '_offset=-1', '_count=1.5'])
