@@ -109,12 +109,16 @@ export function mergeParents(
 
 /** A consent of any registration, pointing at the merged Patient and naming its performers by their merged references. */
 export function alignConsent(consent: Consent, aliases: Map<string, string>): Consent {
+  // A consent stored malformed (a null performer) is left as it is: the engine reports it as unevaluable.
   const align = <T extends Reference>(ref: T): T =>
-    ref.reference && aliases.has(ref.reference) ? { ...ref, reference: aliases.get(ref.reference) } : ref;
+    ref && typeof ref.reference === 'string' && aliases.has(ref.reference)
+      ? { ...ref, reference: aliases.get(ref.reference) }
+      : ref;
   return {
     ...consent,
-    patient: consent.patient ? align(consent.patient) : consent.patient,
-    performer: consent.performer?.map(align),
+    patient:
+      consent.patient && typeof consent.patient === 'object' ? align(consent.patient) : consent.patient,
+    performer: Array.isArray(consent.performer) ? consent.performer.map(align) : consent.performer,
   };
 }
 
