@@ -298,6 +298,36 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
     expect(sandbox.agencies.received('cjg-venlo')).toHaveLength(0);
   });
 
+  it('never sends a BSN to the research organisation: it cannot be the source of a pull', async () => {
+    const bsn = testBsn();
+    const patient = await fhir(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Patient',
+      patientResource(bsn, isoDateYearsAgo(30)),
+    );
+    expect(patient.status).toBe(201);
+    const ref = `Patient/${patient.body.id as string}`;
+    // The CJG has the person's consent to receive their records, so the pull itself would be permitted.
+    const consent = consentResource(ref, [ref], [CJG_ORG], ['CAREMGT']);
+    expect((await fhir(sandbox.url, cjg, 'POST', '/fhir/Consent', consent)).status).toBe(201);
+    const pull = await fhir(sandbox.url, cjg, 'POST', '/fhir/$request-records', {
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'source', valueReference: { reference: RESEARCH } },
+        { name: 'subject', valueIdentifier: { system: BSN_SYSTEM, value: bsn } },
+        {
+          name: 'purpose',
+          valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'CAREMGT' },
+        },
+        { name: 'category', valueCoding: { code: 'care-plan' } },
+      ],
+    });
+    expect(pull.status).toBe(403);
+    expect(JSON.stringify(pull.body)).toContain('onderzoeksorganisatie');
+  });
+
   it('pseudonymises what research receives under a consent as well', async () => {
     const bsn = testBsn();
     const patient = await fhir(sandbox.url, cjg, 'POST', '/fhir/Patient', {

@@ -21,7 +21,7 @@ import {
   subjectOf,
 } from '../decisions.js';
 import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
-import { badGateway, badRequest, FhirError, outcome } from '../outcomes.js';
+import { badGateway, badRequest, FhirError, forbidden, outcome } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 
 /** The resource types that can hold data of a category, read from the classification table. */
@@ -93,6 +93,11 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
   const subject = subjectOf(input);
   if (subject.kind !== 'person') throw badRequest('$request-records takes one person (a BSN) as subject');
   const source = await resolveOrganization(ctx.db, input, 'source');
+  // A pull sends the BSN to the source's server; a research organisation never receives a BSN.
+  if (source.role === 'research')
+    throw forbidden(
+      'Een onderzoeksorganisatie is geen bron: zij ontvangt geen BSN (a research organisation is not a source of records)',
+    );
   const categories = input
     .codings('category')
     .map((c) => c.code!)
