@@ -468,6 +468,39 @@ describe('scopes', () => {
     expect(((await res.json()) as { error: string }).error).toBe('invalid_scope');
   });
 
+  it('holds each transaction entry to the scope of its own type and method', async () => {
+    const res = await token('sandbox-cjg', 'system/Patient.c');
+    const { access_token } = (await res.json()) as { access_token: string };
+    const transaction = (...entries: unknown[]) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: entries,
+    });
+    const newPatient = () => ({
+      fullUrl: 'urn:uuid:8d3c2f8e-1b7a-4f7e-9a51-0f3c1d2e4b01',
+      resource: patientResource(testBsn(), '2016-01-01'),
+      request: { method: 'POST', url: 'Patient' },
+    });
+    const patientOnly = await fhir(sandbox.url, access_token, 'POST', '/fhir', transaction(newPatient()));
+    expect(patientOnly.status).toBe(200);
+    const withParent = await fhir(
+      sandbox.url,
+      access_token,
+      'POST',
+      '/fhir',
+      transaction(newPatient(), {
+        resource: {
+          resourceType: 'RelatedPerson',
+          patient: { reference: 'urn:uuid:8d3c2f8e-1b7a-4f7e-9a51-0f3c1d2e4b01' },
+          identifier: [{ system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: testBsn() }],
+        },
+        request: { method: 'POST', url: 'RelatedPerson' },
+      }),
+    );
+    expect(withParent.status).toBe(403);
+    expect(JSON.stringify(withParent.body)).toContain('system/RelatedPerson.c');
+  });
+
   it('holds a conditional create to create and search on the type', async () => {
     const res = await token('sandbox-cjg', 'system/Patient.c');
     const { access_token } = (await res.json()) as { access_token: string };
