@@ -1,5 +1,6 @@
 // The command line: `ketenpoort audit verify` on a real embedded database, intact and tampered; pruning by retention.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,52 @@ describe('ketenpoort audit verify', () => {
     const { code, stderr } = await cli('frobnicate');
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage: ketenpoort audit verify/);
+  });
+
+  it('prints the usage on --help and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const { code, stdout } = await cli(flag);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/usage: ketenpoort audit verify/);
+      expect(stdout).toMatch(/--create/);
+    }
+  });
+
+  it('refuses a mistyped flag with exit 2 and prunes nothing', async () => {
+    const db = await openDatabase({ dataDir: path.join(dir, 'db') });
+    const [before] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_events');
+    await db.close();
+    const { code, stdout, stderr } = await cli('audit', 'prune', '--dryrun');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/Unknown option '--dryrun'/);
+    const again = await openDatabase({ dataDir: path.join(dir, 'db') });
+    const [after] = await again.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_events');
+    await again.close();
+    expect(after!.n).toBe(before!.n);
+  });
+
+  it('refuses an option without its value, a flag of another command and a stray argument', async () => {
+    for (const args of [
+      ['audit', 'verify', '--data-dir'],
+      ['audit', 'verify', '--dry-run'],
+      ['audit', 'verify', 'now'],
+    ]) {
+      const { code, stderr } = await cli(...args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(/^ketenpoort: .+\n\nusage:/);
+    }
+  });
+
+  it('refuses a database folder that does not exist instead of creating an empty one, unless asked to', async () => {
+    const missing = path.join(dir, 'mistyped');
+    const refused = await cli('audit', 'verify', '--data-dir', missing);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`no database at ${missing}`);
+    expect(existsSync(missing)).toBe(false);
+    const created = await cli('audit', 'verify', '--data-dir', missing, '--create');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^valid: 0 events/);
   });
 });
 
