@@ -1,5 +1,6 @@
 // Consent provisions: which rule of a Consent applies to a request (and a piece of data); the most specific wins.
 import type { Coding, Consent, ConsentProvision, Identifier } from '@medplum/fhirtypes';
+import { partiesAndActionsApply } from './actions.js';
 import { AGENCY_ROLE_SYSTEM } from './constants.js';
 import type { DecisionRequest } from './types.js';
 
@@ -121,12 +122,7 @@ function walk(
   path: ConsentProvision[],
 ): Match | undefined {
   if (!inPeriod(node.period, at)) return undefined;
-  if (!actorMatches(node, req)) return undefined;
-  if (
-    node.action?.length &&
-    !node.action.some((a) => (a.coding ?? []).some((c) => c.code === (req.action ?? 'disclose')))
-  )
-    return undefined;
+  if (!partiesAndActionsApply(node, type, req, actorMatches(node, req))) return undefined;
   if (!codingMatches(node.purpose, req.purpose.code)) return undefined;
   if (item) {
     const data = dataMatches(node, item);

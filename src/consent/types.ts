@@ -11,6 +11,9 @@ export interface DecisionRequest {
   recipientOrg: string;
   recipientRole?: string;
   recipientIdentifiers?: Identifier[];
+  /** `Organization/<id>` that holds and discloses the data, and its role, when it is not the requester (a pull). */
+  senderOrg?: string;
+  senderRole?: string;
   /** BSN of the person whose data this is; for a family, the family's identifier value. */
   subjectBsn: string;
   subjectKind?: 'person' | 'family';

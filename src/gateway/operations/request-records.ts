@@ -117,6 +117,9 @@ export async function requestRecords(ctx: GatewayContext, req: Request, res: Res
     recipientOrg: principal.org,
     recipientRole: requester ? roleOf(requester) : principal.role,
     recipientIdentifiers: requester?.identifier,
+    // The source discloses: a provision naming it governs its act (disclose).
+    senderOrg: source.reference,
+    senderRole: source.role,
     subjectBsn: subject.value,
     subjectKind: 'person',
     purpose: input.coding('purpose', true),
