@@ -1,5 +1,6 @@
 // The gateway's configuration: one typed object, read once from the environment at start-up.
 import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from './audit/chain.js';
+import { loadSignInConfig, type SignInConfig } from './sign-in-config.js';
 
 export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
 
@@ -50,6 +51,8 @@ export interface Config {
   reportMinCell: number;
   /** The periods a report may cover: any of year, quarter, month, range. */
   reportPeriods: ReportPeriodKind[];
+  /** People's sign-in to the console (OpenID Connect) and their sessions. */
+  signIn: SignInConfig;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pseudonymKey: env.PSEUDONYM_KEY ?? 'ketenpoort-development-pseudonym-key',
     reportMinCell: minCell(env.REPORT_MIN_CELL),
     reportPeriods: periodKinds(env.REPORT_PERIODS),
+    signIn: loadSignInConfig(env),
     ...overrides,
   };
 }

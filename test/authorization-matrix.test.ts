@@ -195,6 +195,15 @@ const MATRIX: Row[] = [
   { route: 'GET /fhir/metadata', cells: PUBLIC, sample: () => get('/fhir/metadata') },
   { route: 'GET /openapi.json', cells: PUBLIC, sample: () => get('/openapi.json') },
   { route: 'GET /console/', cells: PUBLIC, sample: () => get('/console/') },
+  { route: 'GET /console/login', cells: PUBLIC, sample: () => get('/console/login') },
+  {
+    route: 'GET /console/callback',
+    variant: 'without a sign-in under way',
+    cells: '0 0 0 0 0 0 0 0 0 0 0',
+    sample: () => get('/console/callback?code=x&state=y'),
+  },
+  { route: 'GET /console/session', cells: PUBLIC, sample: () => get('/console/session') },
+  { route: 'POST /console/logout', cells: PUBLIC, sample: () => post('/console/logout', {}) },
   { route: 'GET /cds-services', cells: PUBLIC, sample: () => get('/cds-services') },
   { route: 'GET /fhir/CodeSystem', cells: PUBLIC, sample: () => get('/fhir/CodeSystem') },
   {

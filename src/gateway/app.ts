@@ -9,6 +9,7 @@ import { OAuthError, oauthErrorOf } from './auth.js';
 import type { GatewayContext } from './context.js';
 import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
+import { consoleSignIn } from './console/sign-in.js';
 import { accessReport } from './operations/access-report.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { exchange } from './operations/exchange.js';
@@ -17,6 +18,7 @@ import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
 import { refusalLog } from './refusals.js';
+import { securityHeaders } from './security-headers.js';
 import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -79,6 +81,8 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     }),
   );
   app.use(urlGuard);
+  app.use(securityHeaders(() => baseUrlOf(ctx).startsWith('https:')));
+  const signIn = consoleSignIn(ctx);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', version: ctx.version });
@@ -142,6 +146,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   terminologyRoutes(ctx, fhir);
   measureRoutes(ctx, fhir);
+  fhir.use(signIn.session);
   fhir.use(requireToken(ctx));
   for (const type of VALIDATED_TYPES) {
     ctx.caps.typeOperation(type, 'validate', {
@@ -224,6 +229,14 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     summary: 'Privacy officer console (web page)',
     tag: 'Audit and oversight',
   });
+  for (const [method, route, summary] of [
+    ['get', '/console/login', 'Sign in to the console with OpenID Connect (redirects to the provider)'],
+    ['get', '/console/callback', "The provider's answer to a sign-in (authorization code + PKCE)"],
+    ['get', '/console/session', 'Who is signed in to the console, and the CSRF token of the session'],
+    ['post', '/console/logout', 'Sign out of the console (needs the CSRF token)'],
+  ] as const)
+    ctx.caps.route({ method, path: route, summary, tag: 'Audit and oversight' });
+  app.use('/console', signIn.routes);
   app.use(
     '/console',
     express.static(path.join(PROJECT_ROOT, 'console'), { index: 'index.html', maxAge: '1h' }),

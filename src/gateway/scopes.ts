@@ -69,6 +69,11 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { route: 'GET /fhir/metadata', scope: 'none', permission: 'public' },
   { route: 'GET /openapi.json', scope: 'none', permission: 'public' },
   { route: 'GET /console/', scope: 'none', permission: 'public' },
+  // Sign-in for people (OpenID Connect): outside the token-scoped API; the session's rights are its person's role.
+  { route: 'GET /console/login', scope: 'none', permission: 'public' },
+  { route: 'GET /console/callback', scope: 'none', permission: 'public' },
+  { route: 'GET /console/session', scope: 'none', permission: 'public' },
+  { route: 'POST /console/logout', scope: 'none', permission: 'public' },
   { route: 'GET /cds-services', scope: 'none', permission: 'public' },
   // Validating is asking "would you take this": an index entry as its create, payload content as an exchange.
   ...VALIDATED.map((type): RouteScope => {

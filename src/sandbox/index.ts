@@ -6,6 +6,7 @@ import type { RegisteredClient } from '../gateway/auth.js';
 import { badRequest, notFound } from '../gateway/outcomes.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server.js';
 import { SimulatedAgencies } from './agencies.js';
+import { mountSandboxProvider } from './oidc-provider.js';
 import { readAgencyRecords, readJsonFixture, seedSandbox, type FixtureOrganization } from './seed.js';
 
 export interface RunningSandbox extends RunningGateway {
@@ -28,6 +29,7 @@ export async function startSandbox(
 
   const mount = (app: Express) => {
     app.use('/agencies', agencies.router());
+    mountSandboxProvider(app, () => ctxRef!.config.baseUrl);
     app.get('/sandbox/clients', (_req, res) => {
       res.json(
         clients.map((c) => {
