@@ -176,3 +176,45 @@ export function auditWhere(query: Record<string, unknown>): { where: string; par
   }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
+
+/** The most events one page of the audit search holds; a larger `_count` is served as this many. */
+export const AUDIT_MAX_COUNT = 500;
+const AUDIT_SORTS: Record<string, 'ASC' | 'DESC'> = { date: 'ASC', '-date': 'DESC' };
+
+/**
+ * Paging and order of an audit search: `_count` a whole number from 1 (capped at 500, default 50), `_offset` a whole
+ * number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
+ */
+export function auditPaging(query: Record<string, unknown>): {
+  count: number;
+  offset: number;
+  order: 'ASC' | 'DESC';
+} {
+  const one = (name: string): string | undefined => {
+    const v = query[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string')
+      throw new AuditSearchError(`${name} may be given once / ${name} mag maar één keer voorkomen`);
+    return v;
+  };
+  const whole = (name: string, fallback: number, min: number): number => {
+    const v = one(name);
+    if (v === undefined) return fallback;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < min)
+      throw new AuditSearchError(
+        `${name} "${v}" is not a whole number of at least ${min} / ${name} moet een geheel getal van minstens ${min} zijn`,
+      );
+    return Number(v);
+  };
+  const sort = one('_sort') ?? '-date';
+  const order = AUDIT_SORTS[sort];
+  if (!order)
+    throw new AuditSearchError(
+      `_sort "${sort}" is not supported; use date or -date / sorteer op date of -date`,
+    );
+  return {
+    count: Math.min(whole('_count', 50, 1), AUDIT_MAX_COUNT),
+    offset: whole('_offset', 0, 0),
+    order,
+  };
+}

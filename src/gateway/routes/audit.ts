@@ -3,16 +3,21 @@ import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
 import type { Response, Router } from 'express';
 import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
-import { AUDIT_SEARCH, AuditSearchError, auditWhere as whereOf } from '../../audit/search.js';
+import { AUDIT_SEARCH, AuditSearchError, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
 import type { GatewayContext } from '../context.js';
-import { audit, baseUrlOf, demand, paging, principalOf, sendFhir } from '../http.js';
+import { audit, baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, notFound, outcome } from '../outcomes.js';
 import { searchBundle } from '../person-index.js';
 
 /** The search as SQL; a value the log cannot be searched by is a 400 before anything is read. */
 function auditWhere(query: Record<string, unknown>): { where: string; params: unknown[] } {
+  return refusedAsBadRequest(() => whereOf(query));
+}
+
+/** An AuditSearchError as a 400 OperationOutcome. */
+function refusedAsBadRequest<T>(work: () => T): T {
   try {
-    return whereOf(query);
+    return work();
   } catch (err) {
     if (err instanceof AuditSearchError) throw badRequest(err.message);
     throw err;
@@ -164,9 +169,8 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
   router.get('/AuditEvent', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'audit:read');
-    const { count, offset } = paging(req.query);
+    const { count, offset, order } = refusedAsBadRequest(() => auditPaging(req.query));
     const { where, params } = auditWhere(req.query);
-    const order = req.query._sort === 'date' ? 'ASC' : 'DESC';
     const [totalRow] = await ctx.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM audit_events ${where}`,
       params,
