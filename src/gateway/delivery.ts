@@ -1,6 +1,6 @@
 // The delivery worker: claims jobs from the outbox and posts their Bundles to the recipient's FHIR endpoint.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Communication } from '@medplum/fhirtypes';
+import type { Bundle, Communication, Task } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { Logger } from 'pino';
 import { buildAuditEvent } from '../audit/audit-event.js';
@@ -12,7 +12,7 @@ import {
   type Database,
   type Queryable,
 } from '../store/database.js';
-import { createResource } from '../store/resources.js';
+import { BSN_SYSTEM, createResource, readResource } from '../store/resources.js';
 import type { Principal } from './access.js';
 import type { Subject } from './decisions.js';
 import { TASK_CODE_SYSTEM, taskOutput, updateTask } from './tasks.js';
@@ -345,12 +345,18 @@ async function auditJob(
   outcome: 'success' | 'error' | 'denied',
   description: string,
 ): Promise<void> {
+  // The person (or family) and the purpose come from the exchange Task, so a search by BSN shows the delivery too.
+  const task = (await readResource<Task>(tx, 'Task', job.task_id))?.resource;
+  const about = task?.for;
+  const bsn = about?.identifier?.system === BSN_SYSTEM ? about.identifier.value : undefined;
   const { event, index } = buildAuditEvent({
     subtype: 'delivery',
     outcome,
     description,
     requester: { org: job.sender_org, clientId: 'ketenpoort-delivery' },
     recipientOrg: job.recipient_org,
+    patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
+    purpose: task?.reasonCode?.coding?.[0],
     entities: [{ reference: `Task/${job.task_id}` }],
   });
   await appendAudit(tx, event, index);
