@@ -3,6 +3,14 @@ const $ = (sel) => document.querySelector(sel);
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
 const PAGE = 20;
 let token = sessionStorage.getItem('ketenpoort-token') ?? '';
+/** The server-side session of a person signed in with OpenID Connect (GET /console/session). */
+let session = { signedIn: false };
+
+/** A pasted token (sandbox only) as a Bearer header; otherwise the session cookie, and its CSRF token on changes. */
+function authHeaders(method = 'GET') {
+  if (token) return { authorization: `Bearer ${token}` };
+  return method === 'GET' || !session.csrfToken ? {} : { 'x-csrf-token': session.csrfToken };
+}
 let offset = 0;
 let lastQuery = '';
 
@@ -11,7 +19,7 @@ async function api(path, options = {}) {
     ...options,
     headers: {
       accept: 'application/fhir+json',
-      authorization: `Bearer ${token}`,
+      ...authHeaders(options.method),
       ...(options.body ? { 'content-type': 'application/fhir+json' } : {}),
       ...options.headers,
     },
@@ -233,7 +241,7 @@ async function loadReviews() {
 
 /** Shows a printable page of the gateway (an access or municipal report) in a frame, or why it is not there. */
 async function showPage(url, frameId, printId) {
-  const res = await fetch(url, { headers: { accept: 'text/html', authorization: `Bearer ${token}` } });
+  const res = await fetch(url, { headers: { accept: 'text/html', ...authHeaders() } });
   const frame = $(`#${frameId}`);
   frame.hidden = false;
   let problem = '';
@@ -264,7 +272,7 @@ function showTab(name) {
 
 async function exportLog(format, link) {
   const res = await fetch(`/fhir/AuditEvent/$export?_format=${format}&${link.dataset.query ?? ''}`, {
-    headers: { authorization: `Bearer ${token}` },
+    headers: authHeaders(),
   });
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
@@ -313,7 +321,37 @@ for (const format of ['ndjson', 'csv']) {
 for (const b of document.querySelectorAll('nav button'))
   b.addEventListener('click', () => showTab(b.dataset.tab));
 
-fetch('/sandbox/clients').then((r) => {
-  if (r.ok) $('#sandbox-login').hidden = false;
+/** Who is signed in: an officer opens the console, a person their own access report; nobody: the sign-in. */
+async function start() {
+  session = await fetch('/console/session')
+    .then((r) => r.json())
+    .catch(() => ({ signedIn: false }));
+  $('#oidc-login').hidden = !session.signInAvailable;
+  // A pasted system token opens the console in the sandbox only.
+  $('#token-login').hidden = !session.sandbox;
+  $('#sandbox-login').hidden = !session.sandbox;
+  if (!session.sandbox) token = '';
+  if (session.signedIn) {
+    $('#logout').hidden = false;
+    $('#login').hidden = true;
+    $('#work').hidden = false;
+    if (session.kind === 'officer') {
+      text($('#who'), `Aangemeld als ${session.name} (functionaris gegevensbescherming)`);
+      await search();
+      return;
+    }
+    text($('#who'), `Aangemeld als ${session.name}`);
+    for (const b of document.querySelectorAll('nav button')) b.hidden = b.dataset.tab !== 'report';
+    showTab('report');
+    $('#report-form').elements.bsn.value = session.bsn ?? '';
+    await showReport(session.bsn);
+    return;
+  }
+  if (token) signIn(token);
+}
+$('#logout').addEventListener('click', async () => {
+  await fetch('/console/logout', { method: 'POST', headers: authHeaders('POST') });
+  sessionStorage.removeItem('ketenpoort-token');
+  location.reload();
 });
-if (token) signIn(token);
+start();

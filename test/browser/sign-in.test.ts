@@ -1,0 +1,101 @@
+// Signing in to the console in Chromium through the sandbox's OpenID provider: the officer gets the log, Emma (14) her
+// own report and not her brother's, Sanne her children's under 16 and not Lotte's (16); axe-core finds no violations.
+import { mkdir, readFile } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningSandbox } from '../../src/sandbox/index.js';
+import {
+  fhir,
+  isoDateYearsAgo,
+  parentResource,
+  patientResource,
+  sandboxToken,
+  testSandbox,
+} from '../helpers.js';
+import { ARTIFACTS, CHROMIUM, FLAGS, HAVE_CHROMIUM } from './chromium.js';
+
+const NOAH = '999910036';
+const LOTTE = '999910061';
+
+describe.runIf(HAVE_CHROMIUM)('signing in to the console in Chromium', () => {
+  let sandbox: RunningSandbox;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    sandbox = await testSandbox();
+    const cjg = await sandboxToken(sandbox, 'cjg');
+    const lotte = await fhir<{ id: string }>(sandbox.url, cjg, 'POST', '/fhir/Patient', {
+      ...patientResource(LOTTE, isoDateYearsAgo(16, 30)),
+      name: [{ given: ['Lotte'], family: 'Jansen' }],
+    });
+    await fhir(sandbox.url, cjg, 'POST', '/fhir/RelatedPerson', {
+      ...parentResource(`Patient/${lotte.body.id}`, '999910012', true),
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.close();
+  });
+
+  /** A fresh browser context (no cookies), signed in through the provider's login page. */
+  async function signedIn(login: string): Promise<Page> {
+    const context = await browser.newContext({ locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    await page.goto(`${sandbox.url}/console/`);
+    await page.getByRole('link', { name: /Aanmelden bij uw inlogdienst/ }).click();
+    await page.getByLabel(/Gebruikersnaam/).fill(login);
+    await page.getByLabel(/Wachtwoord/).fill('sandbox');
+    await page.getByRole('button', { name: /Aanmelden/ }).click();
+    await page.waitForURL(`${sandbox.url}/console/`);
+    await expect.poll(() => page.locator('#who').textContent()).toMatch(/Aangemeld als/);
+    return page;
+  }
+
+  async function reportFor(page: Page, bsn: string): Promise<string> {
+    await page.locator('#report-form input[name="bsn"]').fill(bsn);
+    await page.locator('#report-form button[type="submit"]').click();
+    const frame = page.frameLocator('#report');
+    await expect.poll(async () => (await frame.locator('body').textContent()) ?? '').not.toBe('');
+    return (await frame.locator('body').textContent()) ?? '';
+  }
+
+  it('signs the privacy officer in and shows the audit log, with no accessibility violations', async () => {
+    const page = await signedIn('functionaris');
+    expect(await page.locator('#who').textContent()).toContain('Fatima Bakker');
+    await expect.poll(() => page.locator('#results tbody tr').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: `${ARTIFACTS}/sign-in-officer.png`, fullPage: true });
+    // axe-core runs through the DevTools protocol, which the page's CSP does not govern.
+    await page.evaluate(await readFile('node_modules/axe-core/axe.min.js', 'utf8'));
+    const violations = await page.evaluate(async () => {
+      const axe = (
+        globalThis as unknown as {
+          axe: { run: (o: unknown) => Promise<{ violations: { id: string; nodes: unknown[] }[] }> };
+        }
+      ).axe;
+      const result = await axe.run({ runOnly: ['wcag2a', 'wcag2aa'] });
+      return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+    });
+    expect(violations).toEqual([]);
+    await page.locator('#logout').click();
+    await expect.poll(() => page.locator('#oidc-login').isVisible()).toBe(true);
+  });
+
+  it('shows Emma (14) her own report and refuses her brother Noah’s', async () => {
+    const page = await signedIn('emma');
+    expect(await page.locator('nav button[data-tab="log"]').isHidden()).toBe(true);
+    await expect
+      .poll(async () => (await page.frameLocator('#report').locator('body').textContent()) ?? '')
+      .toMatch(/Emma|999910048/);
+    await page.screenshot({ path: `${ARTIFACTS}/sign-in-young-person.png`, fullPage: true });
+    expect(await reportFor(page, NOAH)).toMatch(/403|not available/);
+  });
+
+  it('shows Sanne the report of Noah (9) and refuses that of Lotte (16)', async () => {
+    const page = await signedIn('sanne');
+    expect(await reportFor(page, NOAH)).not.toMatch(/not available/);
+    await page.screenshot({ path: `${ARTIFACTS}/sign-in-parent.png`, fullPage: true });
+    expect(await reportFor(page, LOTTE)).toMatch(/403|not available/);
+  });
+});
