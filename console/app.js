@@ -352,6 +352,6 @@ async function start() {
 $('#logout').addEventListener('click', async () => {
   await fetch('/console/logout', { method: 'POST', headers: authHeaders('POST') });
   sessionStorage.removeItem('ketenpoort-token');
-  location.reload();
+  window.location.reload();
 });
 start();
