@@ -6,13 +6,8 @@ import { loadFhirDefinitions, validateFhir } from '../src/mappings/validate.js';
 import { loadStructureSchema } from '../src/mappings/structure.js';
 import { FIXTURES_DIR } from '../src/paths.js';
 import type { NativeReferral } from '../src/mappings/cjg-referral.js';
-import {
-  referralFromFhir,
-  referralJsonToFhir,
-  referralsFromCsv,
-  referralsToCsv,
-  referralToFhir,
-} from '../src/mappings/referral-format.js';
+import { referralFromFhir, referralJsonToFhir, referralToFhir } from '../src/mappings/referral-format.js';
+import { referralsFromCsv, referralsToCsv } from '../src/mappings/referral-csv.js';
 import { bench } from './lib.js';
 
 export function familyCarePlanBundle(): Bundle {

@@ -37,7 +37,15 @@ for (const format of Object.values(FORMATS)) {
     lines.push(
       'CSV: one row per record; the column `record` says which (referral, parent, child, agency); referral fields have',
       'plain column names, the others are prefixed (`child.bsn`); rows of a referral follow its referral row; lists',
-      'of codes are separated by `;`; yes/no as true/false (ja/nee accepted). Every column must be present.',
+      'of codes are separated by `;`; yes/no as ja/nee (true/false accepted); dates as dd-mm-jjjj (d-m-jjjj) or',
+      'yyyy-mm-dd. Every column must be present. The file is read with csv-parse as agency systems export it: the',
+      'delimiter (`;` as Dutch Excel writes it, or `,`) is detected from the header line, a UTF-8 BOM and CRLF or LF',
+      'line ends are accepted, empty columns Excel adds on the right are ignored, and quotes are strict (a quote inside',
+      'an unquoted value, or text after a closing quote, is an error). Every problem of the file comes in one 422',
+      'answer, sorted by line: `expression` `row N.column`, `diagnostics` naming the value and what is expected, in',
+      'Dutch or English after `Accept-Language` (for example `regel 4, parent.birthDate: "31-02-1983" is geen',
+      'bestaande datum; verwacht dd-mm-jjjj (of jjjj-mm-dd)`). A row with a field too many or too few is one problem,',
+      'and its form is not judged further. `fixtures/native-exports/cjg-referral-excel-nl.csv` is such an export.',
       '',
     );
   for (const table of format.tables) {

@@ -2,15 +2,14 @@
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { badRequest } from '../gateway/outcomes.js';
 import {
-  CSV_COLUMNS,
   NativeInputError,
   referralFromFhir,
   referralJsonToFhir,
-  referralsFromCsv,
-  referralsToCsv,
   referralTables,
   referralToFhir,
 } from './referral-format.js';
+import { CSV_COLUMNS, referralsFromCsv, referralsToCsv } from './referral-csv.js';
+import type { Language } from '../consent/explain.js';
 import { describeEntity, recordChecker, type Entity, type ListSpec, type NativeRecord } from './fields.js';
 import {
   goalEntity,
@@ -35,8 +34,8 @@ export interface NativeFormat {
   csvColumns?: string[];
   /** Checks and maps one native JSON record. Throws NativeInputError with every problem. */
   jsonToFhir(input: unknown): Bundle;
-  /** Checks and maps a CSV of records (only formats with csvColumns). */
-  csvToFhir?(text: string): Bundle[];
+  /** Checks and maps a CSV of records (only formats with csvColumns); problems in `lang`. */
+  csvToFhir?(text: string, lang?: Language): Bundle[];
   fromFhir(bundle: Bundle): { native: NativeRecord; issues: OperationOutcomeIssue[] };
   toCsv?(records: NativeRecord[]): string;
 }
@@ -75,7 +74,7 @@ export const FORMATS: Record<string, NativeFormat> = {
     tables: referralTables,
     csvColumns: CSV_COLUMNS,
     jsonToFhir: referralJsonToFhir,
-    csvToFhir: (text) => referralsFromCsv(text).map(referralToFhir),
+    csvToFhir: (text, lang) => referralsFromCsv(text, lang).map(referralToFhir),
     fromFhir: referralFromFhir,
     toCsv: (records) => referralsToCsv(records as Parameters<typeof referralsToCsv>[0]),
   },
@@ -102,10 +101,10 @@ export const FORMATS: Record<string, NativeFormat> = {
  * Maps a native body: a JSON record (an object) to one Bundle, CSV text (formats with columns) to one Bundle per
  * record. Throws NativeInputError with every problem, and a 400 for a body the format cannot read at all.
  */
-export function mapNative(format: NativeFormat, body: unknown, at?: string): Bundle[] {
+export function mapNative(format: NativeFormat, body: unknown, at?: string, lang?: Language): Bundle[] {
   if (typeof body === 'string') {
     if (!format.csvToFhir) throw badRequest(`${format.name} is read as JSON only`, at);
-    return format.csvToFhir(body);
+    return format.csvToFhir(body, lang);
   }
   if (body && typeof body === 'object' && !Array.isArray(body)) return [format.jsonToFhir(body)];
   throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`, at);

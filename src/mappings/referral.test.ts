@@ -8,14 +8,8 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { FIXTURES_DIR } from '../paths.js';
 import { isValidBsn } from './bsn.js';
 import { LIFE_DOMAINS, REFERRAL_SOURCES, type NativeReferral } from './cjg-referral.js';
-import {
-  CSV_COLUMNS,
-  NativeInputError,
-  referralFromFhir,
-  referralJsonToFhir,
-  referralsFromCsv,
-  referralsToCsv,
-} from './referral-format.js';
+import { NativeInputError, referralFromFhir, referralJsonToFhir } from './referral-format.js';
+import { CSV_COLUMNS, referralsFromCsv, referralsToCsv } from './referral-csv.js';
 import { loadFhirDefinitions, validateFhir } from './validate.js';
 
 const dir = path.join(FIXTURES_DIR, 'referrals');
@@ -226,18 +220,20 @@ describe('invalid referral forms', () => {
     );
   });
 
-  it('refuses a CSV that lacks a column, before reading any row', () => {
+  it('names a missing column and every row that no longer fits the header, in one answer', () => {
     const csv = load(names[0]!.replace('.json', '.csv'));
     const [header, ...rest] = csv.split('\r\n');
     const cols = header!.split(',');
     const drop = cols.indexOf('child.birthDate');
     const cut = [cols.filter((_, i) => i !== drop).join(','), ...rest].join('\r\n');
-    expect(issuesOf(() => referralsFromCsv(cut))).toEqual([
+    const issues = issuesOf(() => referralsFromCsv(cut));
+    expect(issues[0]).toEqual(
       expect.objectContaining({
-        expression: ['header'],
+        expression: ['row 1'],
         diagnostics: expect.stringMatching(/lacks the column\(s\) child.birthDate/),
       }),
-    ]);
+    );
+    expect(issues.slice(1).map((i) => i.expression![0])).toEqual(rest.filter(Boolean).map((_, i) => `row ${i + 2}`));
   });
 
   it('reads a 10,000-row CSV whole, and refuses all of it for one bad row, naming the row and column', () => {

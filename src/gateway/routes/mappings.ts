@@ -2,6 +2,7 @@
 // stores nothing and sends nothing anywhere, so it needs a token but writes no audit record.
 import express, { type Request, type Router } from 'express';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { languageOf } from '../../consent/explain.js';
 import { validateFhir } from '../../mappings/validate.js';
 import { FORMATS, mapNative, type NativeFormat } from '../../mappings/formats.js';
 import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
@@ -56,7 +57,7 @@ export function mappingRoutes(ctx: GatewayContext, router: Router): void {
     const format = formatOf(req);
     let bundles: Bundle[];
     try {
-      bundles = mapNative(format, req.body);
+      bundles = mapNative(format, req.body, undefined, languageOf(req.get('accept-language')));
     } catch (err) {
       if (err instanceof NativeInputError) throw unprocessable(err.issues);
       throw err;
