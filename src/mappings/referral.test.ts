@@ -233,7 +233,9 @@ describe('invalid referral forms', () => {
         diagnostics: expect.stringMatching(/lacks the column\(s\) child.birthDate/),
       }),
     );
-    expect(issues.slice(1).map((i) => i.expression![0])).toEqual(rest.filter(Boolean).map((_, i) => `row ${i + 2}`));
+    expect(issues.slice(1).map((i) => i.expression![0])).toEqual(
+      rest.filter(Boolean).map((_, i) => `row ${i + 2}`),
+    );
   });
 
   it('reads a 10,000-row CSV whole, and refuses all of it for one bad row, naming the row and column', () => {
