@@ -195,7 +195,20 @@ const MATRIX: Row[] = [
   { route: 'GET /fhir/metadata', cells: PUBLIC, sample: () => get('/fhir/metadata') },
   { route: 'GET /openapi.json', cells: PUBLIC, sample: () => get('/openapi.json') },
   { route: 'GET /console/', cells: PUBLIC, sample: () => get('/console/') },
-  { route: 'GET /console/login', cells: PUBLIC, sample: () => get('/console/login') },
+  {
+    route: 'GET /console/login',
+    variant: 'the redirect to the provider, not followed (it needs a browser with cookies)',
+    cells: 'p p p p p p p p p p p',
+    sample: () => ({
+      method: 'GET',
+      path: '/console/login',
+      raw: async (w) => {
+        const res = await fetch(`${w.url}/console/login`, { redirect: 'manual' });
+        expect(res.headers.get('location')).toMatch(/code_challenge_method=S256/);
+        return { status: res.status, body: {}, headers: res.headers };
+      },
+    }),
+  },
   {
     route: 'GET /console/callback',
     variant: 'without a sign-in under way',
