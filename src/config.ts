@@ -3,6 +3,15 @@ import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from './audit/chain.js';
 import { loadSignInConfig, type SignInConfig } from './sign-in-config.js';
 
 export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
+/** Whether a consent needs evidence (the signed form and a verification) to count as a basis. */
+export type ConsentEvidencePolicy = 'not-required' | 'required';
+
+function evidencePolicy(value: string | undefined): ConsentEvidencePolicy {
+  if (value === undefined || value === '') return 'not-required';
+  if (value !== 'not-required' && value !== 'required')
+    throw new Error('configuration: CONSENT_EVIDENCE_POLICY must be not-required or required');
+  return value;
+}
 
 export interface Config {
   /** TCP port of the HTTP server (0 = any free port). */
@@ -30,6 +39,10 @@ export interface Config {
   logLevel: string;
   /** What a parent's consent means once the child turns 12 or 16. */
   ageTransitionPolicy: AgeTransitionPolicy;
+  /** Folder of the region's covenants (Contract-*.json); empty: no covenant narrows the decisions. */
+  covenantsDir: string;
+  /** Whether consents without evidence count (`required`: a signed form and a verification are needed). */
+  consentEvidencePolicy: ConsentEvidencePolicy;
   /** Delivery worker: poll interval, first retry delay and give-up deadline, in milliseconds. */
   deliveryPollMs: number;
   deliveryRetryBaseMs: number;
@@ -119,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     clientsFile: env.CLIENTS_FILE ?? '',
     logLevel: env.LOG_LEVEL ?? 'info',
     ageTransitionPolicy: policy,
+    covenantsDir: env.COVENANTS_DIR ?? '',
+    consentEvidencePolicy: evidencePolicy(env.CONSENT_EVIDENCE_POLICY),
     deliveryPollMs: int(env.DELIVERY_POLL_MS, 1000),
     deliveryRetryBaseMs: int(env.DELIVERY_RETRY_BASE_MS, 2000),
     deliveryRetryMaxMs: int(env.DELIVERY_RETRY_MAX_MS, 3_600_000),

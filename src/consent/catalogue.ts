@@ -28,6 +28,8 @@ export interface LegalBasisEntry {
   pseudonymise: boolean;
   optOut: boolean;
   mask: string[];
+  /** A statutory duty or right that regional covenants do not narrow. */
+  overridesCovenant: boolean;
 }
 
 export interface CategoryInfo {
@@ -90,6 +92,7 @@ export function legalBasisEntry(c: CodeSystemConcept): LegalBasisEntry {
     pseudonymise: bool(c, 'pseudonymise'),
     optOut: bool(c, 'optOut'),
     mask: strings(c, 'mask'),
+    overridesCovenant: bool(c, 'overridesCovenant'),
   };
 }
 

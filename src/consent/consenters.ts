@@ -63,7 +63,7 @@ export function personLabel(person: PersonFacts, ref: string): Label {
   return { en: `${base.en} (gezag)`, nl: `${base.nl} (gezag)` };
 }
 
-function joinLabels(labels: Label[]): Label {
+export function joinLabels(labels: Label[]): Label {
   const join = (xs: string[], and: string) =>
     xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} ${and} ${xs[xs.length - 1]}`;
   return {

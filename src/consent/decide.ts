@@ -3,6 +3,8 @@ import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum
 import { ageOn } from './age.js';
 import type { Catalogue, LegalBasisEntry } from './catalogue.js';
 import { classify } from './classify.js';
+import { covenantScope, withinCovenant } from './covenant.js';
+import { screenEvidence } from './evidence.js';
 import { consentBasis, personFacts, type PersonBasis, type PersonFacts } from './consenters.js';
 import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
 import { legalBasisProblems } from './legal-basis.js';
@@ -103,6 +105,11 @@ function decideUnsafe(
     basisFor = (person, item) => consentBasis(person, req, at, options, item);
   }
 
+  // The region's covenants narrow whatever basis was found; outside all of them nothing goes.
+  const region = covenantScope(options.covenants ?? [], req, at, entry);
+  if (region.outside) return deny([region.reason]);
+  if (region.categories) basisFor = withinCovenant(basisFor, region.categories, region.covenants);
+
   // After the checks of the legal basis itself, which do not depend on the person: whether the person is known, and
   // whether the facts are in dispute, comes last.
   const patients: Patient[] = facts.members ?? (facts.subject ? [facts.subject] : []);
@@ -111,17 +118,23 @@ function decideUnsafe(
   }
   const blocking = disputedFactsIn(facts.disputed ?? [], req, entry);
   if (blocking.length) return deny([{ code: 'facts-conflict', params: { facts: blocking.join(', ') } }]);
-  const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
+  const evidence = screenEvidence(
+    patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents)),
+    at,
+    options.consentEvidence,
+  );
+  const persons = evidence.persons;
 
   const requestLevel = persons.map((p) => ({ person: p, basis: basisFor(p) }));
   const withBasis = requestLevel.filter((x) => x.basis.verdict === 'permit');
   const denials = requestLevel.filter((x) => x.basis.verdict === 'deny');
   if (withBasis.length === 0) {
-    return deny(
-      denials.map((d) =>
+    return deny([
+      ...denials.map((d) =>
         persons.length > 1 ? familyReason(d.person, d.basis.reason, catalogue) : d.basis.reason,
       ),
-    );
+      ...evidence.reasons,
+    ]);
   }
   const legal = entry && !entry.consentRequired ? entry : undefined;
   const result: Decision = {

@@ -36,7 +36,7 @@ function instant(value: string, end: boolean): number {
   return t;
 }
 
-function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
+export function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
   if (!period) return true;
   const t = at.getTime();
   if (period.start && instant(period.start, false) > t) return false;
@@ -48,7 +48,7 @@ function sameIdentifier(a: Identifier | undefined, list: Identifier[] | undefine
   return !!a?.value && (list ?? []).some((b) => b.value === a.value && (!a.system || a.system === b.system));
 }
 
-function actorMatches(provision: ConsentProvision, req: DecisionRequest): boolean {
+export function actorMatches(provision: ConsentProvision, req: DecisionRequest): boolean {
   if (!provision.actor?.length) return true;
   return provision.actor.some((actor) => {
     const ref = actor.reference;

@@ -48,6 +48,22 @@ export interface DecideOptions {
   ageTransitionPolicy: 'keep-until-withdrawn' | 'require-renewal';
   /** Key for pseudonyms (HMAC); pseudonymised output differs per key. */
   pseudonymKey: string;
+  /** `required`: a consent counts only with its signed form, a verification and every required signatory. */
+  consentEvidence?: 'not-required' | 'required';
+  /** The regional covenants every decision is intersected with (none: nothing narrowed). */
+  covenants?: Covenant[];
+}
+
+/** A regional covenant (read from a FHIR Contract by src/consent/covenant.ts). */
+export interface Covenant {
+  reference: string;
+  title: string;
+  start?: string;
+  end?: string;
+  /** The signing organisations (`Organization/<id>`): only they send under the covenant. */
+  parties: string[];
+  /** Per recipient (an organisation, or every organisation of a role): purposes and data categories. */
+  terms: { recipient: { reference?: string; role?: string }; purposes: string[]; categories: string[] }[];
 }
 
 /** A reason: a code from the decision-reason CodeSystem and the facts its sentence is made of. */

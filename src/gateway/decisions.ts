@@ -40,6 +40,9 @@ import {
   searchResources,
 } from '../store/resources.js';
 import type { Principal } from './access.js';
+import { explainConsents, type ConsentExplanation } from '../consent/explain-consents.js';
+import { explanationText, visibleExplanations } from './consent-explanations.js';
+import { decideOptions } from './decide-options.js';
 import { audit, type AuditRecord } from './http.js';
 import { badRequest, FhirError, unprocessable } from './outcomes.js';
 import type { OperationInput } from './parameters.js';
@@ -275,6 +278,8 @@ export interface DecisionRun {
   fullExplanation: boolean;
   /** Whether the requester has a registration of its own of the person (or a family member): a relationship. */
   related: boolean;
+  /** Why each consent of the person did or did not apply, limited to what the requester may see. */
+  consentExplanations?: ConsentExplanation[];
 }
 
 /** Loads the facts for a request and decides it: now, or as of replayAt with the facts as they were then. */
@@ -293,7 +298,7 @@ export async function runDecision(
     { ...facts, disputed: facts.conflicts.map((c) => c.fact) },
     loadCatalogue(),
     at,
-    { ageTransitionPolicy: config.ageTransitionPolicy, pseudonymKey: config.pseudonymKey },
+    decideOptions(config),
   );
   // A dispute found now goes to the privacy officer's queue; a replay only looks back.
   if (facts.conflicts.length && !replayAt) await reportConflicts(db, facts.conflicts, facts.subjectRef);
@@ -303,7 +308,12 @@ export async function runDecision(
     hasAccessToAny(db, 'Consent', consentIds, principal.org),
     hasAccessToAny(db, 'Patient', ids(facts.registrations), principal.org),
   ]);
-  return { request, decision, subjectRef: facts.subjectRef, fullExplanation, related };
+  const consentExplanations = await visibleExplanations(
+    db,
+    principal,
+    explainConsents(request, facts, at, config.consentEvidencePolicy),
+  );
+  return { request, decision, subjectRef: facts.subjectRef, fullExplanation, related, consentExplanations };
 }
 
 /**
@@ -421,6 +431,15 @@ export function denial(run: DecisionRun, lang: Language): FhirError {
       diagnostics: reasonText(r, lang, run.fullExplanation),
     })),
   };
+  // Why each consent the requester may know of did not carry the exchange (information, not an error).
+  for (const e of run.consentExplanations ?? [])
+    outcome.issue.push({
+      severity: 'information',
+      code: 'informational',
+      details: { coding: [{ system: DECISION_REASON_SYSTEM, code: e.reason.code }], text: e.outcome },
+      diagnostics: explanationText(e)[lang],
+      expression: [e.consent],
+    });
   return new FhirError(403, outcome);
 }
 

@@ -13,6 +13,7 @@ import {
   resolveOrganization,
   runDecision,
 } from '../decisions.js';
+import { explanationParameters } from '../consent-explanations.js';
 import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
@@ -40,6 +41,7 @@ export async function consentDecision(ctx: GatewayContext, req: Request, res: Re
     200,
     parameters([
       ...decisionParameters({ ...run.decision, reasons: shownReasons(run) }, lang, full),
+      ...explanationParameters(run.consentExplanations ?? []),
       { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
     ]),
   );

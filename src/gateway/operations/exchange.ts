@@ -16,6 +16,7 @@ import {
   readDecisionRequest,
   runDecision,
 } from '../decisions.js';
+import { explanationParameters } from '../consent-explanations.js';
 import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest, unprocessable } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
@@ -199,6 +200,7 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
       );
       const body = parameters([
         ...decisionParameters(decision, lang, true),
+        ...explanationParameters(run.consentExplanations ?? []),
         { name: 'exchange', valueReference: { reference: `Task/${task.id}` } },
         { name: 'auditEvent', valueReference: { reference: `AuditEvent/${auditId}` } },
         ...(review ? [{ name: 'review', valueReference: { reference: `Task/${review.id}` } }] : []),

@@ -1,0 +1,134 @@
+// Regional covenants (FHIR Contract): which partners exchange which data categories for which purposes. A covenant
+// only narrows what a consent or a legal basis permits; it never grants anything by itself.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Contract, Reference } from '@medplum/fhirtypes';
+import { AGENCY_ROLE_SYSTEM } from './constants.js';
+import type { LegalBasisEntry } from './catalogue.js';
+import type { PersonBasis, PersonFacts } from './consenters.js';
+import type { DataItem } from './provisions.js';
+import type { Covenant, DecisionRequest, Reason } from './types.js';
+
+export type { Covenant };
+type CovenantTerm = Covenant['terms'][number];
+
+const codesOf = (concepts: { coding?: { code?: string }[] }[] | undefined): string[] =>
+  (concepts ?? []).flatMap((cc) => (cc.coding ?? []).flatMap((c) => (c.code ? [c.code] : [])));
+
+function recipientOf(ref: Reference): CovenantTerm['recipient'] {
+  if (ref.reference) return { reference: ref.reference };
+  if (ref.identifier?.system === AGENCY_ROLE_SYSTEM) return { role: ref.identifier.value };
+  return {};
+}
+
+/** Reads a Contract as a covenant: signers, applies, and per term the recipients, purposes (action.intent) and categories (asset.type). */
+export function covenantFrom(contract: Contract): Covenant {
+  if (contract.resourceType !== 'Contract' || !contract.id)
+    throw new Error('a covenant is a Contract with an id');
+  return {
+    reference: `Contract/${contract.id}`,
+    title: contract.title ?? contract.name ?? contract.id,
+    start: contract.applies?.start,
+    end: contract.applies?.end,
+    parties: (contract.signer ?? []).flatMap((s) => (s.party?.reference ? [s.party.reference] : [])),
+    terms: (contract.term ?? []).flatMap((term) => {
+      const purposes = codesOf((term.action ?? []).map((a) => a.intent));
+      const categories = codesOf((term.asset ?? []).flatMap((a) => a.type ?? []));
+      return (term.offer?.party ?? []).flatMap((p) =>
+        (p.reference ?? []).map((ref) => ({ recipient: recipientOf(ref), purposes, categories })),
+      );
+    }),
+  };
+}
+
+const cache = new Map<string, Covenant[]>();
+
+/** The covenants of the region: every Contract-*.json in a folder (read once per folder). No folder: none. */
+export function loadCovenants(dir: string): Covenant[] {
+  if (!dir) return [];
+  let found = cache.get(dir);
+  if (!found) {
+    found = readdirSync(dir)
+      .filter((f) => f.startsWith('Contract-') && f.endsWith('.json'))
+      .sort()
+      .map((f) => covenantFrom(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Contract));
+    cache.set(dir, found);
+  }
+  return found;
+}
+
+function inForce(c: Covenant, at: Date): boolean {
+  const t = at.getTime();
+  if (c.start && new Date(c.start).getTime() > t) return false;
+  // A date-only end lasts the whole (Dutch) day.
+  if (c.end && new Date(c.end.length === 10 ? `${c.end}T23:59:59.999+01:00` : c.end).getTime() < t)
+    return false;
+  return true;
+}
+
+/** What the covenants of the region allow for this request: the categories, or a reason when it is outside all of them. */
+export type CovenantScope =
+  { outside: false; categories?: Set<string>; covenants: string[] } | { outside: true; reason: Reason };
+
+/**
+ * Intersects a request with the region's covenants. No covenants: nothing to narrow. A legal basis that overrides
+ * regional agreements (`overridesCovenant` in the catalogue: statutory duties and reports) is not narrowed either.
+ * Otherwise the sender must sign a covenant in force that has a term for the recipient and the purpose; the
+ * categories of all such terms are what may be disclosed.
+ */
+export function covenantScope(
+  covenants: Covenant[],
+  req: DecisionRequest,
+  at: Date,
+  entry?: LegalBasisEntry,
+): CovenantScope {
+  if (covenants.length === 0 || (entry && !entry.consentRequired && entry.overridesCovenant))
+    return { outside: false, covenants: [] };
+  const sender = req.senderOrg ?? req.requesterOrg;
+  const purpose = req.purpose.code ?? '';
+  const categories = new Set<string>();
+  const used: string[] = [];
+  for (const c of covenants) {
+    if (!inForce(c, at) || !c.parties.includes(sender)) continue;
+    const terms = c.terms.filter(
+      (t) =>
+        (t.recipient.reference === req.recipientOrg ||
+          (t.recipient.role !== undefined && t.recipient.role === req.recipientRole)) &&
+        t.purposes.includes(purpose),
+    );
+    if (terms.length === 0) continue;
+    used.push(c.reference);
+    terms.forEach((t) => t.categories.forEach((x) => categories.add(x)));
+  }
+  if (used.length === 0)
+    return {
+      outside: true,
+      reason: {
+        code: 'covenant-outside',
+        params: { sender, recipient: req.recipientOrg, purpose },
+      },
+    };
+  return { outside: false, categories, covenants: used };
+}
+
+/** A basis narrowed to the covenant's categories: data of any other category is not disclosed, whatever the basis. */
+export function withinCovenant(
+  basisFor: (person: PersonFacts, item?: DataItem) => PersonBasis,
+  categories: Set<string>,
+  covenants: string[],
+): (person: PersonFacts, item?: DataItem) => PersonBasis {
+  return (person, item) => {
+    const basis = basisFor(person, item);
+    if (basis.verdict !== 'permit' || !item) return basis;
+    const outside = item.categories.filter((c) => !categories.has(c));
+    if (outside.length === 0) return basis;
+    return {
+      verdict: 'deny',
+      consents: [],
+      reason: {
+        code: 'covenant-category',
+        params: { categories: outside.join(', '), covenants: covenants.join(', ') },
+      },
+    };
+  };
+}
