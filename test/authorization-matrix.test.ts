@@ -329,6 +329,42 @@ const MATRIX: Row[] = [
         },
       }),
   },
+  {
+    route: 'POST /cds-services/bundle-security-label',
+    cells: '2 2 2 2 2 2 2 2 3 3 3',
+    sample: () =>
+      post('/cds-services/bundle-security-label', {
+        hook: 'bundle-security-label',
+        hookInstance: 'matrix',
+        context: { bundle: carePlan },
+      }),
+  },
+  {
+    route: 'POST /xacml',
+    cells: EXCHANGE_LET,
+    sample: () =>
+      post('/xacml', {
+        Request: {
+          AccessSubject: [
+            {
+              Attribute: [
+                {
+                  AttributeId: 'actor',
+                  Value: [{ system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000107' }],
+                },
+              ],
+            },
+          ],
+          Action: [{ Attribute: [{ AttributeId: 'purposeOfUse', Value: 'CAREMGT' }] }],
+          Resource: [{ Attribute: [{ AttributeId: 'patientId', Value: [{ system: BSN_SYSTEM, value: NOAH }] }] }],
+        },
+      }),
+  },
+  {
+    route: 'POST /fhir/Bundle/$security-label',
+    cells: '2 2 2 2 2 2 2 2 3 3 3',
+    sample: () => post('/fhir/Bundle/$security-label', carePlan),
+  },
 
   // Delivery tracking: the two organisations of an exchange and the privacy officer.
   {

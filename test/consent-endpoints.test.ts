@@ -324,6 +324,7 @@ describe('CDS Hooks (LEAP-compatible)', () => {
     };
     expect(res.services).toEqual([
       expect.objectContaining({ id: 'patient-consent-consult', hook: 'patient-consent-consult' }),
+      expect.objectContaining({ id: 'bundle-security-label', hook: 'bundle-security-label' }),
     ]);
   });
 
@@ -335,7 +336,7 @@ describe('CDS Hooks (LEAP-compatible)', () => {
     };
     expect(cards[0]!.summary).toBe('CONSENT_PERMIT');
     expect(cards[0]!.extension.decision).toBe('CONSENT_PERMIT');
-    expect(cards[0]!.extension.basedOn).toMatch(/^Consent\//);
+    expect(cards[0]!.extension.basedOn).toMatch(new RegExp(`^${sandbox.url}/fhir/Consent/`));
   });
 
   it('answers NO_CONSENT where nothing covers the recipient, and CONSENT_DENY once a parent refuses', async () => {
@@ -370,9 +371,9 @@ describe('CDS Hooks (LEAP-compatible)', () => {
     expect(denied.cards[0]!.summary).toBe('CONSENT_DENY');
   });
 
-  it('rejects a malformed request with 422 and an unauthenticated one with 401', async () => {
+  it('rejects a malformed request with 400 (as LEAP does) and an unauthenticated one with 401', async () => {
     const bad = await post(cjg, { hook: 'patient-consent-consult', context: { patientId: [] } });
-    expect(bad.status).toBe(422);
+    expect(bad.status).toBe(400);
     expect(((await bad.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
     expect((await post(undefined, body('90000107'))).status).toBe(401);
   });

@@ -2,6 +2,7 @@
 import type { Consent, Patient, RelatedPerson } from '@medplum/fhirtypes';
 import { ageBand, ageOn, type AgeBand } from './age.js';
 import { BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
+import { isPrivacyConsent } from './consent-scope.js';
 import { evaluateConsent, type DataItem } from './provisions.js';
 import type { DecideOptions, DecisionRequest, Reason } from './types.js';
 
@@ -43,7 +44,7 @@ export function personFacts(patient: Patient, related: RelatedPerson[], consents
     (c) =>
       c.status === 'active' &&
       c.patient?.reference === ref &&
-      (c.scope?.coding ?? []).some((s) => s.code === 'patient-privacy') &&
+      isPrivacyConsent(c) &&
       (c.performer ?? []).some((p) => p.reference !== undefined && mayConsent.has(p.reference)),
   );
   return {

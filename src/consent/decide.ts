@@ -3,6 +3,7 @@ import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum
 import { ageOn } from './age.js';
 import type { Catalogue, LegalBasisEntry } from './catalogue.js';
 import { classify } from './classify.js';
+import { clinicalCodes } from './consent-scope.js';
 import { covenantScope, withinCovenant } from './covenant.js';
 import { screenEvidence } from './evidence.js';
 import { consentBasis, personFacts, type PersonBasis, type PersonFacts } from './consenters.js';
@@ -326,6 +327,7 @@ function attribute(
           sensitive: cls.sensitive,
           date,
           reference,
+          codes: clinicalCodes(resource),
         },
       };
     });

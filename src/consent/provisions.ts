@@ -2,6 +2,7 @@
 import type { Coding, Consent, ConsentProvision, Identifier } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
 import { AGENCY_ROLE_SYSTEM } from './constants.js';
+import { matchesConsentCategory, sameCoding } from './consent-scope.js';
 import type { DecisionRequest } from './types.js';
 
 /** One piece of data being decided: its type, categories, labels, date and reference. */
@@ -12,6 +13,8 @@ export interface DataItem {
   sensitive: string[];
   date?: string;
   reference?: string;
+  /** The codings the data carries (its code, category, type), matched against provision.code. */
+  codes?: Coding[];
 }
 
 export type Verdict = 'permit' | 'deny';
@@ -52,7 +55,9 @@ export function actorMatches(provision: ConsentProvision, req: DecisionRequest):
   if (!provision.actor?.length) return true;
   return provision.actor.some((actor) => {
     const ref = actor.reference;
-    if (ref.reference) return ref.reference === req.recipientOrg;
+    // A reference may name its target by identifier too (a practitioner outside the directory: UZI, BIG, AGB).
+    if (ref.reference)
+      return ref.reference === req.recipientOrg || sameIdentifier(ref.identifier, req.recipientIdentifiers);
     if (ref.identifier?.system === AGENCY_ROLE_SYSTEM) return ref.identifier.value === req.recipientRole;
     return sameIdentifier(ref.identifier, req.recipientIdentifiers);
   });
@@ -73,7 +78,11 @@ function dataMatches(p: ConsentProvision, item: DataItem): Tri {
   if (p.code?.length)
     checks.push(
       p.code.some((cc) =>
-        (cc.coding ?? []).some((c) => c.code !== undefined && item.categories.includes(c.code)),
+        (cc.coding ?? []).some(
+          (c) =>
+            c.code !== undefined &&
+            (item.categories.includes(c.code) || (item.codes ?? []).some((x) => sameCoding(c, x))),
+        ),
       ),
     );
   if (p.securityLabel?.length)
@@ -123,7 +132,9 @@ function walk(
 ): Match | undefined {
   if (!inPeriod(node.period, at)) return undefined;
   if (!partiesAndActionsApply(node, type, req, actorMatches(node, req))) return undefined;
-  if (!codingMatches(node.purpose, req.purpose.code)) return undefined;
+  // Without a purpose (a LEAP question may name none) a permit for named purposes does not apply; a deny does.
+  if (!codingMatches(node.purpose, req.purpose.code) && !(req.purpose.code === undefined && type === 'deny'))
+    return undefined;
   if (item) {
     const data = dataMatches(node, item);
     if (data === false || (data === undefined && type === 'permit')) return undefined;
@@ -149,6 +160,7 @@ export function evaluateConsent(
 ): Verdict | undefined {
   const root = consent.provision;
   if (!root?.type) return undefined;
+  if (!matchesConsentCategory(consent, req.consentCategories)) return undefined;
   const match = walk(root, root.type, 0, req, at, item, []);
   if (!match) return undefined;
   if (match.type === 'permit' && item?.sensitive.length) {
@@ -159,4 +171,28 @@ export function evaluateConsent(
     if (!named) return undefined;
   }
   return match.type;
+}
+
+/**
+ * The data-level exceptions under a Consent that permits a request: nested deny provisions restricted by security
+ * label, class or code that apply to the request's recipient, action, purpose and moment. A request-level decision
+ * leaves them out; they are what would be redacted (LEAP's REDACT obligations without content).
+ */
+export function dataLevelDenials(consent: Consent, req: DecisionRequest, at: Date): ConsentProvision[] {
+  const found: ConsentProvision[] = [];
+  const visit = (node: ConsentProvision, type: Verdict): void => {
+    for (const child of node.provision ?? []) {
+      const childType: Verdict = child.type ?? (type === 'permit' ? 'deny' : 'permit');
+      // The same request-level checks as walk(): a data-level exception below a node that does not apply is moot.
+      const purposeOk =
+        codingMatches(child.purpose, req.purpose.code) || (req.purpose.code === undefined && childType === 'deny');
+      if (!inPeriod(child.period, at) || !purposeOk) continue;
+      if (!partiesAndActionsApply(child, childType, req, actorMatches(child, req))) continue;
+      if (!hasDataRestriction(child)) visit(child, childType);
+      else if (childType === 'deny') found.push(child);
+    }
+  };
+  const root = consent.provision;
+  if (root?.type === 'permit' && matchesConsentCategory(consent, req.consentCategories)) visit(root, 'permit');
+  return found;
 }

@@ -19,6 +19,8 @@ export interface DecisionRequest {
   subjectKind?: 'person' | 'family';
   purpose: Coding;
   action?: ConsentAction;
+  /** Consent categories the question is about (LEAP `category`, e.g. consentscope patient-privacy): other Consents do not count. */
+  consentCategories?: Coding[];
   /** Data categories asked for (without a payload). */
   categories?: string[];
   /** The data to disclose: decided per resource and minimised. */

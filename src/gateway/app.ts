@@ -12,6 +12,7 @@ import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
 import { accessReport } from './operations/access-report.js';
 import { consentDecision } from './operations/consent-decision.js';
+import { securityLabel } from './operations/security-label.js';
 import { exchange } from './operations/exchange.js';
 import { validateOperation } from './operations/validate.js';
 import { requestRecords } from './operations/request-records.js';
@@ -20,7 +21,7 @@ import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from '.
 import { refusalLog } from './refusals.js';
 import { securityHeaders } from './security-headers.js';
 import { auditRoutes } from './routes/audit.js';
-import { cdsHooksRoutes } from './routes/cds-hooks.js';
+import { cdsHooksRoutes, xacmlRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
 import { measureRoutes, reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -198,6 +199,14 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     consentDecision,
   );
   operation(
+    'Bundle',
+    'security-label',
+    'post',
+    'Label a Bundle with the classification table: how sensitive is this?',
+    'Consent decisions',
+    securityLabel,
+  );
+  operation(
     'Consent',
     'withdraw',
     'post',
@@ -221,6 +230,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   app.use('/fhir', fhir);
   app.use('/cds-services', cdsHooksRoutes(ctx));
+  app.use('/xacml', xacmlRoutes(ctx));
   app.use('/reports', reportRoutes(ctx));
 
   ctx.caps.route({

@@ -85,6 +85,8 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { route: 'POST /fhir/$exchange', scope: 'Bundle.c', permission: 'exchange' },
   { route: 'POST /fhir/$request-records', scope: 'Bundle.r', permission: 'exchange' },
   { route: 'POST /fhir/$consent-decision', scope: 'Consent.r', permission: ['exchange', 'audit:read'] },
+  // Asking "how sensitive is this" before sending: as $validate of payload content, an exchange's scope.
+  { route: 'POST /fhir/Bundle/$security-label', scope: 'Bundle.c', permission: 'exchange' },
   { route: 'POST /fhir/Consent/{id}/$withdraw', scope: 'Consent.u', permission: 'person-index:write' },
   { route: 'GET /fhir/Patient/$access-report', scope: 'AuditEvent.r', permission: 'access-report' },
   { route: 'GET /fhir/Task/{id}', scope: 'Task.r', permission: 'task:read' },
@@ -107,6 +109,8 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   }),
   { route: 'POST /fhir', scope: 'per-entry', permission: ['person-index:write', 'directory:write'] },
   { route: 'POST /cds-services/patient-consent-consult', scope: 'Consent.r', permission: 'exchange' },
+  { route: 'POST /cds-services/bundle-security-label', scope: 'Bundle.c', permission: 'exchange' },
+  { route: 'POST /xacml', scope: 'Consent.r', permission: 'exchange' },
   { route: 'POST /reports/$record-trajectory', scope: 'EpisodeOfCare.c', permission: 'report:record' },
   { route: 'GET /reports/$municipal', scope: 'MeasureReport.r', permission: 'report:read' },
 ];
