@@ -17,7 +17,11 @@ function percentile(sorted: number[], p: number): number {
 async function runOn(label: string, databaseUrl?: string): Promise<void> {
   const db = databaseUrl ? await openDatabase({ databaseUrl }) : undefined;
   const sandbox = await startSandbox(
-    loadConfig({ PORT: '0', DATA_DIR: 'memory://', LOG_LEVEL: 'silent' }, { deliveryPollMs: 20 }),
+    // Throughput of one client: its rate limit (RATE_LIMIT_API) is off here.
+    loadConfig(
+      { PORT: '0', DATA_DIR: 'memory://', LOG_LEVEL: 'silent' },
+      { deliveryPollMs: 20, rateLimitApi: 0 },
+    ),
     { db, logger: pino({ level: 'silent' }) },
   );
   try {

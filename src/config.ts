@@ -66,6 +66,13 @@ export interface Config {
   reportPeriods: ReportPeriodKind[];
   /** People's sign-in to the console (OpenID Connect) and their sessions. */
   signIn: SignInConfig;
+  /** Rate limits: the window in seconds, and per client the token requests and API requests in it (0 = none). */
+  rateLimitWindowSeconds: number;
+  rateLimitToken: number;
+  rateLimitApi: number;
+  /** Keys fetched from a client's jwks_uri: kept this many seconds; refetched for an unknown kid after the cooldown. */
+  jwksCacheSeconds: number;
+  jwksCooldownSeconds: number;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -147,6 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reportMinCell: minCell(env.REPORT_MIN_CELL),
     reportPeriods: periodKinds(env.REPORT_PERIODS),
     signIn: loadSignInConfig(env),
+    rateLimitWindowSeconds: Math.max(int(env.RATE_LIMIT_WINDOW_SECONDS, 60), 1),
+    rateLimitToken: int(env.RATE_LIMIT_TOKEN, 60),
+    rateLimitApi: int(env.RATE_LIMIT_API, 6000),
+    jwksCacheSeconds: int(env.JWKS_CACHE_SECONDS, 600),
+    jwksCooldownSeconds: int(env.JWKS_COOLDOWN_SECONDS, 30),
     ...overrides,
   };
 }

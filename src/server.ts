@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { AppExtensions, createApp } from './gateway/app.js';
 import { Authenticator, loadGatewayKey, registerClients } from './gateway/auth.js';
+import { ClientKeys } from './gateway/client-keys.js';
 import { Capabilities } from './gateway/capabilities.js';
 import { readClientsFile } from './gateway/clients-file.js';
 import type { GatewayContext } from './gateway/context.js';
@@ -60,7 +61,12 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     key,
     logger,
     version: VERSION,
-    auth: new Authenticator(db, key, config.tokenTtlSeconds),
+    auth: new Authenticator(
+      db,
+      key,
+      config.tokenTtlSeconds,
+      new ClientKeys({ cacheSeconds: config.jwksCacheSeconds, cooldownSeconds: config.jwksCooldownSeconds }),
+    ),
     caps: new Capabilities(),
     auditWriter: new AuditWriter(db),
     delivery: new DeliveryWorker(db, logger, {

@@ -7,6 +7,16 @@ import type { RunningSandbox } from '../src/sandbox/index.js';
 import { ROUTE_SCOPES, roleScopes, rolesOf, type ScopeAction } from '../src/gateway/scopes.js';
 import type { Role } from '../src/gateway/access.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
+import { PAYLOAD_TYPES } from '../src/mappings/payload-types.js';
+
+const INDEX_AND_DIRECTORY: readonly string[] = [
+  'Patient',
+  'RelatedPerson',
+  'Group',
+  'Consent',
+  'Organization',
+  'Endpoint',
+];
 import {
   clientAssertion,
   consentResource,
@@ -191,6 +201,16 @@ const MATRIX: Row[] = [
     }),
   },
   { route: 'GET /.well-known/jwks.json', cells: PUBLIC, sample: () => get('/.well-known/jwks.json') },
+  {
+    route: 'GET /.well-known/smart-configuration',
+    cells: PUBLIC,
+    sample: () => get('/.well-known/smart-configuration'),
+  },
+  {
+    route: 'GET /fhir/.well-known/smart-configuration',
+    cells: PUBLIC,
+    sample: () => get('/fhir/.well-known/smart-configuration'),
+  },
   { route: 'GET /mappings', cells: PUBLIC, sample: () => get('/mappings') },
   { route: 'GET /fhir/metadata', cells: PUBLIC, sample: () => get('/fhir/metadata') },
   { route: 'GET /openapi.json', cells: PUBLIC, sample: () => get('/openapi.json') },
@@ -219,6 +239,16 @@ const MATRIX: Row[] = [
   { route: 'POST /console/logout', cells: PUBLIC, sample: () => post('/console/logout', {}) },
   { route: 'GET /cds-services', cells: PUBLIC, sample: () => get('/cds-services') },
   { route: 'GET /fhir/CodeSystem', cells: PUBLIC, sample: () => get('/fhir/CodeSystem') },
+  {
+    route: 'GET /fhir/OperationDefinition',
+    cells: PUBLIC,
+    sample: () => get('/fhir/OperationDefinition'),
+  },
+  {
+    route: 'GET /fhir/OperationDefinition/{id}',
+    cells: PUBLIC,
+    sample: () => get('/fhir/OperationDefinition/exchange'),
+  },
   {
     route: 'GET /fhir/CodeSystem/{id}',
     cells: PUBLIC,
@@ -260,18 +290,8 @@ const MATRIX: Row[] = [
     cells: ADMIN_LET,
     sample: () => post(`/fhir/${type}/$validate`, { resourceType: type }),
   })),
-  ...(
-    [
-      'Bundle',
-      'CarePlan',
-      'Goal',
-      'Condition',
-      'EpisodeOfCare',
-      'CareTeam',
-      'ServiceRequest',
-      'Task',
-    ] as const
-  ).map((type) => ({
+  // A payload Bundle and every other type a payload may carry (src/mappings/payload-types.ts).
+  ...['Bundle', ...PAYLOAD_TYPES.filter((t) => !INDEX_AND_DIRECTORY.includes(t))].map((type) => ({
     route: `POST /fhir/${type}/$validate`,
     cells: EXCHANGE_LET,
     sample: () => post(`/fhir/${type}/$validate`, { resourceType: type }),

@@ -254,7 +254,7 @@ describe('metadata and operations endpoints', () => {
   it('serves an OpenAPI description with the same routes', async () => {
     const res = await fetch(`${sandbox.url}/openapi.json`);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
-    expect(doc.openapi).toBe('3.0.3');
+    expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/fhir/$exchange',

@@ -2,7 +2,7 @@
 import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum/fhirtypes';
 import { ageOn } from './age.js';
 import type { Catalogue, LegalBasisEntry } from './catalogue.js';
-import { classify } from './classify.js';
+import { classify, decisionData, UNKNOWN_CONTENT } from './classify.js';
 import { clinicalCodes } from './consent-scope.js';
 import { covenantScope, withinCovenant } from './covenant.js';
 import { screenEvidence } from './evidence.js';
@@ -322,9 +322,7 @@ function attribute(
         owner,
         item: {
           resourceType: resource.resourceType,
-          categories: cls.categories,
-          labels: cls.labels,
-          sensitive: cls.sensitive,
+          ...decisionData(cls, catalogue),
           date,
           reference,
           codes: clinicalCodes(resource),
@@ -362,25 +360,30 @@ function minimisePayload(
     const bases = owners.map((p) => basisFor(p, a.item));
     const permitted = owners.length > 0 && bases.every((b) => b.verdict === 'permit');
     const name = a.item.reference ?? a.resource.resourceType;
+    // Content the table cannot classify is decided as every sensitive category at once, and reported as what it is.
+    const unknown = a.item.categories.includes(UNKNOWN_CONTENT);
+    const reported = unknown ? [UNKNOWN_CONTENT] : a.item.categories;
     if (!permitted) {
-      a.item.categories.forEach((c) => redacted.add(c));
+      reported.forEach((c) => redacted.add(c));
       obligations.push({
         code: 'REDACT',
-        detail: `${name} (${a.item.categories.join(', ')}) is not covered by the basis`,
+        detail: unknown
+          ? `${name} holds unknown content (the gateway cannot tell what it holds) and the basis does not cover all data`
+          : `${name} (${a.item.categories.join(', ')}) is not covered by the basis`,
         removed: name,
       });
       reasons.push({
-        code: 'data-removed',
+        code: unknown ? 'unknown-content-removed' : 'data-removed',
         params: {
           resource: name,
-          categories: a.item.categories.join(', '),
+          categories: reported.join(', '),
           person: a.owner ?? { en: 'someone outside this request', nl: 'iemand buiten dit verzoek' },
         },
       });
       continue;
     }
     bases.forEach((b) => b.consents.forEach((c) => consents.add(c)));
-    a.item.categories.forEach((c) => disclosed.add(c));
+    reported.forEach((c) => disclosed.add(c));
     let resource: Resource = structuredClone(a.resource);
     const adolescent = owners.some((p) => {
       const age = p.patient.birthDate ? ageOn(p.patient.birthDate, at) : undefined;

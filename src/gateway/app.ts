@@ -18,8 +18,10 @@ import { validateOperation } from './operations/validate.js';
 import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
+import { apiRateLimit, tokenRateLimit } from './rate-limit.js';
 import { refusalLog } from './refusals.js';
 import { securityHeaders } from './security-headers.js';
+import { smartRoutes } from './smart.js';
 import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes, xacmlRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -27,6 +29,7 @@ import { measureRoutes, reportRoutes } from './routes/reports.js';
 import { taskRoutes } from './routes/tasks.js';
 import { terminologyRoutes } from './routes/terminology.js';
 import { mappingRoutes } from './routes/mappings.js';
+import { operationDefinitionRoutes } from './routes/operation-definitions.js';
 
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
 /** A token request is a few short form fields; a client assertion is well under 8 KB. */
@@ -103,6 +106,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     summary: 'Readiness (database reachable)',
     tag: 'Operations',
   });
+  app.use(apiRateLimit(ctx));
 
   ctx.caps.route({
     method: 'post',
@@ -113,9 +117,14 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   app.post(
     '/auth/token',
     express.urlencoded({ extended: false, limit: TOKEN_BODY_LIMIT, parameterLimit: 20 }),
+    tokenRateLimit(ctx),
     async (req: Request, res: Response) => {
       if (!req.is('application/x-www-form-urlencoded'))
-        throw new OAuthError(400, 'invalid_request', 'The body must be application/x-www-form-urlencoded');
+        throw new OAuthError(
+          400,
+          'invalid_request',
+          `The body must be application/x-www-form-urlencoded (it was ${req.get('content-type') ?? 'without a content type'})`,
+        );
       const token = await ctx.auth.issueToken(
         (req.body ?? {}) as Record<string, unknown>,
         `${baseUrlOf(ctx)}/auth/token`,
@@ -137,6 +146,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.json({ keys: [ctx.key.publicJwk] });
   });
+  smartRoutes(ctx, app);
 
   mappingRoutes(ctx, app as unknown as express.Router);
 
@@ -147,6 +157,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   });
   terminologyRoutes(ctx, fhir);
   measureRoutes(ctx, fhir);
+  operationDefinitionRoutes(ctx, fhir);
   fhir.use(signIn.session);
   fhir.use(requireToken(ctx));
   for (const type of VALIDATED_TYPES) {

@@ -1,7 +1,6 @@
 // SMART Backend Services authentication: client assertions checked against registered JWKS, gateway-signed tokens.
 import { randomUUID } from 'node:crypto';
 import {
-  createLocalJWKSet,
   decodeProtectedHeader,
   exportJWK,
   generateKeyPair,
@@ -13,6 +12,8 @@ import {
 } from 'jose';
 import { StorageUnavailableError, type Database, type Queryable } from '../store/database.js';
 import { isRole, type Principal, type Role } from './access.js';
+import { assertionProblem, given } from './assertion-errors.js';
+import { ClientKeys } from './client-keys.js';
 import { unauthorized } from './outcomes.js';
 import { grantScope } from './scopes.js';
 
@@ -25,7 +26,9 @@ export interface RegisteredClient {
   clientId: string;
   role: Role;
   organization: string;
-  jwks: JSONWebKeySet;
+  /** The client's public keys, or the URL it publishes them at (fetched, cached, rotated: client-keys.ts). */
+  jwks?: JSONWebKeySet;
+  jwksUri?: string;
 }
 
 /** An OAuth error answer (RFC 6749 §5.2) from the token endpoint. */
@@ -42,9 +45,10 @@ export class OAuthError extends Error {
 export async function registerClients(db: Queryable, clients: RegisteredClient[]): Promise<void> {
   for (const c of clients) {
     await db.query(
-      `INSERT INTO clients (client_id, role, organization, jwks) VALUES ($1, $2, $3, $4::jsonb)
-       ON CONFLICT (client_id) DO UPDATE SET role = excluded.role, organization = excluded.organization, jwks = excluded.jwks, active = true`,
-      [c.clientId, c.role, c.organization, JSON.stringify(c.jwks)],
+      `INSERT INTO clients (client_id, role, organization, jwks, jwks_uri) VALUES ($1, $2, $3, $4::jsonb, $5)
+       ON CONFLICT (client_id) DO UPDATE SET role = excluded.role, organization = excluded.organization,
+         jwks = excluded.jwks, jwks_uri = excluded.jwks_uri, active = true`,
+      [c.clientId, c.role, c.organization, c.jwks ? JSON.stringify(c.jwks) : null, c.jwksUri ?? null],
     );
   }
 }
@@ -90,6 +94,7 @@ export class Authenticator {
     private readonly db: Queryable,
     private readonly key: GatewayKey,
     private readonly tokenTtlSeconds: number,
+    private readonly clientKeys = new ClientKeys(),
   ) {}
 
   /**
@@ -98,9 +103,17 @@ export class Authenticator {
    */
   async issueToken(form: Record<string, unknown>, tokenUrl: string) {
     if (form.grant_type !== 'client_credentials')
-      throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
+      throw new OAuthError(
+        400,
+        'unsupported_grant_type',
+        `grant_type must be client_credentials (it was ${given(form.grant_type)})`,
+      );
     if (form.client_assertion_type !== ASSERTION_TYPE) {
-      throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
+      throw new OAuthError(
+        400,
+        'invalid_request',
+        `client_assertion_type must be ${ASSERTION_TYPE} (it was ${given(form.client_assertion_type)})`,
+      );
     }
     const assertion = form.client_assertion;
     if (typeof assertion !== 'string' || assertion === '')
@@ -123,7 +136,7 @@ export class Authenticator {
     if (!client) throw new OAuthError(401, 'invalid_client', 'unknown client');
     let payload;
     try {
-      ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
+      ({ payload } = await jwtVerify(assertion, this.clientKeys.keysOf(client), {
         issuer: client.clientId,
         subject: client.clientId,
         audience: tokenUrl,
@@ -132,7 +145,7 @@ export class Authenticator {
         clockTolerance: CLOCK_SKEW_S,
       }));
     } catch (err) {
-      throw new OAuthError(401, 'invalid_client', `client_assertion rejected: ${(err as Error).message}`);
+      throw new OAuthError(401, 'invalid_client', assertionProblem(err, client, tokenUrl, assertion));
     }
     if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
       throw new OAuthError(
@@ -187,16 +200,30 @@ export class Authenticator {
     return { access_token, token_type: 'Bearer', expires_in: this.tokenTtlSeconds, scope };
   }
 
+  /** The key lookup for a client's signatures: its registered JWKS, or the cached key set at its jwks_uri. */
+  keysOf(client: RegisteredClient) {
+    return this.clientKeys.keysOf(client);
+  }
+
   async findClient(clientId: string): Promise<RegisteredClient | undefined> {
     const rows = await this.db.query<{
       client_id: string;
       role: string;
       organization: string;
-      jwks: JSONWebKeySet;
-    }>('SELECT client_id, role, organization, jwks FROM clients WHERE client_id = $1 AND active', [clientId]);
+      jwks: JSONWebKeySet | null;
+      jwks_uri: string | null;
+    }>('SELECT client_id, role, organization, jwks, jwks_uri FROM clients WHERE client_id = $1 AND active', [
+      clientId,
+    ]);
     const row = rows[0];
     if (!row || !isRole(row.role)) return undefined;
-    return { clientId: row.client_id, role: row.role, organization: row.organization, jwks: row.jwks };
+    return {
+      clientId: row.client_id,
+      role: row.role,
+      organization: row.organization,
+      ...(row.jwks ? { jwks: row.jwks } : {}),
+      ...(row.jwks_uri ? { jwksUri: row.jwks_uri } : {}),
+    };
   }
 
   /** Verifies a Bearer token from an Authorization header; throws 401 otherwise. */

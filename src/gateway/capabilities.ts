@@ -2,6 +2,8 @@
 // CapabilityStatement and the OpenAPI description are generated from it.
 import { loadStructureDefinitions } from '../mappings/profiles.js';
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import { openApiDocument } from './openapi.js';
+import { oauthUris } from './smart.js';
 
 export type Interaction = 'read' | 'update' | 'create' | 'search-type' | 'vread' | 'delete';
 
@@ -13,6 +15,17 @@ export interface RouteDoc {
   tag: string;
   /** Query parameters, for the OpenAPI description. */
   query?: { name: string; description: string; required?: boolean }[];
+  /** Statuses the route answers beyond what the OpenAPI generator derives (openapi.ts), e.g. a redirect. */
+  answers?: number[];
+}
+
+/** A registered route with what the registry knows about it (for the OpenAPI description). */
+export interface RegisteredRoute extends RouteDoc {
+  /** The resource type of a FHIR interaction or type operation. */
+  type?: string;
+  interaction?: Interaction;
+  /** The OperationDefinition id of a `$` operation. */
+  operation?: string;
 }
 
 interface TypeCapability {
@@ -22,12 +35,15 @@ interface TypeCapability {
   profile?: string;
 }
 
-const OPERATION_BASE = 'https://ketenpoort.nl/fhir/OperationDefinition/';
+/** Where an operation's definition is served: the CapabilityStatement names this URL, and it resolves. */
+export const operationDefinitionUrl = (baseUrl: string, id: string) =>
+  `${baseUrl}/fhir/OperationDefinition/${id}`;
 
 export class Capabilities {
   private readonly types = new Map<string, TypeCapability>();
+  /** System operations: name → OperationDefinition id. */
   private readonly systemOperations = new Map<string, string>();
-  private readonly routes: RouteDoc[] = [];
+  private readonly routes: RegisteredRoute[] = [];
 
   private type(name: string): TypeCapability {
     let t = this.types.get(name);
@@ -40,7 +56,7 @@ export class Capabilities {
 
   interaction(type: string, interaction: Interaction, route: RouteDoc): void {
     this.type(type).interactions.add(interaction);
-    this.routes.push(route);
+    this.routes.push({ ...route, type, interaction });
   }
 
   searchParam(type: string, name: string, paramType: string): void {
@@ -48,13 +64,13 @@ export class Capabilities {
   }
 
   typeOperation(type: string, name: string, route: RouteDoc): void {
-    this.type(type).operations.set(name, `${OPERATION_BASE}${type}-${name}`);
-    this.routes.push(route);
+    this.type(type).operations.set(name, `${type}-${name}`);
+    this.routes.push({ ...route, type, operation: `${type}-${name}` });
   }
 
   systemOperation(name: string, route: RouteDoc): void {
-    this.systemOperations.set(name, `${OPERATION_BASE}${name}`);
-    this.routes.push(route);
+    this.systemOperations.set(name, name);
+    this.routes.push({ ...route, operation: name });
   }
 
   /** A non-FHIR route (auth, health, mappings, sandbox): only in the OpenAPI description. */
@@ -76,7 +92,10 @@ export class Capabilities {
           name,
           type: paramType as 'token',
         })),
-        operation: [...t.operations.entries()].map(([name, definition]) => ({ name, definition })),
+        operation: [...t.operations.entries()].map(([name, id]) => ({
+          name,
+          definition: operationDefinitionUrl(baseUrl, id),
+        })),
         ...(supported.get(type) ? { supportedProfile: supported.get(type) } : {}),
         conditionalCreate: t.interactions.has('create') ? true : undefined,
         updateCreate: false,
@@ -97,6 +116,7 @@ export class Capabilities {
         {
           mode: 'server',
           security: {
+            extension: [oauthUris(baseUrl)],
             service: [
               {
                 coding: [
@@ -117,62 +137,26 @@ export class Capabilities {
           ].join('\n'),
           resource: resources,
           interaction: [{ code: 'transaction' }],
-          operation: [...this.systemOperations.entries()].map(([name, definition]) => ({ name, definition })),
+          operation: [...this.systemOperations.entries()].map(([name, id]) => ({
+            name,
+            definition: operationDefinitionUrl(baseUrl, id),
+          })),
         },
       ],
     };
   }
 
+  /** Every registered route, in the order of registration. */
+  registeredRoutes(): readonly RegisteredRoute[] {
+    return this.routes;
+  }
+
+  /** The search parameters registered for a type, name → FHIR search type. */
+  searchParamsOf(type: string): ReadonlyMap<string, string> {
+    return this.types.get(type)?.searchParams ?? new Map();
+  }
+
   openApi(baseUrl: string, version: string): Record<string, unknown> {
-    const paths: Record<string, Record<string, unknown>> = {};
-    for (const r of this.routes) {
-      const path = r.path.replace(/:(\w+)/g, '{$1}');
-      const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
-        name: m[1],
-        in: 'path',
-        required: true,
-        schema: { type: 'string' },
-      }));
-      paths[path] ??= {};
-      paths[path][r.method] = {
-        summary: r.summary,
-        tags: [r.tag],
-        parameters:
-          params.length || r.query?.length
-            ? [
-                ...params,
-                ...(r.query ?? []).map((q) => ({
-                  name: q.name,
-                  in: 'query',
-                  required: q.required ?? false,
-                  description: q.description,
-                  schema: { type: 'string' },
-                })),
-              ]
-            : undefined,
-        responses: {
-          '200': { description: 'OK' },
-          '400': { description: 'Bad request (OperationOutcome)' },
-          '401': { description: 'No or invalid token (OperationOutcome)' },
-          '403': { description: 'Not allowed or denied (OperationOutcome)' },
-          '422': { description: 'Violates a profile or business rule (OperationOutcome)' },
-          '503': { description: 'Storage unavailable (OperationOutcome)' },
-        },
-      };
-    }
-    return {
-      openapi: '3.0.3',
-      info: {
-        title: 'Ketenpoort',
-        version,
-        description: 'Consent-checked exchange gateway for coordinated family and youth care.',
-      },
-      servers: [{ url: baseUrl }],
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-      security: [{ bearer: [] }],
-      paths,
-    };
+    return openApiDocument(this, baseUrl, version);
   }
 }

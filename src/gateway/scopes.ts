@@ -55,10 +55,12 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { route: 'GET /ready', scope: 'none', permission: 'public' },
   { route: 'POST /auth/token', scope: 'none', permission: 'public' },
   { route: 'GET /.well-known/jwks.json', scope: 'none', permission: 'public' },
+  { route: 'GET /.well-known/smart-configuration', scope: 'none', permission: 'public' },
+  { route: 'GET /fhir/.well-known/smart-configuration', scope: 'none', permission: 'public' },
   { route: 'GET /mappings', scope: 'none', permission: 'public' },
   { route: 'POST /mappings/{format}/$to-fhir', scope: 'Bundle.c', permission: 'exchange' },
   { route: 'POST /mappings/{format}/$from-fhir', scope: 'Bundle.r', permission: 'exchange' },
-  ...['CodeSystem', 'ValueSet', 'StructureDefinition'].flatMap((type) => [
+  ...['CodeSystem', 'ValueSet', 'StructureDefinition', 'OperationDefinition'].flatMap((type) => [
     { route: `GET /fhir/${type}`, scope: 'none', permission: 'public' as const },
     { route: `GET /fhir/${type}/{id}`, scope: 'none', permission: 'public' as const },
   ]),

@@ -129,6 +129,30 @@ function extensionSlices(type: string, slices: ExtensionSlice[]): ElementDefinit
   });
 }
 
+/**
+ * The snapshot form of extension slices: each a complete element (sdf-3: a definition and cardinalities), the slice
+ * from the sliced element with the extension's own title and description, its url from the base Extension.url.
+ */
+function sliceSnapshot(
+  sliced: ElementDefinition,
+  slices: ElementDefinition[],
+  extensions: ProfileSource['extensions'],
+): ElementDefinition[] {
+  const baseUrl = base('Extension').snapshot!.element!.find((e) => e.id === 'Extension.url')!;
+  return slices.map((slice) => {
+    if (slice.sliceName === undefined)
+      return { ...structuredClone(baseUrl), ...slice, base: { path: 'Extension.url', min: 1, max: '1' } };
+    const ext = extensions.find((e) => slice.type?.[0]?.profile?.[0] === `${PROFILE_BASE}/${e.id}`);
+    const { slicing: _slicing, ...rest } = structuredClone(sliced);
+    return {
+      ...rest,
+      ...slice,
+      short: ext?.title ?? rest.short,
+      definition: ext?.description ?? rest.definition,
+    };
+  });
+}
+
 /** Builds every StructureDefinition of the source: the extensions first, then the profiles. */
 export function buildStructureDefinitions(source: ProfileSource): StructureDefinition[] {
   const extensionTypes = new Map(source.extensions.map((e) => [e.id, e.valueType]));
@@ -176,7 +200,7 @@ export function buildStructureDefinitions(source: ProfileSource): StructureDefin
       const slicing = { discriminator: [{ type: 'value' as const, path: 'url' }], rules: 'open' as const };
       snapshot[at] = { ...snapshot[at]!, slicing };
       const slices = extensionSlices(p.type, p.extensions);
-      snapshot.splice(at + 1, 0, ...slices);
+      snapshot.splice(at + 1, 0, ...sliceSnapshot(snapshot[at]!, slices, source.extensions));
       differential.push({ id: `${p.type}.extension`, path: `${p.type}.extension`, slicing }, ...slices);
     }
     const order = new Map(snapshot.map((e, i) => [e.id, i]));
