@@ -7,6 +7,16 @@ import type { RunningSandbox } from '../src/sandbox/index.js';
 import { ROUTE_SCOPES, roleScopes, rolesOf, type ScopeAction } from '../src/gateway/scopes.js';
 import type { Role } from '../src/gateway/access.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
+import { PAYLOAD_TYPES } from '../src/mappings/payload-types.js';
+
+const INDEX_AND_DIRECTORY: readonly string[] = [
+  'Patient',
+  'RelatedPerson',
+  'Group',
+  'Consent',
+  'Organization',
+  'Endpoint',
+];
 import {
   clientAssertion,
   consentResource,
@@ -280,18 +290,8 @@ const MATRIX: Row[] = [
     cells: ADMIN_LET,
     sample: () => post(`/fhir/${type}/$validate`, { resourceType: type }),
   })),
-  ...(
-    [
-      'Bundle',
-      'CarePlan',
-      'Goal',
-      'Condition',
-      'EpisodeOfCare',
-      'CareTeam',
-      'ServiceRequest',
-      'Task',
-    ] as const
-  ).map((type) => ({
+  // A payload Bundle and every other type a payload may carry (src/mappings/payload-types.ts).
+  ...['Bundle', ...PAYLOAD_TYPES.filter((t) => !INDEX_AND_DIRECTORY.includes(t))].map((type) => ({
     route: `POST /fhir/${type}/$validate`,
     cells: EXCHANGE_LET,
     sample: () => post(`/fhir/${type}/$validate`, { resourceType: type }),

@@ -117,10 +117,11 @@ describe('profiles', () => {
     expect(created.body.issue!.map((i) => i.expression?.[0])).toEqual(['Patient.birthDate']);
   });
 
-  it('refuses a goal outside the life domains and an unknown life-domain code', async () => {
+  it('refuses a goal that claims the life-domain profile outside the life domains, and an unknown life-domain code', async () => {
     const goal = (coding: { system: string; code: string }) =>
       validate({
         resourceType: 'Goal',
+        meta: { profile: [`${KP}/life-domain-goal`] },
         lifecycleStatus: 'active',
         description: { text: 'Schulden op orde' },
         subject: { reference: 'Group/g' },
@@ -159,7 +160,7 @@ describe('profiles', () => {
     expect(wrong.at.sort()).toEqual(['Task.extension', 'Task.restriction.period.end']);
   });
 
-  it('checks every resource of a Bundle against its profile, naming the entry', async () => {
+  it('checks every resource of a payload Bundle against the profile it claims, naming the entry', async () => {
     const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'collection',
@@ -181,7 +182,11 @@ describe('profiles', () => {
         },
       ],
     };
-    const result = await validate(bundle);
+    // Payload content gets no Ketenpoort profile by default: the Condition coded in free text is ordinary R4.
+    expect((await validate(bundle)).at).toEqual([]);
+    const claimed = structuredClone(bundle);
+    claimed.entry![1]!.resource!.meta = { profile: [`${KP}/life-domain-problem`] };
+    const result = await validate(claimed);
     expect(result.at).toEqual(['Bundle.entry[1].resource.code']);
   });
 });

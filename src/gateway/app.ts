@@ -15,6 +15,8 @@ import { consentDecision } from './operations/consent-decision.js';
 import { securityLabel } from './operations/security-label.js';
 import { exchange } from './operations/exchange.js';
 import { validateOperation } from './operations/validate.js';
+import { PAYLOAD_TYPES } from '../mappings/payload-types.js';
+import { DIRECTORY_TYPES, PERSON_INDEX_TYPES } from './access.js';
 import { requestRecords } from './operations/request-records.js';
 import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from './outcomes.js';
@@ -35,22 +37,9 @@ const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+
 /** A token request is a few short form fields; a client assertion is well under 8 KB. */
 const TOKEN_BODY_LIMIT = '64kb';
 /** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
-const VALIDATED_TYPES = [
-  'Patient',
-  'RelatedPerson',
-  'Group',
-  'Consent',
-  'Organization',
-  'Endpoint',
-  'Bundle',
-  'CarePlan',
-  'Goal',
-  'Condition',
-  'EpisodeOfCare',
-  'CareTeam',
-  'ServiceRequest',
-  'Task',
-];
+const VALIDATED_TYPES = ['Bundle', ...PAYLOAD_TYPES];
+/** Types $validate checks as the gateway keeps them (index and directory entries); the rest as payload content. */
+const KEPT_TYPES: readonly string[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
 
 export interface AppExtensions {
   /** Extra routes (sandbox, simulated agencies), mounted before the 404 handler. */
@@ -167,7 +156,8 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
       summary: `Validate a ${type} as the gateway would`,
       tag: 'Validation',
     });
-    fhir.post(`/${type}/\\$validate`, validateOperation(type));
+    const tier = KEPT_TYPES.includes(type) ? 'kept' : 'payload';
+    fhir.post(`/${type}/\\$validate`, validateOperation(type, tier));
   }
 
   /** Registers an operation once: its route, and its entry in the CapabilityStatement and OpenAPI. */

@@ -7,6 +7,7 @@ import {
   type Permission,
   type Role,
 } from './access.js';
+import { PAYLOAD_TYPES } from '../mappings/payload-types.js';
 
 /** SMART v2 actions: create, read, update, delete, search. */
 export type ScopeAction = 'c' | 'r' | 'u' | 'd' | 's';
@@ -30,18 +31,8 @@ export interface RouteScope {
 }
 
 const INDEXED = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES] as const;
-/** Types $validate is offered for (app.ts registers the same list). */
-const VALIDATED = [
-  ...INDEXED,
-  'Bundle',
-  'CarePlan',
-  'Goal',
-  'Condition',
-  'EpisodeOfCare',
-  'CareTeam',
-  'ServiceRequest',
-  'Task',
-] as const;
+/** Types $validate is offered for (app.ts registers the same list): a payload Bundle and every type it may carry. */
+const VALIDATED = ['Bundle', ...PAYLOAD_TYPES] as const;
 
 const isPersonIndex = (type: string) => (PERSON_INDEX_TYPES as readonly string[]).includes(type);
 

@@ -9,6 +9,7 @@ import type {
   StructureDefinition,
 } from '@medplum/fhirtypes';
 import { flattenConcepts, loadCodeSystems, loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
+import type { ValidationTier } from './payload-types.js';
 import { presentAt } from './structure.js';
 
 const CODE_SYSTEM_BASE = 'https://ketenpoort.nl/fhir/CodeSystem/';
@@ -79,15 +80,38 @@ export function knownCodes(): Map<string, Set<string>> {
   return codes;
 }
 
-/** The profile that applies: a Ketenpoort profile named in meta.profile, else the default for the type. */
-export function profileFor(resource: Resource): CompiledProfile | undefined {
+/**
+ * The Ketenpoort profiles that apply: every one named in meta.profile (for the resource's own type), else — for what
+ * the gateway keeps (tier `kept`) — the default for the type. Payload resources get no default.
+ */
+export function profilesFor(resource: Resource, tier: ValidationTier = 'kept'): CompiledProfile[] {
   const all = profiles();
-  for (const url of resource.meta?.profile ?? []) {
-    const p = all.get(url);
-    if (p) return p;
-  }
+  const claimed = (Array.isArray(resource.meta?.profile) ? resource.meta.profile : []).flatMap((url) => {
+    const p = typeof url === 'string' ? all.get(url) : undefined;
+    return p && p.type === resource.resourceType ? [p] : [];
+  });
+  if (claimed.length || tier === 'payload') return claimed;
   const id = DEFAULT_PROFILE[resource.resourceType];
-  return id ? all.get(`${PROFILE_BASE}/${id}`) : undefined;
+  const fallback = id ? all.get(`${PROFILE_BASE}/${id}`) : undefined;
+  return fallback ? [fallback] : [];
+}
+
+/** The first profile that applies (kept tier): the escalation check asks which one a Task claims. */
+export function profileFor(resource: Resource): CompiledProfile | undefined {
+  return profilesFor(resource)[0];
+}
+
+/** A profile the resource claims that the gateway does not know: reported, never a refusal. */
+function unknownProfiles(resource: Resource, at: string): OperationOutcomeIssue[] {
+  const all = profiles();
+  return (Array.isArray(resource.meta?.profile) ? resource.meta.profile : [])
+    .filter((url) => typeof url === 'string' && !all.has(url))
+    .map((url) => ({
+      severity: 'information' as const,
+      code: 'informational' as const,
+      diagnostics: `The profile ${url} is not known to the gateway; the resource is checked as base R4 with the gateway's rules (Het profiel is niet bekend bij de gateway; gecontroleerd als R4)`,
+      expression: [`${at}.meta.profile`],
+    }));
 }
 
 function matchesPattern(value: unknown, pattern: unknown): boolean {
@@ -110,10 +134,10 @@ function issue(expression: string, diagnostics: string, code: OperationOutcomeIs
 export function checkProfile(
   resource: Resource,
   at: string = resource.resourceType,
+  tier: ValidationTier = 'kept',
 ): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  const profile = profileFor(resource);
-  if (profile) {
+  const issues: OperationOutcomeIssue[] = unknownProfiles(resource, at);
+  for (const profile of profilesFor(resource, tier)) {
     const name = profile.url.slice(PROFILE_BASE.length + 1);
     for (const rule of profile.rules) {
       const steps = rule.path!.split('.').slice(1);

@@ -1,9 +1,11 @@
 // Validation of incoming FHIR: structure against the R4 definitions (@medplum/core), then the gateway's own rules.
 import { OperationOutcomeError, validateResource } from '@medplum/core';
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, unprocessable } from '../gateway/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
+import { isCalendarDate } from './fields.js';
+import { MAX_PAYLOAD_ENTRIES, PAYLOAD_TYPES, type ValidationTier } from './payload-types.js';
 import { checkProfile, profileFor } from './profile-check.js';
 import { PROFILE_BASE } from './profiles.js';
 import { loadFhirDefinitions, missingRequired, structuralPass } from './structure.js';
@@ -18,11 +20,16 @@ function issue(
   return { severity: 'error', code, diagnostics, expression: [expression] };
 }
 
-/** Rules of the gateway beyond the base specification. */
-function gatewayRules(resource: Resource, path: string, required: boolean): OperationOutcomeIssue[] {
+/** Rules of the gateway beyond the base specification; `tier` says whether the Ketenpoort profiles apply by default. */
+function gatewayRules(
+  resource: Resource,
+  path: string,
+  required: boolean,
+  tier: ValidationTier,
+): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [
     ...(required ? missingRequired(resource, path) : []),
-    ...checkProfile(resource, path),
+    ...checkProfile(resource, path, tier),
   ];
   const r = resource as Resource & { identifier?: { system?: string; value?: string }[]; birthDate?: string };
   (r.identifier ?? []).forEach((id, i) => {
@@ -35,7 +42,13 @@ function gatewayRules(resource: Resource, path: string, required: boolean): Oper
       );
     }
   });
-  if (r.birthDate && r.birthDate > new Date().toISOString().slice(0, 10)) {
+  if (
+    typeof r.birthDate === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(r.birthDate) &&
+    !isCalendarDate(r.birthDate)
+  ) {
+    issues.push(issue(`${path}.birthDate`, `birthDate ${r.birthDate} is not a date that exists`));
+  } else if (r.birthDate && r.birthDate > new Date().toISOString().slice(0, 10)) {
     issues.push(issue(`${path}.birthDate`, 'birthDate lies in the future'));
   }
   if (resource.resourceType === 'Consent') {
@@ -61,17 +74,26 @@ function gatewayRules(resource: Resource, path: string, required: boolean): Oper
         ),
       );
   }
-  if (resource.resourceType === 'Patient' && !(r.identifier ?? []).some((id) => id.system === BSN_SYSTEM)) {
+  // The person index needs the BSN; a payload Patient may lack one (a newborn, someone not in the BRP).
+  if (
+    tier === 'kept' &&
+    resource.resourceType === 'Patient' &&
+    !(r.identifier ?? []).some((id) => id.system === BSN_SYSTEM)
+  ) {
     issues.push(issue(`${path}.identifier`, 'a Patient needs a BSN identifier', 'required'));
   }
   if (resource.resourceType === 'Bundle') {
+    if (tier === 'payload') issues.push(...payloadRules(resource, path));
     (resource.entry ?? []).forEach((e, i) => {
-      if (e.resource) issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`, required));
+      if (e.resource)
+        issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`, required, tier));
     });
   }
   if (resource.resourceType === 'Parameters') {
+    // What an operation carries (an exchange's payload) is payload content.
     (resource.parameter ?? []).forEach((p, i) => {
-      if (p.resource) issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required));
+      if (p.resource)
+        issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required, 'payload'));
     });
   }
   return issues;
@@ -87,8 +109,31 @@ function gatewayRules(resource: Resource, path: string, required: boolean): Oper
 export function validateFhir<T extends Resource>(
   body: unknown,
   expectedTypes?: readonly string[],
-  opts: { thorough?: boolean } = {},
+  opts: ValidateOptions = {},
 ): T {
+  const { issues } = checkFhir(body, expectedTypes, opts);
+  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (errors.length) throw unprocessable(errors);
+  return body as T;
+}
+
+export interface ValidateOptions {
+  /** Also run @medplum/core's full validation; what only it finds is reported as a warning (the verdict stays). */
+  thorough?: boolean;
+  /** `kept` (default): the Ketenpoort profiles apply by default; `payload`: only those the resource claims. */
+  tier?: ValidationTier;
+}
+
+/**
+ * The one validation every incoming resource passes, returning every issue (errors, warnings, information) instead of
+ * throwing for them; 400 for a body that is not a resource of the expected type. $validate and $exchange both call it,
+ * so they give the same verdict on the same resource.
+ */
+export function checkFhir(
+  body: unknown,
+  expectedTypes?: readonly string[],
+  opts: ValidateOptions = {},
+): { issues: OperationOutcomeIssue[] } {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw badRequest('The body must be a FHIR resource (a JSON object)');
   const type = (body as { resourceType?: unknown }).resourceType;
@@ -100,25 +145,74 @@ export function validateFhir<T extends Resource>(
   // control character is refused before any other rule (or anything stored or decided) reads the resource.
   const pass = structuralPass(body as Resource);
   if (!pass.wellFormed) throw unprocessable(pass.issues);
-  const structural = opts.thorough ? [] : pass.issues;
-  const full = opts.thorough || structural.length > 0;
+  const structural = pass.issues;
   const issues: OperationOutcomeIssue[] = [];
-  if (full) {
-    loadFhirDefinitions();
-    try {
-      validateResource(body as Resource);
-    } catch (err) {
-      if (err instanceof OperationOutcomeError) {
-        issues.push(
-          ...(err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal'),
-        );
-      } else {
-        throw badRequest(`The resource could not be read: ${(err as Error).message}`);
-      }
-    }
+  // A structural fault is reported with the full validation's more precise messages.
+  if (structural.length > 0) {
+    issues.push(...fullValidation(body as Resource));
     if (issues.length === 0) issues.push(...structural);
   }
-  issues.push(...gatewayRules(body as Resource, type, !full));
-  if (issues.length) throw unprocessable(issues);
-  return body as T;
+  issues.push(...gatewayRules(body as Resource, type, structural.length === 0, opts.tier ?? 'kept'));
+  if (opts.thorough && !issues.some((i) => i.severity === 'error')) {
+    // The base specification's FHIRPath invariants: reported, but the verdict is the one $exchange gives.
+    for (const i of fullValidation(body as Resource)) issues.push({ ...i, severity: 'warning' });
+  }
+  return { issues };
+}
+
+function fullValidation(resource: Resource): OperationOutcomeIssue[] {
+  loadFhirDefinitions();
+  try {
+    validateResource(resource);
+    return [];
+  } catch (err) {
+    if (err instanceof OperationOutcomeError)
+      return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    throw badRequest(`The resource could not be read: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A payload Bundle's own safety rules: only the types a payload may carry, a bounded size, and every `urn:`
+ * reference resolving to an entry of the Bundle.
+ */
+function payloadRules(bundle: Bundle, path: string): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
+  if (entries.length > MAX_PAYLOAD_ENTRIES)
+    issues.push(
+      issue(`${path}.entry`, `a payload holds at most ${MAX_PAYLOAD_ENTRIES} entries, not ${entries.length}`),
+    );
+  const fullUrls = new Set(entries.flatMap((e) => (typeof e?.fullUrl === 'string' ? [e.fullUrl] : [])));
+  entries.forEach((e, i) => {
+    const type = e?.resource?.resourceType;
+    if (type && !(PAYLOAD_TYPES as readonly string[]).includes(type))
+      issues.push(
+        issue(
+          `${path}.entry[${i}].resource`,
+          `a payload does not carry ${type} resources (accepted: ${PAYLOAD_TYPES.join(', ')})`,
+          'not-supported',
+        ),
+      );
+    for (const at of urnReferences(e?.resource, `${path}.entry[${i}].resource`))
+      if (!fullUrls.has(at.reference))
+        issues.push(
+          issue(at.path, `the reference ${at.reference} does not resolve to an entry of the Bundle`),
+        );
+  });
+  return issues;
+}
+
+/** Every `reference` of the form urn:uuid:/urn:oid: inside a resource, with its path. */
+function urnReferences(value: unknown, at: string, depth = 0): { reference: string; path: string }[] {
+  if (!value || typeof value !== 'object' || depth > 24) return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => urnReferences(v, `${at}[${i}]`, depth + 1));
+  const out: { reference: string; path: string }[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === 'reference' && typeof v === 'string' && v.startsWith('urn:'))
+      out.push({ reference: v, path: `${at}.reference` });
+    else if (k !== 'contained' && v && typeof v === 'object')
+      out.push(...urnReferences(v, `${at}.${k}`, depth + 1));
+  }
+  return out;
 }

@@ -20,19 +20,14 @@ import {
   runDecision,
   subjectOf,
 } from '../decisions.js';
+import { typesHolding } from '../../consent/classify.js';
 import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badGateway, badRequest, FhirError, forbidden, outcome } from '../outcomes.js';
 import { OperationInput } from '../parameters.js';
 
 /** The resource types that can hold data of a category, read from the classification table. */
 export function typesFor(categories: string[], catalogue: Catalogue): string[] {
-  const types = new Set<string>();
-  for (const rule of catalogue.rules) {
-    const viaDomain =
-      rule.lifeDomainAt && [...catalogue.lifeDomains.values()].some((c) => categories.includes(c));
-    if (rule.categories.some((c) => categories.includes(c)) || viaDomain) types.add(rule.resourceType);
-  }
-  return [...types];
+  return typesHolding(categories, catalogue);
 }
 
 /** Fetches the subject's records from the source's FHIR server; any failure is the whole request's failure. */
