@@ -104,6 +104,13 @@ const SPECS: Record<string, OperationSpec> = {
     returns: 'Parameters',
     affectsState: false,
   },
+  'Bundle-security-label': {
+    description:
+      'Labels a Bundle with the classification table before it is sent: each entry with its data categories, security labels and confidentiality; stores nothing.',
+    in: [p('bundle', 'Bundle', 0, '1', 'The Bundle to label (or send the Bundle itself as the body)')],
+    returns: 'Parameters',
+    affectsState: false,
+  },
   'Consent-withdraw': {
     description:
       'Withdraws a consent: it is inactive at once, and queued deliveries relying on it are cancelled.',
