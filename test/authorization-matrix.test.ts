@@ -485,6 +485,12 @@ const MATRIX: Row[] = [
     sample: (w) => post(`/fhir/Consent/${w.withdrawable}/$withdraw`, {}),
   },
   {
+    route: 'GET /fhir/Consent/{id}/_history',
+    variant: "cjg's consent: its registering organisation and the officer",
+    cells: CJG_READ,
+    sample: (w) => get(`/fhir/Consent/${w.consent}/_history`),
+  },
+  {
     route: 'POST /fhir',
     variant: 'a transaction creating a new person',
     cells: INDEX_WRITE,

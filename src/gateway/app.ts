@@ -11,6 +11,7 @@ import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
 import { accessReport } from './operations/access-report.js';
+import { consentHistoryRoutes } from './routes/consent-history.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { securityLabel } from './operations/security-label.js';
 import { exchange } from './operations/exchange.js';
@@ -225,6 +226,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
   );
   taskRoutes(ctx, fhir);
   auditRoutes(ctx, fhir);
+  consentHistoryRoutes(ctx, fhir);
   resourceRoutes(ctx, fhir);
   fhir.use((req) => {
     throw notFound(`No FHIR route for ${req.method} /fhir${req.path}`);

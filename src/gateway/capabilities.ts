@@ -5,7 +5,14 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from '@medp
 import { openApiDocument } from './openapi.js';
 import { oauthUris } from './smart.js';
 
-export type Interaction = 'read' | 'update' | 'create' | 'search-type' | 'vread' | 'delete';
+export type Interaction =
+  | 'read'
+  | 'update'
+  | 'create'
+  | 'search-type'
+  | 'vread'
+  | 'delete'
+  | 'history-instance';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put';

@@ -81,6 +81,7 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   // Asking "how sensitive is this" before sending: as $validate of payload content, an exchange's scope.
   { route: 'POST /fhir/Bundle/$security-label', scope: 'Bundle.c', permission: 'exchange' },
   { route: 'POST /fhir/Consent/{id}/$withdraw', scope: 'Consent.u', permission: 'person-index:write' },
+  { route: 'GET /fhir/Consent/{id}/_history', scope: 'Consent.r', permission: 'person-index:read' },
   { route: 'GET /fhir/Patient/$access-report', scope: 'AuditEvent.r', permission: 'access-report' },
   { route: 'GET /fhir/Task/{id}', scope: 'Task.r', permission: 'task:read' },
   { route: 'PUT /fhir/Task/{id}', scope: 'Task.u', permission: 'task:write' },
