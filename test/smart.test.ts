@@ -2,14 +2,19 @@
 // client), clients whose keys live at a jwks_uri and rotate without a restart, token errors that say what was
 // expected, and rate limits per client with 429 and Retry-After. Real servers and databases throughout.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'fhir-kit-client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { registerClients } from '../src/gateway/auth.js';
 import { ROUTE_SCOPES } from '../src/gateway/scopes.js';
+import type { Config } from '../src/config.js';
+import { readClientsFile } from '../src/gateway/clients-file.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   clientAssertion,
@@ -69,17 +74,27 @@ const tokenForm = (fields: Record<string, string>) => ({
   body: new URLSearchParams(fields),
 });
 
-describe.each(ENGINES)('SMART Backend Services (%s)', (engine) => {
-  let sandbox: RunningSandbox;
-  let drop: () => Promise<void>;
+/** A sandbox on a fresh database of the engine for the tests of one describe block, closed after them. */
+function sandboxFor(engine: 'pglite' | 'postgres', overrides: Partial<Config>): () => RunningSandbox {
+  let sandbox: RunningSandbox | undefined;
+  let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const fresh = await freshDatabase(engine);
     drop = fresh.drop;
-    sandbox = await testSandbox({ jwksCooldownSeconds: 0 }, fresh.db);
+    sandbox = await testSandbox(overrides, fresh.db);
   }, 60_000);
   afterAll(async () => {
     await sandbox?.close();
     await drop?.();
+  });
+  return () => sandbox!;
+}
+
+describe.each(ENGINES)('SMART Backend Services (%s)', (engine) => {
+  const running = sandboxFor(engine, { jwksCooldownSeconds: 0 });
+  let sandbox: RunningSandbox;
+  beforeAll(() => {
+    sandbox = running();
   });
 
   it('publishes the token endpoint and the enforced scopes at both well-known locations', async () => {
@@ -219,16 +234,10 @@ describe.each(ENGINES)('SMART Backend Services (%s)', (engine) => {
 });
 
 describe.each(ENGINES)('rate limits per client (%s)', (engine) => {
+  const running = sandboxFor(engine, { rateLimitToken: 3, rateLimitApi: 5, rateLimitWindowSeconds: 60 });
   let sandbox: RunningSandbox;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    const fresh = await freshDatabase(engine);
-    drop = fresh.drop;
-    sandbox = await testSandbox({ rateLimitToken: 3, rateLimitApi: 5, rateLimitWindowSeconds: 60 }, fresh.db);
-  }, 60_000);
-  afterAll(async () => {
-    await sandbox?.close();
-    await drop?.();
+  beforeAll(() => {
+    sandbox = running();
   });
 
   it('answers 429 with Retry-After once a client has used its token requests, and only for that client', async () => {
@@ -267,5 +276,39 @@ describe.each(ENGINES)('rate limits per client (%s)', (engine) => {
     expect(refused.body.issue[0]!.diagnostics).toMatch(/^Te veel verzoeken .* \/ Too many requests/);
     // Another client is not held back by the first.
     expect((await fhir(sandbox.url, gp, 'GET', '/fhir/Patient')).status).toBe(200);
+  });
+});
+
+describe('the clients file', () => {
+  it('takes a jwksUri over https, or http on the loopback address, and refuses any other', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clients-'));
+    const file = path.join(dir, 'clients.json');
+    const client = (jwksUri: string) => ({
+      clientId: 'c',
+      role: 'gp',
+      organization: 'Organization/gp',
+      jwksUri,
+    });
+    try {
+      for (const good of [
+        'https://keys.example/jwks.json',
+        'http://127.0.0.1:9999/jwks',
+        'http://localhost/jwks',
+      ]) {
+        await writeFile(file, JSON.stringify([client(good)]));
+        expect((await readClientsFile(file))[0]!.jwksUri).toBe(good);
+      }
+      await writeFile(file, JSON.stringify([client('http://keys.example/jwks.json')]));
+      await expect(readClientsFile(file)).rejects.toThrow(
+        '/0/jwksUri jwksUri "http://keys.example/jwks.json" must be an https URL (http only on localhost)',
+      );
+      await writeFile(
+        file,
+        JSON.stringify([{ ...client('https://keys.example/j'), jwks: { keys: [{ kty: 'EC' }] } }]),
+      );
+      await expect(readClientsFile(file)).rejects.toThrow(/must match exactly one schema in oneOf/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
