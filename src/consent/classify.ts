@@ -225,8 +225,8 @@ export function typesHolding(categories: string[], catalogue: Catalogue = loadCa
 
 /**
  * What a decision weighs for a classified resource. Unknown content could be anything, so it is decided as data of
- * every sensitive category at once (with all their labels): it passes only a basis that names each of them and
- * `unknown-content`, and any deny of a sensitive category or label removes it.
+ * every category at once, each needing to be named (with every label the table knows): it passes only a basis that
+ * names all data categories, `unknown-content` among them, and any deny of a category or label removes it.
  */
 export function decisionData(
   cls: Classification,
@@ -236,9 +236,14 @@ export function decisionData(
   const labels = new Map(cls.labels.map((l) => [`${l.system}|${l.code}`, l]));
   const sensitive = new Set([UNKNOWN_CONTENT, ...cls.categories]);
   for (const [code, info] of catalogue.categories) {
-    if (!info.sensitive) continue;
     sensitive.add(code);
     for (const l of info.labels) labels.set(`${l.system}|${l.code}`, l);
   }
+  // And every finer label a code set can give (HIV, STD): a deny of any of them removes it too.
+  for (const set of [...compile(catalogue).bySystem.values()].flat())
+    for (const code of set.labels ?? []) {
+      const l = labelCoding(code, catalogue);
+      labels.set(`${l.system}|${l.code}`, l);
+    }
   return { categories: [...sensitive], labels: [...labels.values()], sensitive: [...sensitive] };
 }
