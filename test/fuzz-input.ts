@@ -132,6 +132,47 @@ function seeds(ids: Record<string, string>): Record<string, unknown[]> {
           purposeOfUse: ['CAREMGT'],
         },
       },
+      // LEAP's own shape: consent category, purposes, class and content to redact.
+      {
+        hook: 'patient-consent-consult',
+        hookInstance: 'b1a3',
+        context: {
+          patientId: [{ system: BSN_SYSTEM, value: '999910036' }],
+          category: [
+            { system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' },
+          ],
+          actor: [{ system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000107' }],
+          purposeOfUse: ['CAREMGT', 'TREAT'],
+          class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'CarePlan' }],
+          content: {
+            resourceType: 'Bundle',
+            type: 'collection',
+            entry: [{ resource: { resourceType: 'CarePlan', status: 'active', intent: 'plan' } }],
+          },
+        },
+      },
+      {
+        hook: 'bundle-security-label',
+        hookInstance: 'b1a4',
+        context: {
+          bundle: { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Observation' } }] },
+        },
+      },
+    ],
+    xacml: [
+      {
+        Request: {
+          AccessSubject: [
+            { Attribute: [{ AttributeId: 'actor', Value: [{ system: 'urn:x', value: '90000107' }] }] },
+          ],
+          Action: [{ Attribute: [{ AttributeId: 'purposeOfUse', Value: 'CAREMGT' }] }],
+          Resource: [
+            {
+              Attribute: [{ AttributeId: 'patientId', Value: [{ system: BSN_SYSTEM, value: '999910036' }] }],
+            },
+          ],
+        },
+      },
     ],
     trajectory: [
       {
@@ -154,6 +195,7 @@ function seedKind(route: Route): string {
   if (p.startsWith('/mappings/') && p.endsWith('$to-fhir')) return 'native';
   if (p.startsWith('/mappings/')) return 'Bundle';
   if (p.startsWith('/cds-services')) return 'cds';
+  if (p === '/xacml') return 'xacml';
   if (p.startsWith('/reports/')) return 'trajectory';
   if (p === '/fhir') return 'Bundle';
   const type = /^\/fhir\/(\w+)/.exec(p)?.[1];
