@@ -16,6 +16,8 @@ function evidencePolicy(value: string | undefined): ConsentEvidencePolicy {
 export interface Config {
   /** TCP port of the HTTP server (0 = any free port). */
   port: number;
+  /** The moment decisions are taken at; only the sandbox's clock override sets it (POST /sandbox/clock). */
+  clock?: () => Date;
   /**
    * Public base URL (scheme://host:port): the only token audience, and the base of every link. Required outside the
    * sandbox and tests; there it is the listening address when empty. Never taken from a request's Host header.

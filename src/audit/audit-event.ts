@@ -56,6 +56,11 @@ const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
     action: 'R',
   },
+  // The sandbox emptied back to its fixtures (POST /sandbox/reset; sandbox mode only).
+  'sandbox-reset': {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+    action: 'D',
+  },
 };
 
 export interface AuditInput {

@@ -291,7 +291,7 @@ export async function runDecision(
   subject: Subject,
   replayAt?: Date,
 ): Promise<DecisionRun> {
-  const at = replayAt ?? new Date();
+  const at = replayAt ?? config.clock?.() ?? new Date();
   const facts = await loadFacts(db, subject, replayAt);
   const decision = decide(
     request,

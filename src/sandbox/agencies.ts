@@ -66,6 +66,12 @@ export class SimulatedAgencies {
     return [...this.agencies.keys()];
   }
 
+  /** Back to the start: nothing received, every agency answering normally (POST /sandbox/reset). */
+  reset(): void {
+    for (const agency of this.agencies.values())
+      Object.assign(agency, { received: [], behaviour: 'ok', posts: 0, delayMs: 0, arrivals: new Map() });
+  }
+
   received(orgId: string): Bundle[] {
     return this.agencies.get(orgId)?.received ?? [];
   }

@@ -7,7 +7,15 @@ import { badRequest, notFound } from '../gateway/outcomes.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server.js';
 import { SimulatedAgencies } from './agencies.js';
 import { mountSandboxProvider } from './oidc-provider.js';
-import { readAgencyRecords, readJsonFixture, seedSandbox, type FixtureOrganization } from './seed.js';
+import {
+  readAgencyRecords,
+  readFamilies,
+  readJsonFixture,
+  seedSandbox,
+  type FixtureOrganization,
+} from './seed.js';
+import { SandboxClock } from './clock.js';
+import { mountSandboxControls } from './controls.js';
 
 export interface RunningSandbox extends RunningGateway {
   agencies: SimulatedAgencies;
@@ -26,9 +34,27 @@ export async function startSandbox(
   );
   let clients: RegisteredClient[] = [];
   let ctxRef: RunningGateway['ctx'] | undefined;
+  let baseUrl = '';
+  const clock = new SandboxClock();
+  const clientLines = () =>
+    clients.map((c) => ({
+      clientId: c.clientId,
+      role: c.role,
+      organization: c.organization,
+      privateKey: `fixtures/keys/${c.clientId}.private.jwk.json`,
+    }));
 
   const mount = (app: Express) => {
     app.use('/agencies', agencies.router());
+    mountSandboxControls(app, {
+      ctx: () => ctxRef!,
+      base: () => baseUrl,
+      clock,
+      agencies,
+      clients: clientLines,
+      families: readFamilies,
+      reseed: async () => void (await seedSandbox(ctxRef!, `${baseUrl}/agencies`)),
+    });
     mountSandboxProvider(app, () => ctxRef!.config.baseUrl);
     app.get('/sandbox/clients', (_req, res) => {
       res.json(
@@ -71,12 +97,13 @@ export async function startSandbox(
   };
 
   const gateway = await startGateway(
-    { ...config, sandbox: true },
+    { ...config, sandbox: true, clock: () => clock.now() },
     {
       ...opts,
       mount,
       onListening: async (g) => {
         ctxRef = g.ctx;
+        baseUrl = g.url;
         ({ clients } = await seedSandbox(g.ctx, `${g.url}/agencies`));
       },
     },

@@ -95,11 +95,7 @@ export async function seedSandbox(
     org: cjg.organization,
     scope: 'system/*.*',
   };
-  for (const file of (await readdir(path.join(FIXTURES_DIR, 'families')))
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    await loadFamily(ctx, principal, await readJsonFixture<Bundle>(`families/${file}`));
-  }
+  for (const { bundle } of await readFamilies()) await loadFamily(ctx, principal, bundle);
   await seedTrajectories(ctx);
   return { clients, organizations };
 }
@@ -158,6 +154,19 @@ async function loadFamily(ctx: GatewayContext, principal: Principal, bundle: Bun
   const bsn = first?.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
   if (bsn && (await findByUniqueKey(ctx.db, `Patient|${principal.org}|${bsn}`))) return;
   await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
+}
+
+/** The fixture families (fixtures/families/*.json): transaction Bundles the CJG registers at start-up. */
+export async function readFamilies(): Promise<{ name: string; bundle: Bundle }[]> {
+  const files = (await readdir(path.join(FIXTURES_DIR, 'families')))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  return Promise.all(
+    files.map(async (f) => ({
+      name: f.replace(/\.json$/, ''),
+      bundle: await readJsonFixture<Bundle>(`families/${f}`),
+    })),
+  );
 }
 
 /** The records each simulated agency keeps (fixtures/agency-records/<organisation id>.json), answered to pulls. */
