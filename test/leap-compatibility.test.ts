@@ -141,6 +141,15 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
     });
   });
 
+  it("answers the sample of LEAP's README (identifiers replaced): purposes as a list and a class asked for", async () => {
+    const { person, basedOn } = await optIn();
+    const card = await decide(person, {
+      purposeOfUse: ['TREAT'],
+      class: [{ system: RESOURCE_TYPES, code: 'MedicationStatement' }],
+    });
+    expect(card.extension).toEqual({ decision: 'CONSENT_PERMIT', obligations: [], basedOn });
+  });
+
   it('denies the organisation an opt-in singles out, and names the consent', async () => {
     const { person, basedOn } = await optIn();
     const card = await decide(person, { actor: [GP] });

@@ -270,6 +270,18 @@ describe.each(ENGINES)('LEAP services on %s', (engine) => {
       ).toBe('NotApplicable');
     });
 
+    it("answers the XACML sample of LEAP's README (identifiers replaced): purposes as a list, a class asked for", async () => {
+      const body = xacml(GP);
+      body.Request.Action[0]!.Attribute[1] = { AttributeId: 'purposeOfUse', Value: ['TREAT'] };
+      (body.Request.Resource[0]!.Attribute as unknown[]).push({
+        AttributeId: 'class',
+        Value: [{ system: 'http://hl7.org/fhir/resource-types', value: 'MedicationStatement' }],
+      });
+      const res = await post('/xacml', body, cjg);
+      expect(res.status).toBe(200);
+      expect((res.body as { Response: { Decision: string }[] }).Response[0]!.Decision).toBe('Deny');
+    });
+
     it("refuses LEAP's bad XACML requests with 400: an empty body, empty lists, a missing action", async () => {
       const bodies = [
         {},

@@ -80,6 +80,15 @@ function valueOf(categories: Category, id: string): unknown {
 const strings = (v: unknown): string[] =>
   (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
 
+/** Content classes (LEAP's README writes them with `value` where the hook has `code`: both are read). */
+function classesOf(v: unknown): Coding[] {
+  return (Array.isArray(v) ? v : []).flatMap((c: unknown) => {
+    const x = c as { system?: unknown; code?: unknown; value?: unknown } | null;
+    const code = typeof x?.code === 'string' ? x.code : typeof x?.value === 'string' ? x.value : undefined;
+    return code ? [{ system: typeof x?.system === 'string' ? x.system : undefined, code }] : [];
+  });
+}
+
 /** Reads an XACML JSON request into a consult question; 400 where it lacks actor, action or patientId. */
 export function readXacml(body: unknown): ConsultQuestion {
   if (!validate(body)) {
@@ -101,7 +110,7 @@ export function readXacml(body: unknown): ConsultQuestion {
     actor: valueOf(r.AccessSubject!, 'actor') as Identifier[],
     purposes: strings(valueOf(r.Action!, 'purposeOfUse')),
     category: category === undefined ? undefined : codings.map((c) => ({ system: c.system, code: c.code })),
-    classes: [],
+    classes: classesOf(valueOf(r.Resource!, 'class')),
     shape: 'leap',
   };
 }
