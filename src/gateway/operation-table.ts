@@ -172,11 +172,18 @@ const SPECS: Record<string, OperationSpec> = {
   },
 };
 
-/** The specification of an operation by its id (`exchange`, `Consent-withdraw`, `Bundle-validate`). */
-export function operationSpec(id: string, summary: string): OperationSpec {
+/**
+ * The specification of an operation by its id (`exchange`, `Consent-withdraw`, `Bundle-validate`). One this table does
+ * not know is described from its route: its summary, and its documented query parameters as optional strings.
+ */
+export function operationSpec(
+  id: string,
+  route: { summary: string; query?: { name: string; description: string; required?: boolean }[] },
+): OperationSpec {
   const known = SPECS[id];
   if (known) return known;
   const validated = /^(\w+)-validate$/.exec(id);
   if (validated) return validateSpec(validated[1]!);
-  return { description: summary, in: [], returns: 'Resource', affectsState: false };
+  const query = (route.query ?? []).map((q) => p(q.name, 'string', q.required ? 1 : 0, '1', q.description));
+  return { description: route.summary, in: query, returns: 'Resource', affectsState: false };
 }

@@ -31,7 +31,7 @@ export function operationDefinition(
   version: string,
 ): OperationDefinition {
   const id = route.operation!;
-  const spec = operationSpec(id, route.summary);
+  const spec = operationSpec(id, route);
   const code = route.path.slice(route.path.lastIndexOf('$') + 1);
   return {
     resourceType: 'OperationDefinition',
