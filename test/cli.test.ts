@@ -1,7 +1,7 @@
 // The command line: `ketenpoort audit verify` on a real embedded database, intact and tampered; pruning by retention.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -119,6 +119,34 @@ describe('ketenpoort audit verify', () => {
     const created = await cli('audit', 'verify', '--data-dir', missing, '--create');
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/^valid: 0 events/);
+  });
+});
+
+describe('bin/ketenpoort.mjs', () => {
+  it('runs the compiled CLI when dist/ holds one, and says to build when neither build nor source is there', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'ketenpoort-bin-'));
+    try {
+      await mkdir(path.join(root, 'bin'));
+      await copyFile('bin/ketenpoort.mjs', path.join(root, 'bin', 'ketenpoort.mjs'));
+      const bin = (...args: string[]) =>
+        run(process.execPath, [path.join(root, 'bin', 'ketenpoort.mjs'), ...args]).then(
+          (r) => ({ code: 0, ...r }),
+          (e: { code: number; stdout: string; stderr: string }) => e,
+        );
+      const missing = await bin('--help');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/run `npm run build` first/);
+      await mkdir(path.join(root, 'dist', 'src'), { recursive: true });
+      await writeFile(
+        path.join(root, 'dist', 'src', 'cli.js'),
+        'export async function main(argv) { console.log(`compiled ${argv.join(" ")}`); return 3; }\n',
+      );
+      const compiled = await bin('audit', 'verify');
+      expect(compiled.code).toBe(3);
+      expect(compiled.stdout).toBe('compiled audit verify\n');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
