@@ -19,7 +19,8 @@ const fhirBody = (schema: Json) => ({ [FHIR]: { schema }, 'application/json': { 
 
 interface Special {
   success?: Record<string, Json>;
-  body?: Json;
+  /** The request body; `null` for a POST that takes none. */
+  body?: Json | null;
   errors?: number[];
 }
 
@@ -56,7 +57,7 @@ const SPECIAL: Record<string, Special> = {
     success: { '200': { description: 'Who is signed in, and the CSRF token', content: json(ref('Json')) } },
     errors: [401],
   },
-  'POST /console/logout': { success: { '204': { description: 'Signed out' } }, errors: [403] },
+  'POST /console/logout': { success: { '204': { description: 'Signed out' } }, body: null, errors: [403] },
   'GET /fhir/metadata': {
     success: {
       '200': { description: 'The CapabilityStatement', content: fhirBody(ref('CapabilityStatement')) },
@@ -198,8 +199,10 @@ function derivedSuccess(r: RegisteredRoute, special: Special | undefined): Recor
 }
 
 function requestBody(r: RegisteredRoute, special: Special | undefined): Json | undefined {
-  if (special?.body) return special.body;
+  if (special?.body !== undefined) return special.body ?? undefined;
   if (r.method === 'get') return undefined;
+  // A route outside FHIR reads JSON (CDS Hooks, XACML); its own documentation gives the shape.
+  if (!r.operation && !r.interaction) return { required: true, content: json(ref('Json')) };
   if (r.interaction === 'create' || r.interaction === 'update')
     return { required: true, content: fhirBody(ref(r.type!)) };
   if (r.operation?.endsWith('-validate'))

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Parameters, Task } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
-import { languageOf } from '../../consent/explain.js';
+import { languageOf, type Language } from '../../consent/explain.js';
 import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
 import type { GatewayContext } from '../context.js';
 import {
@@ -27,7 +27,7 @@ import { TASK_CODE_SYSTEM } from '../tasks.js';
 import { earlierAnswer, idempotencyClaim, isUniqueViolation, recordAnswer } from '../idempotency.js';
 
 /** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload. */
-function nativePayloadOf(input: OperationInput, text: string): Bundle {
+function nativePayloadOf(input: OperationInput, text: string, lang: Language): Bundle {
   const name = input.one('format')?.valueCode;
   const format = name ? FORMATS[name] : undefined;
   if (!format)
@@ -46,7 +46,7 @@ function nativePayloadOf(input: OperationInput, text: string): Bundle {
         throw badRequest(`The native payload is not valid JSON`, at);
       }
     }
-    bundles = mapNative(format, body, at);
+    bundles = mapNative(format, body, at, lang);
   } catch (err) {
     if (err instanceof NativeInputError)
       throw unprocessable(
@@ -67,7 +67,7 @@ function nativePayloadOf(input: OperationInput, text: string): Bundle {
 }
 
 /** The payload: a collection Bundle, given as resource, or a native record that is mapped first. */
-function payloadOf(input: OperationInput): Bundle {
+function payloadOf(input: OperationInput, lang: Language): Bundle {
   const native = input.one('nativePayload');
   if (native) {
     if (typeof native.valueString !== 'string')
@@ -76,7 +76,7 @@ function payloadOf(input: OperationInput): Bundle {
         'Parameters.parameter[nativePayload]',
       );
     if (input.one('payload')) throw badRequest('Send either "payload" or "nativePayload", not both');
-    return nativePayloadOf(input, native.valueString);
+    return nativePayloadOf(input, native.valueString, lang);
   }
   const resource = input.one('payload')?.resource;
   if (!resource)
@@ -119,7 +119,7 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
 
   const input = new OperationInput(req.body);
   const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, principal, input);
-  request.payload = payloadOf(input);
+  request.payload = payloadOf(input, languageOf(req.get('accept-language')));
   const endpoint = await endpointOf(ctx.db, recipient);
   const lang = languageOf(req.get('accept-language'));
 
