@@ -436,6 +436,12 @@ const MATRIX: Row[] = [
     cells: OFFICER_ONLY,
     sample: () => get(`/fhir/Patient/$access-report?identifier=${BSN_SYSTEM}|${NOAH}`),
   },
+  {
+    // The agency that arranged the person's consents (cjg), the officer; another agency does not know the person.
+    route: 'GET /fhir/Patient/$permissions',
+    cells: CJG_READ,
+    sample: (w) => get(`/fhir/Patient/$permissions?identifier=${BSN_SYSTEM}|${w.childBsn}`),
+  },
 
   // Reports: agencies that coordinate care record; the municipality (its own), research and the officer read.
   {

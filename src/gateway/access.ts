@@ -44,6 +44,7 @@ export type Permission =
   | 'task:write'
   | 'audit:read'
   | 'access-report'
+  | 'permissions'
   | 'report:record'
   | 'report:read';
 
@@ -59,6 +60,8 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
   'task:write': [...AGENCIES, 'privacy-officer'],
   'audit:read': ['privacy-officer'],
   'access-report': ['privacy-officer', 'person'],
+  // Who may receive what about a person: the agency that arranged its consents, the officer, and the person.
+  permissions: [...AGENCIES, 'privacy-officer', 'person'],
   // The agencies that coordinate care record their trajectories; the municipality (its own only), research and the
   // privacy officer read the aggregate report.
   'report:record': ['cjg', 'youth-care', 'gi'],

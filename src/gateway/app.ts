@@ -11,6 +11,7 @@ import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
 import { accessReport } from './operations/access-report.js';
+import { permissions } from './operations/permissions.js';
 import { consentHistoryRoutes } from './routes/consent-history.js';
 import { consentDecision } from './operations/consent-decision.js';
 import { securityLabel } from './operations/security-label.js';
@@ -215,6 +216,14 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     'Withdraw a consent (immediately inactive)',
     'Person index and directory',
     withdrawConsent,
+  );
+  operation(
+    'Patient',
+    'permissions',
+    'get',
+    'Who may receive what about a person now, and until when (FHIR or Accept: text/html)',
+    'Audit and oversight',
+    permissions,
   );
   operation(
     'Patient',

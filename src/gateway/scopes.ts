@@ -83,6 +83,7 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { route: 'POST /fhir/Consent/{id}/$withdraw', scope: 'Consent.u', permission: 'person-index:write' },
   { route: 'GET /fhir/Consent/{id}/_history', scope: 'Consent.r', permission: 'person-index:read' },
   { route: 'GET /fhir/Patient/$access-report', scope: 'AuditEvent.r', permission: 'access-report' },
+  { route: 'GET /fhir/Patient/$permissions', scope: 'Consent.r', permission: 'permissions' },
   { route: 'GET /fhir/Task/{id}', scope: 'Task.r', permission: 'task:read' },
   { route: 'PUT /fhir/Task/{id}', scope: 'Task.u', permission: 'task:write' },
   { route: 'GET /fhir/Task', scope: 'Task.s', permission: 'task:read' },

@@ -83,7 +83,9 @@ export async function startSandbox(
           organization: `Person/${patient}`,
           jwks: { keys: [] },
         };
-        res.json(await ctxRef!.auth.tokenFor(person, 'patient/AuditEvent.read', patient));
+        res.json(
+          await ctxRef!.auth.tokenFor(person, 'patient/AuditEvent.read patient/Consent.read', patient),
+        );
         return;
       }
       if (typeof clientId !== 'string')

@@ -233,7 +233,7 @@ export function consoleSignIn(ctx: GatewayContext): { routes: Router; session: e
           )
         : await ctx.auth.tokenFor(
             { clientId: `person:${found.subject}`, role: 'person', organization: `Person/${found.bsn}` },
-            'patient/AuditEvent.read',
+            'patient/AuditEvent.read patient/Consent.read',
             found.bsn ?? undefined,
           );
     req.headers.authorization = `Bearer ${token.access_token}`;

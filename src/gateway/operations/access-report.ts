@@ -15,7 +15,7 @@ import { audit, baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, forbidden, notFound } from '../outcomes.js';
 
 /** Whether a person may see this report: their own from 12, or their child's under 16 when they hold gezag. */
-async function mayRead(ctx: GatewayContext, principal: Principal, bsn: string): Promise<boolean> {
+export async function mayRead(ctx: GatewayContext, principal: Principal, bsn: string): Promise<boolean> {
   if (principal.role === 'privacy-officer') return true;
   if (principal.role !== 'person' || !principal.patient) return false;
   const facts = await loadFacts(ctx.db, {
