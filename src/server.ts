@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { AppExtensions, createApp } from './gateway/app.js';
+import { answerClientError } from './gateway/client-error.js';
 import { Authenticator, loadGatewayKey, registerClients } from './gateway/auth.js';
 import { ClientKeys } from './gateway/client-keys.js';
 import { Capabilities } from './gateway/capabilities.js';
@@ -84,6 +85,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
     s.once('error', reject);
+    s.on('clientError', answerClientError);
   });
   const url = config.baseUrl || listeningUrl(server.address() as AddressInfo);
   ctx.config = { ...config, baseUrl: url };

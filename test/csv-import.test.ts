@@ -131,6 +131,42 @@ describe('CSV exports from agency systems', () => {
     ]);
   });
 
+  it('answers the mistakes of a CSV sent to $exchange as nativePayload the same way, before any decision', async () => {
+    const broken = withCell(lines, 3, 'parent.bsn', '123456789');
+    const res = await fetch(`${sandbox.url}/fhir/$exchange`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/fhir+json',
+        'accept-language': 'nl',
+      },
+      body: JSON.stringify({
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'recipient', valueReference: { reference: 'Organization/huisartsen-de-linde' } },
+          {
+            name: 'subject',
+            valueIdentifier: { system: 'http://fhir.nl/fhir/NamingSystem/bsn', value: '999955585' },
+          },
+          {
+            name: 'purpose',
+            valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'CAREMGT' },
+          },
+          { name: 'nativePayload', valueString: broken.join('\r\n') },
+          { name: 'format', valueCode: 'cjg-referral' },
+        ],
+      }),
+    });
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as OperationOutcome;
+    expect(body.issue!.map((i) => [i.expression![0], i.diagnostics])).toEqual([
+      [
+        'Parameters.parameter[nativePayload].row 3.parent.bsn',
+        'regel 3, parent.bsn: "123456789" is geen geldig BSN; verwacht 9 cijfers die de elfproef doorstaan',
+      ],
+    ]);
+  });
+
   it('lists a missing required value and a form without children, without follow-on errors', async () => {
     let broken = withCell(lines, 2, 'referrerName', '');
     broken = broken.filter((l) => !l.startsWith('child;CMPG-2026-003'));

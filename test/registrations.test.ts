@@ -222,36 +222,44 @@ describe('person registrations', () => {
     );
     expect(report.parameter?.[0]?.valueCode).toBe('permit');
 
-    // Settled: the school corrects its registration, and decisions run on the facts again.
+    // The school corrects its registration: the dispute holds until the privacy officer has settled it.
     const fixed = await fhir<Patient>(sandbox.url, school, 'PUT', `/fhir/Patient/${schoolNoah.id}`, {
       ...older.body,
       birthDate: '2017-03-14',
     });
     expect(fixed.status).toBe(200);
-    expect((await decide(cjg, question(NOAH, GP))).parameter?.[0]?.valueCode).toBe('permit');
-    // The privacy officer closes the dispute with a note; no agency can.
-    const settled = await fhir<Task>(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+    expect(reasonCodes(await decide(cjg, question(NOAH, GP)))).toEqual(['facts-conflict']);
+    // Settling needs a note; no agency can settle.
+    const inProgress = await fhir<Task>(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
       ...task,
-      status: 'completed',
-      note: [{ text: 'School De Wilgen heeft de geboortedatum gecorrigeerd na controle in de BRP.' }],
-    });
-    expect(settled.status).toBe(200);
-    expect((await openConflicts()).total).toBe(0);
-    const unnoted = await fhir(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
-      ...settled.body,
       status: 'in-progress',
-      note: undefined,
     });
-    expect(unnoted.status).toBe(200);
+    expect(inProgress.status).toBe(200);
     expect(
       (
         await fhir(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
-          ...unnoted.body,
+          ...inProgress.body,
           status: 'completed',
           note: [],
         })
       ).status,
     ).toBe(422);
+    expect(
+      (
+        await fhir(sandbox.url, cjg, 'PUT', `/fhir/Task/${task.id}`, {
+          ...inProgress.body,
+          status: 'completed',
+        })
+      ).status,
+    ).toBe(404);
+    const settled = await fhir<Task>(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+      ...inProgress.body,
+      status: 'completed',
+      note: [{ text: 'School De Wilgen heeft de geboortedatum gecorrigeerd na controle in de BRP.' }],
+    });
+    expect(settled.status).toBe(200);
+    expect((await openConflicts()).total).toBe(0);
+    expect((await decide(cjg, question(NOAH, GP))).parameter?.[0]?.valueCode).toBe('permit');
     // The school's consent of a child of nine, given by the child alone, is no basis.
     expect((await decide(cjg, question(NOAH, SCHOOL))).parameter?.[0]?.valueCode).toBe('deny');
   });
@@ -276,6 +284,14 @@ describe('person registrations', () => {
       id: mother.id,
     });
     expect(back.status).toBe(200);
+    expect(reasonCodes(await decide(cjg, question(NOAH, GP)))).toEqual(['facts-conflict']);
+    const task = (await openConflicts()).entry![0]!.resource!;
+    expect(task.input?.find((i) => i.type.text === 'fact')?.valueCode).toBe('parentalAuthority');
+    await fhir(sandbox.url, officer, 'PUT', `/fhir/Task/${task.id}`, {
+      ...task,
+      status: 'completed',
+      note: [{ text: 'Gezag nagegaan; de school heeft haar registratie hersteld.' }],
+    });
     expect((await decide(cjg, question(NOAH, GP))).parameter?.[0]?.valueCode).toBe('permit');
   });
 

@@ -2,11 +2,19 @@
 import { dutchMoment, escapeHtml as escape, htmlPage } from '../html.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 
-export const REPORT_SUBTYPES = ['exchange', 'request-records', 'read', 'search', 'refusal'] as const;
+export const REPORT_SUBTYPES = [
+  'exchange',
+  'request-records',
+  'consent-decision',
+  'read',
+  'search',
+  'refusal',
+] as const;
 
 const ACTION_NL: Record<string, string> = {
   exchange: 'ontving gegevens',
   'request-records': 'vroeg gegevens op',
+  'consent-decision': 'vroeg of gegevens gedeeld mochten worden',
   read: 'bekeek gegevens in de persoonsindex',
   search: 'zocht in de persoonsindex',
   refusal: 'probeerde gegevens in te zien of te wijzigen en werd geweigerd',

@@ -45,7 +45,8 @@ export function personFacts(patient: Patient, related: RelatedPerson[], consents
       c.status === 'active' &&
       c.patient?.reference === ref &&
       isPrivacyConsent(c) &&
-      (c.performer ?? []).some((p) => p.reference !== undefined && mayConsent.has(p.reference)),
+      (c.performer ?? []).some((p) => p.reference !== undefined && mayConsent.has(p.reference)) &&
+      !givenBeforeBirth(c, patient),
   );
   return {
     ref,
@@ -54,6 +55,13 @@ export function personFacts(patient: Patient, related: RelatedPerson[], consents
     gezag,
     consents: valid,
   };
+}
+
+/** A consent dated before the person was born cannot be theirs or their parents' for them: it does not count. */
+function givenBeforeBirth(consent: Consent, patient: Patient): boolean {
+  if (!consent.dateTime || !patient.birthDate) return false;
+  const given = new Date(consent.dateTime);
+  return !Number.isNaN(given.getTime()) && given < new Date(patient.birthDate);
 }
 
 export function personLabel(person: PersonFacts, ref: string): Label {
@@ -169,7 +177,8 @@ export function consentBasis(
   for (const c of permitting) {
     if (!c.dateTime || !person.patient.birthDate) continue;
     const then = new Date(c.dateTime);
-    if (then >= at) continue;
+    // Parents' consent never speaks for an adult, and a consent dated before the birth spoke for nobody.
+    if (then >= at || band === 'adult' || then < new Date(person.patient.birthDate)) continue;
     const earlier = requiredConsenters(person, then);
     if ('code' in earlier || earlier.band === band) continue;
     const before = permitting.filter((x) => x.dateTime && new Date(x.dateTime) <= then);

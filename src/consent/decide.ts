@@ -117,6 +117,7 @@ function decideUnsafe(
   if (patients.length === 0 || patients.some((p) => !p.id)) {
     return deny([{ code: 'subject-unknown', params: { bsn: req.subjectBsn } }]);
   }
+  if (facts.requesterRelated === false) return deny([{ code: 'requester-not-related', params: {} }]);
   const blocking = disputedFactsIn(facts.disputed ?? [], req, entry);
   if (blocking.length) return deny([{ code: 'facts-conflict', params: { facts: blocking.join(', ') } }]);
   const evidence = screenEvidence(

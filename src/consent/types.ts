@@ -40,6 +40,8 @@ export interface DecisionFacts {
   consents: Consent[];
   /** Facts that the organisations' registrations of the subject disagree on: decisions that rely on them fail closed. */
   disputed?: DisputedFact[];
+  /** Whether the requester registered the person itself; false → no decision about the person (undefined: not asked). */
+  requesterRelated?: boolean;
 }
 
 /** A fact of the person index that decisions rely on. */

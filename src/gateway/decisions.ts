@@ -17,14 +17,18 @@ import { loadCatalogue } from '../consent/catalogue.js';
 import { AGENCY_ROLE_SYSTEM, DECISION_REASON_SYSTEM, FAMILY_ID_SYSTEM } from '../consent/constants.js';
 import { decide } from '../consent/decide.js';
 import { renderReason, type Language } from '../consent/explain.js';
-import type { Decision, DecisionFacts, DecisionRequest, Reason } from '../consent/types.js';
+import type { Decision, DecisionFacts, DecisionRequest, DisputedFact, Reason } from '../consent/types.js';
 import type { Config } from '../config.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import type { Database, Queryable } from '../store/database.js';
-import { reportConflicts } from '../person-index/conflicts.js';
+import { isKnownCode } from '../consent/code-allowlist.js';
+import { reportConflicts, unsettledDisputes } from '../person-index/conflicts.js';
+
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 import {
   alignConsent,
   familyConflict,
+  gezagHolders,
   mergeParents,
   mergePerson,
   type FactConflict,
@@ -34,6 +38,7 @@ import {
   BSN_SYSTEM,
   createResource,
   hasAccessToAny,
+  ownOf,
   readAsOf,
   readResource,
   resourcesAsOf,
@@ -138,6 +143,10 @@ export type LoadedFacts = DecisionFacts & {
   subjectRef?: string;
   /** Facts that the organisations' registrations of the subject disagree on. */
   conflicts: FactConflict[];
+  /** Facts of disputes raised earlier that no privacy officer has settled yet. */
+  unsettled: DisputedFact[];
+  /** Per registration of the subject (`Patient/<id>`), the BSNs of the parents it names with parental authority. */
+  gezagByRegistration: Map<string, Set<string>>;
   /** Every registration of the subject (or the family's members): `Patient/<id>`. */
   registrations: string[];
 };
@@ -233,6 +242,8 @@ export async function loadFacts(db: Queryable, subject: Subject, asOf?: Date): P
     relatedPersons: [],
     consents: [],
     conflicts,
+    unsettled: [],
+    gezagByRegistration: new Map<string, Set<string>>(),
     registrations: [],
   };
   if (merged.length === 0) return { ...empty, group };
@@ -250,6 +261,16 @@ export async function loadFacts(db: Queryable, subject: Subject, asOf?: Date): P
     for (const [from, to] of parents.aliases) aliases.set(from, to);
   }
   const members = merged.map((m) => m.patient);
+  const parentBsns = relatedPersons.flatMap(
+    (r) => r.identifier?.flatMap((i) => (i.system === BSN_SYSTEM && i.value ? [i.value] : [])) ?? [],
+  );
+  const unsettled = asOf
+    ? []
+    : await unsettledDisputes(db, [
+        ...memberBsns,
+        ...parentBsns,
+        ...(subject.kind === 'family' ? [subject.value] : []),
+      ]);
   return {
     subject: subject.kind === 'person' ? members[0] : undefined,
     group: group && {
@@ -264,6 +285,8 @@ export async function loadFacts(db: Queryable, subject: Subject, asOf?: Date): P
     relatedPersons,
     consents: consents.map((c) => alignConsent(c, aliases)),
     conflicts,
+    unsettled,
+    gezagByRegistration: gezagHolders(related),
     registrations: refs,
     subjectRef:
       subject.kind === 'person' ? `Patient/${members[0]!.id}` : group ? `Group/${group.id}` : undefined,
@@ -278,6 +301,8 @@ export interface DecisionRun {
   fullExplanation: boolean;
   /** Whether the requester has a registration of its own of the person (or a family member): a relationship. */
   related: boolean;
+  /** The requester's own registration of the person (`Patient/<id>`), where it has one: what its Tasks refer to. */
+  ownSubjectRef?: string;
   /** Why each consent of the person did or did not apply, limited to what the requester may see. */
   consentExplanations?: ConsentExplanation[];
 }
@@ -293,9 +318,17 @@ export async function runDecision(
 ): Promise<DecisionRun> {
   const at = replayAt ?? config.clock?.() ?? new Date();
   const facts = await loadFacts(db, subject, replayAt);
+  const ids = (refs: string[]) => refs.map((r) => r.slice(r.indexOf('/') + 1));
+  const own = await ownOf(db, 'Patient', ids(facts.registrations), principal.org);
+  const related = own !== undefined;
   const decision = decide(
     request,
-    { ...facts, disputed: facts.conflicts.map((c) => c.fact) },
+    {
+      ...facts,
+      disputed: [...facts.conflicts.map((c) => c.fact), ...facts.unsettled],
+      // A live decision is for an organisation that registered the person itself; a replay only looks back.
+      requesterRelated: replayAt ? undefined : related,
+    },
     loadCatalogue(),
     at,
     decideOptions(config),
@@ -303,17 +336,21 @@ export async function runDecision(
   // A dispute found now goes to the privacy officer's queue; a replay only looks back.
   if (facts.conflicts.length && !replayAt) await reportConflicts(db, facts.conflicts, facts.subjectRef);
   const consentIds = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
-  const ids = (refs: string[]) => refs.map((r) => r.slice(r.indexOf('/') + 1));
-  const [fullExplanation, related] = await Promise.all([
-    hasAccessToAny(db, 'Consent', consentIds, principal.org),
-    hasAccessToAny(db, 'Patient', ids(facts.registrations), principal.org),
-  ]);
+  const fullExplanation = await hasAccessToAny(db, 'Consent', consentIds, principal.org);
   const consentExplanations = await visibleExplanations(
     db,
     principal,
     explainConsents(request, facts, at, config.consentEvidencePolicy),
   );
-  return { request, decision, subjectRef: facts.subjectRef, fullExplanation, related, consentExplanations };
+  return {
+    request,
+    decision,
+    subjectRef: facts.subjectRef,
+    ownSubjectRef: own && subject.kind === 'person' ? `Patient/${own}` : undefined,
+    fullExplanation,
+    related,
+    consentExplanations,
+  };
 }
 
 /**
@@ -334,6 +371,7 @@ export function shownReasons(run: DecisionRun): Reason[] {
 /** Reasons that depend on what the index holds about the person (as opposed to the request or the legal basis). */
 const PERSONAL_REASONS = new Set([
   'subject-unknown',
+  'requester-not-related',
   'birthdate-missing',
   'no-gezag-holder',
   'consent-missing',
@@ -482,6 +520,12 @@ export async function readDecisionRequest(
 ) {
   const subject = subjectOf(input);
   const purpose = input.coding('purpose', true);
+  // A purpose without a system is read as an ActReason code, as the contract names them.
+  if ((purpose.system ?? ACT_REASON) !== ACT_REASON || !isKnownCode(ACT_REASON, purpose.code))
+    throw rule(
+      `The purpose must be a code of ${ACT_REASON} (for example CAREMGT, TREAT, HRESCH), not "${String(purpose.code ?? '').slice(0, 40)}"`,
+      'Parameters.parameter[purpose]',
+    );
   const recipient = await resolveOrganization(db, input, recipientName);
   const legalBasis = input.coding('legalBasis');
   const justification = input.string('justification');
@@ -521,7 +565,7 @@ async function createFollowUpTask(
       intent: 'order',
       priority: 'routine',
       code: { coding: [{ system: TASK_CODE_SYSTEM, code: task.code, display: task.display }] },
-      for: { reference: run.subjectRef },
+      for: { reference: run.ownSubjectRef ?? run.subjectRef },
       requester: { reference: principal.org },
       owner: task.owner ? { reference: task.owner } : undefined,
       authoredOn: new Date().toISOString(),

@@ -45,27 +45,42 @@ function uniqueKeyOf(resource: Resource, org: string): string | null {
   return null;
 }
 
-/** References a person-index resource makes to persons: each must be a registration of the caller's organisation. */
-function personRefsOf(resource: Resource): { ref: string; path: string; types: string[] }[] {
-  if (resource.resourceType === 'RelatedPerson' || resource.resourceType === 'Consent') {
-    return resource.patient?.reference
-      ? [{ ref: resource.patient.reference, path: `${resource.resourceType}.patient`, types: ['Patient'] }]
-      : [];
+type PersonRef = { ref: string; path: string; types: string[] };
+
+/** A reference to a person of the index: a literal `Type/id`; one by identifier alone cannot be checked, so it is refused. */
+function literal(
+  reference: { reference?: unknown } | undefined | null,
+  path: string,
+  types: string[],
+): PersonRef {
+  return { ref: typeof reference?.reference === 'string' ? reference.reference : '', path, types };
+}
+
+/**
+ * References a person-index resource makes to persons: each must be a registration of the caller's organisation —
+ * the child of a parent, the patient and every person who consented (Patient or RelatedPerson performers), the members
+ * of a family.
+ */
+function personRefsOf(resource: Resource): PersonRef[] {
+  switch (resource.resourceType) {
+    case 'RelatedPerson':
+      return [literal(resource.patient, 'RelatedPerson.patient', ['Patient'])];
+    case 'Consent':
+      return [
+        ...(resource.patient ? [literal(resource.patient, 'Consent.patient', ['Patient'])] : []),
+        ...(resource.performer ?? []).flatMap((p, i) =>
+          p?.reference === undefined || /^(Patient|RelatedPerson)\//.test(p.reference)
+            ? [literal(p, `Consent.performer[${i}]`, ['Patient', 'RelatedPerson'])]
+            : [],
+        ),
+      ];
+    case 'Group':
+      return (resource.member ?? []).map((m, i) =>
+        literal(m?.entity, `Group.member[${i}].entity`, ['Patient', 'RelatedPerson']),
+      );
+    default:
+      return [];
   }
-  if (resource.resourceType === 'Group') {
-    return (resource.member ?? []).flatMap((m, i) =>
-      typeof m?.entity?.reference === 'string'
-        ? [
-            {
-              ref: m.entity.reference,
-              path: `Group.member[${i}].entity`,
-              types: ['Patient', 'RelatedPerson'],
-            },
-          ]
-        : [],
-    );
-  }
-  return [];
 }
 
 function permissionFor(type: string, write: boolean) {
@@ -97,7 +112,9 @@ async function checkReferences(tx: Queryable, principal: Principal, resource: Re
         {
           severity: 'error',
           code: 'business-rule',
-          diagnostics: `${ref} is not a ${types.join(' or ')} registered by your organisation`,
+          diagnostics: ref
+            ? `${ref} is not a ${types.join(' or ')} registered by your organisation`
+            : `A ${types.join(' or ')} registered by your organisation must be referenced as ${types[0]}/<id>`,
           expression: [path],
         },
       ]);

@@ -1,4 +1,4 @@
-// Every refused request (401, 403, 404) leaves an AuditEvent: each one of an identified client, grouped per source
+// Every refused request (401, 403, 404; and 400, 409, 412, 422, 5xx of an identified client) leaves an AuditEvent: each one of an identified client, grouped per source
 // for requests without a valid token, so that an unauthenticated flood cannot fill the log without bound.
 import type { Request, Response } from 'express';
 import type { AuditEvent } from '@medplum/fhirtypes';
@@ -45,6 +45,8 @@ export function refusalStatus(err: unknown, principal: Principal | undefined): n
   const status = err instanceof OAuthError || err instanceof FhirError ? err.status : undefined;
   if (status === 401) return status;
   if (status === 404) return principal ? status : undefined;
+  // An identified client's request refused as invalid, conflicting or failed is on record too, for whom it named.
+  if (principal && status !== undefined && status !== 403 && status >= 400) return status;
   if (status !== 403) return undefined;
   if (err instanceof FhirError) {
     const codes = (err.outcome.issue ?? []).flatMap((i) =>

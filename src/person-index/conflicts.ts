@@ -4,6 +4,7 @@ import type { Task } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../store/database.js';
 import { createResource, findByUniqueKey } from '../store/resources.js';
 import { TASK_CODE_SYSTEM } from '../consent/constants.js';
+import type { DisputedFact } from '../consent/types.js';
 import type { FactConflict } from './registrations.js';
 
 /** The organisation a Task is kept under when the gateway itself raises it: only privacy officers see it. */
@@ -45,6 +46,23 @@ export function conflictTask(conflict: FactConflict, subjectRef: string | undefi
       ...conflict.values.map((value) => ({ type: { text: 'registration' }, valueString: value })),
     ],
   };
+}
+
+/**
+ * The facts still in dispute about these persons or families (BSNs, family identifiers): a dispute holds until a
+ * privacy officer has settled its Task, even when the registrations agree again in the meantime, so that changing a
+ * registration back and forth cannot be used to find out what another organisation registered.
+ */
+export async function unsettledDisputes(db: Queryable, about: string[]): Promise<DisputedFact[]> {
+  if (about.length === 0) return [];
+  const rows = await db.query<{ fact: DisputedFact }>(
+    `SELECT DISTINCT split_part(unique_key, '|', 2) AS fact FROM resources
+     WHERE type = 'Task' AND unique_key LIKE 'registration-conflict|%'
+       AND split_part(unique_key, '|', 3) = ANY($1::text[])
+       AND content ->> 'status' IN ('requested', 'in-progress')`,
+    [about],
+  );
+  return rows.map((r) => r.fact);
 }
 
 /** Raises a review Task for each dispute that has none yet; a dispute raised concurrently is raised once. */

@@ -136,3 +136,25 @@ export function familyConflict(
     ? [{ fact: 'family', about: familyId, values: groups.map((g, i) => `Group/${g.id}: ${sets[i] || '-'}`) }]
     : [];
 }
+
+/** Per child registration (`Patient/<id>`), the BSNs of the parents it names with parental authority. */
+export function gezagHolders(related: RelatedPerson[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of related) {
+    const child = r.patient?.reference;
+    const bsn = bsnOf(r);
+    if (!child || !bsn || authorityOf(r) !== true) continue;
+    out.set(child, (out.get(child) ?? new Set()).add(bsn));
+  }
+  return out;
+}
+
+/**
+ * Whether the registrations agree that this BSN holds parental authority: named so by at least one, and by every
+ * registration that names any parent with authority. One organisation's claim alone cannot open a child's data to a
+ * stranger while another organisation registered other parents.
+ */
+export function gezagAgreed(holders: Map<string, Set<string>>, bsn: string): boolean {
+  const lists = [...holders.values()];
+  return lists.length > 0 && lists.every((l) => l.has(bsn));
+}

@@ -165,6 +165,21 @@ export async function hasAccessToAny(
   return rows.length > 0;
 }
 
+/** The first of these resources the organisation registered itself, if any (one query however many). */
+export async function ownOf(
+  db: Queryable,
+  type: string,
+  ids: string[],
+  org: string,
+): Promise<string | undefined> {
+  if (ids.length === 0) return undefined;
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM resource_orgs WHERE type = $1 AND id = ANY($2::text[]) AND org = $3 ORDER BY id LIMIT 1',
+    [type, ids, org],
+  );
+  return rows[0]?.id;
+}
+
 export async function hasAccess(db: Queryable, type: string, id: string, org: string): Promise<boolean> {
   const rows = await db.query('SELECT 1 FROM resource_orgs WHERE type = $1 AND id = $2 AND org = $3', [
     type,

@@ -6,7 +6,7 @@ import { PERSON_SQL } from '../../audit/search.js';
 import { ageOn } from '../../consent/age.js';
 import { loadCatalogue } from '../../consent/catalogue.js';
 import { BSN_SYSTEM } from '../../consent/constants.js';
-import { hasParentalAuthority } from '../../consent/consenters.js';
+import { gezagAgreed } from '../../person-index/registrations.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import type { Principal } from '../access.js';
 import type { GatewayContext } from '../context.js';
@@ -24,16 +24,17 @@ export async function mayRead(ctx: GatewayContext, principal: Principal, bsn: st
     identifier: { system: BSN_SYSTEM, value: bsn },
   });
   const subject = facts.subject;
+  const disputed = new Set([...facts.conflicts.map((c) => c.fact), ...facts.unsettled]);
+  // A disputed birth date or parental authority opens nothing until a privacy officer has settled it.
+  if (disputed.has('birthDate')) return false;
   if (!subject?.birthDate) return principal.patient === bsn;
   const age = ageOn(subject.birthDate, new Date());
   if (principal.patient === bsn) return age >= 12;
-  const parent = facts.relatedPersons.find(
-    (r) =>
-      r.patient?.reference === `Patient/${subject.id}` &&
-      hasParentalAuthority(r) &&
-      r.identifier?.some((i) => i.system === BSN_SYSTEM && i.value === principal.patient),
+  return (
+    age < 16 &&
+    !disputed.has('parentalAuthority') &&
+    gezagAgreed(facts.gezagByRegistration, principal.patient)
   );
-  return !!parent && age < 16;
 }
 
 export async function accessReport(ctx: GatewayContext, req: Request, res: Response): Promise<void> {

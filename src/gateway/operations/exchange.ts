@@ -159,7 +159,8 @@ export async function exchange(ctx: GatewayContext, req: Request, res: Response)
           code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
           identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
           for: {
-            reference: run.subjectRef,
+            // The sender's own registration: another organisation's registration id is not the sender's to see.
+            reference: run.ownSubjectRef ?? run.subjectRef,
             identifier:
               subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
           },

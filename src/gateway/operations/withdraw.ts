@@ -18,6 +18,8 @@ export async function withdrawConsent(ctx: GatewayContext, req: Request, res: Re
     const current = await readResource<Consent>(tx, 'Consent', id, { forUpdate: true });
     if (!current || !(await canSee(tx, principal, 'Consent', id)))
       throw notFound(`Consent/${id} is not known`);
+    // Withdrawing what is already withdrawn changes nothing: the first moment of withdrawal stands.
+    if (current.resource.status === 'inactive') return current.resource;
     const at = new Date().toISOString();
     const consent: Consent & { id: string } = {
       ...current.resource,

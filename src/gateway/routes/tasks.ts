@@ -46,6 +46,9 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
   router.get('/Communication', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'task:read');
+    const unknown = Object.keys(req.query).filter((k) => !COMMUNICATION_PARAMS.has(k));
+    if (unknown.length)
+      throw badRequest(`Unknown search parameter "${unknown[0]}"; supported: about, _count, _offset`);
     const { count, offset } = paging(req.query);
     const about = typeof req.query.about === 'string' ? req.query.about : undefined;
     const params: unknown[] = [principal.org];
@@ -177,6 +180,7 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
   });
 }
 
+const COMMUNICATION_PARAMS = new Set(['about', '_count', '_offset', '_format']);
 const taskCode = (t: Task) => t.code?.coding?.[0]?.code ?? 'unknown';
 const outputOf = (t: Task, name: string) => t.output?.find((o) => o.type.text === name);
 
