@@ -3,7 +3,7 @@
 // jti and a short exp — verified against the client's registered JWKS. There is no unauthenticated mode.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Principal } from '../gateway/access.js';
-import type { Authenticator } from '../gateway/auth.js';
+import { useJtiOnce, type Authenticator } from '../gateway/auth.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { unauthorized } from '../gateway/outcomes.js';
 import { grantScope } from '../gateway/scopes.js';
@@ -63,12 +63,8 @@ export async function verifyClientJwt(
     );
   if (payload.sub !== undefined && payload.sub !== client.clientId)
     throw unauthorized('sub moet de client zelf zijn / sub must be the client itself');
-  await ctx.db.query('DELETE FROM used_jti WHERE expires_at < now()');
-  const inserted = await ctx.db.query(
-    'INSERT INTO used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
-    [client.clientId, `cds:${payload.jti}`, new Date((payload.exp! + CLOCK_SKEW_S) * 1000)],
-  );
-  if (inserted.length === 0) throw unauthorized('Deze jti is al gebruikt / This jti was already used');
+  if (!(await useJtiOnce(ctx.db, client.clientId, `cds:${payload.jti}`, payload.exp!)))
+    throw unauthorized('Deze jti is al gebruikt / This jti was already used');
   // A client JWT carries no scope: it gets what its role may have, as a token asked for system/*.* would.
   return {
     clientId: client.clientId,

@@ -157,13 +157,7 @@ export class Authenticator {
     if (payload.exp! - now > MAX_ASSERTION_LIFETIME_S + CLOCK_SKEW_S) {
       throw new OAuthError(401, 'invalid_client', 'client_assertion exp must be at most 5 minutes ahead');
     }
-    // Replay protection: a jti is accepted once per client until its assertion has expired.
-    await this.db.query('DELETE FROM used_jti WHERE expires_at < now()');
-    const inserted = await this.db.query(
-      'INSERT INTO used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
-      [client.clientId, payload.jti, new Date((payload.exp! + CLOCK_SKEW_S) * 1000)],
-    );
-    if (inserted.length === 0)
+    if (!(await useJtiOnce(this.db, client.clientId, payload.jti, payload.exp!)))
       throw new OAuthError(401, 'invalid_client', 'client_assertion jti was already used');
     if (form.scope !== undefined && typeof form.scope !== 'string')
       throw new OAuthError(400, 'invalid_request', 'scope must be one space-separated string');
@@ -250,6 +244,24 @@ export class Authenticator {
       throw unauthorized('The access token is invalid or has expired');
     }
   }
+}
+
+/**
+ * Replay protection: a jti is accepted once per client until its JWT (expiring at `exp`, seconds) has expired, with
+ * the clock skew allowed. False when it was used before.
+ */
+export async function useJtiOnce(
+  db: Queryable,
+  clientId: string,
+  jti: string,
+  exp: number,
+): Promise<boolean> {
+  await db.query('DELETE FROM used_jti WHERE expires_at < now()');
+  const inserted = await db.query(
+    'INSERT INTO used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
+    [clientId, jti, new Date((exp + CLOCK_SKEW_S) * 1000)],
+  );
+  return inserted.length > 0;
 }
 
 function decodeIssuer(jwt: string): string | undefined {
