@@ -114,17 +114,24 @@ function pathOf(pointer: string, root: string): string {
 
 function schemaIssue(e: ErrorObject, root: string): OperationOutcomeIssue {
   const at = pathOf(e.instancePath, root);
-  const where = e.keyword === 'additionalProperties' ? `${at}.${String(e.params.additionalProperty)}` : at;
+  const where =
+    e.keyword === 'additionalProperties'
+      ? `${at}.${String(e.params.additionalProperty)}`
+      : e.keyword === 'required'
+        ? `${at}.${String(e.params.missingProperty)}`
+        : at;
   const text =
     e.keyword === 'additionalProperties'
       ? `${where} is not an element of this resource`
-      : e.keyword === 'enum'
-        ? `${where} must be one of ${(e.params.allowedValues as string[]).join(', ')}`
-        : e.keyword === 'discriminator'
-          ? `${where} must be a resource with a known resourceType`
-          : e.keyword === 'type' && e.params.type === 'object'
-            ? `${where} must be a JSON object (an R4 element, never null)`
-            : `${where} ${e.message ?? 'is not valid'}`;
+      : e.keyword === 'required'
+        ? `${where} is required`
+        : e.keyword === 'enum'
+          ? `${where} must be one of ${(e.params.allowedValues as string[]).join(', ')}`
+          : e.keyword === 'discriminator'
+            ? `${where} must be a resource with a known resourceType`
+            : e.keyword === 'type' && e.params.type === 'object'
+              ? `${where} must be a JSON object (an R4 element, never null)`
+              : `${where} ${e.message ?? 'is not valid'}`;
   return { severity: 'error', code: 'structure', diagnostics: text, expression: [where] };
 }
 
