@@ -17,6 +17,7 @@ import {
   inForce,
   leapSample,
   newPerson,
+  postJson,
   purpose,
   REDACT,
   register,
@@ -93,17 +94,13 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
     await drop();
   });
 
-  async function ask(
-    body: unknown,
-    token = cjg,
-  ): Promise<{ status: number; body: { cards: Card[] } & Record<string, unknown> }> {
-    const res = await fetch(`${sandbox.url}/cds-services/patient-consent-consult`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as { cards: Card[] } };
-  }
+  const ask = (body: unknown, token = cjg) =>
+    postJson<{ cards: Card[] } & Record<string, unknown>>(
+      sandbox.url,
+      '/cds-services/patient-consent-consult',
+      body,
+      token,
+    );
 
   /** Asks LEAP's sample question, changed as the scenario says, and returns the one card. */
   async function decide(person: Person, context: Record<string, unknown> = {}): Promise<Card> {

@@ -17,6 +17,7 @@ import {
   inForce,
   leapSample,
   newPerson,
+  postJson,
   PRIVACY,
   register,
   toGp,
@@ -74,17 +75,8 @@ describe.each(ENGINES)('LEAP services on %s', (engine) => {
     await drop();
   });
 
-  const post = async (path: string, body: unknown, bearer?: string) => {
-    const res = await fetch(`${sandbox.url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const post = (path: string, body: unknown, bearer?: string) =>
+    postJson<Record<string, unknown>>(sandbox.url, path, body, bearer);
   const decisionOf = (body: Record<string, unknown>) =>
     (body as { cards: { extension: { decision: string } }[] }).cards[0]!.extension.decision;
 

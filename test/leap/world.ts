@@ -116,3 +116,18 @@ export function contentOf(person: Person): Bundle {
     ],
   };
 }
+
+/** A JSON POST with an optional bearer token (a gateway token or a CDS client JWT); the status and parsed body. */
+export async function postJson<T>(
+  url: string,
+  path: string,
+  body: unknown,
+  bearer?: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
