@@ -23,7 +23,9 @@ const lines: string[] = [
   '',
   'Invalid input is refused whole with 422 and one issue per problem, at its field path (`children[1].bsn`) or',
   'CSV place (`row 9002.child.bsn`): schema errors, BSNs failing the 11-test, dates that do not exist or lie in the',
-  'future (end dates and deadlines may), unknown codes. Mapped Bundles are valid against the Ketenpoort profiles.',
+  'future (end dates and deadlines may), unknown codes, all in one answer (a schema error does not hide a BSN or date',
+  'error elsewhere), each naming the value, in Dutch or English after `Accept-Language`. Mapped Bundles are valid',
+  'against the Ketenpoort profiles.',
   '',
 ];
 for (const format of Object.values(FORMATS)) {

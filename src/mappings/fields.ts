@@ -11,7 +11,6 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
-import { isValidBsn } from './bsn.js';
 
 export type FieldType = 'string' | 'date' | 'boolean' | 'code' | 'bsn' | 'codes';
 
@@ -130,62 +129,8 @@ export function compileSchema(schema: Record<string, unknown>): ValidateFunction
   return ajv.compile(schema);
 }
 
-/** JSON pointer (/children/1/bsn) to the path style of the issues (children[1].bsn). */
-function pathOf(pointer: string): string {
-  return pointer
-    .split('/')
-    .filter(Boolean)
-    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
-    .join('');
-}
-
 export function invalid(expression: string, diagnostics: string): OperationOutcomeIssue {
   return { severity: 'error', code: 'invalid', diagnostics, expression: [expression] };
-}
-
-/** The schema errors of a native record as issues, each at its field path. */
-export function schemaIssues(validate: ValidateFunction, format: string): OperationOutcomeIssue[] {
-  return (validate.errors ?? []).map((e) => {
-    const at = pathOf(e.instancePath);
-    const where =
-      e.keyword === 'required'
-        ? `${at ? `${at}.` : ''}${String(e.params.missingProperty)}`
-        : e.keyword === 'additionalProperties'
-          ? `${at ? `${at}.` : ''}${String(e.params.additionalProperty)}`
-          : at || '(record)';
-    const text =
-      e.keyword === 'required'
-        ? 'is required'
-        : e.keyword === 'additionalProperties'
-          ? `is not a field of the ${format} format`
-          : e.keyword === 'enum'
-            ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
-            : (e.message ?? 'is not valid');
-    return invalid(where, `${where} ${text}`);
-  });
-}
-
-/** What a schema cannot say: BSN 11-tests, and dates that exist and do not lie in the future. */
-export function checkFieldValues(
-  entity: Entity<never>,
-  record: Record<string, unknown>,
-  at: string,
-  today = new Date(),
-): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  const todayText = today.toISOString().slice(0, 10);
-  for (const f of entity.fields) {
-    const v = record[f.name];
-    if (typeof v !== 'string') continue;
-    const where = `${at}${at ? '.' : ''}${f.name}`;
-    if (f.type === 'bsn' && !isValidBsn(v))
-      issues.push(invalid(where, `${where}: ${v} is not a valid BSN (11-test)`));
-    if (f.type === 'date') {
-      if (!isCalendarDate(v)) issues.push(invalid(where, `${where}: ${v} is not a date`));
-      else if (v > todayText && !f.future) issues.push(invalid(where, `${where}: ${v} lies in the future`));
-    }
-  }
-  return issues;
 }
 
 /** A full date (YYYY-MM-DD) that exists in the calendar: not 2023-02-30, not 2023-02. */
@@ -319,49 +264,4 @@ export interface ListSpec {
   required?: boolean;
   minItems?: number;
   maxItems?: number;
-}
-
-/**
- * The checks of a native record with lists of sub-records: its JSON schema (compiled once), then the field values
- * (BSN 11-tests, dates). Returns every issue, each at its field path.
- */
-export function recordChecker(
-  format: string,
-  root: Entity<never>,
-  lists: Record<string, ListSpec>,
-): (input: unknown, today?: Date) => OperationOutcomeIssue[] {
-  const rootSchema = entitySchema(root as Entity<unknown>);
-  const validate = compileSchema({
-    ...rootSchema,
-    required: [
-      ...(rootSchema.required as string[]),
-      ...Object.entries(lists)
-        .filter(([, l]) => l.required)
-        .map(([name]) => name),
-    ],
-    properties: {
-      ...(rootSchema.properties as object),
-      ...Object.fromEntries(
-        Object.entries(lists).map(([name, l]) => [
-          name,
-          {
-            type: 'array',
-            items: entitySchema(l.entity as Entity<unknown>),
-            ...(l.minItems === undefined ? {} : { minItems: l.minItems }),
-            ...(l.maxItems === undefined ? {} : { maxItems: l.maxItems }),
-          },
-        ]),
-      ),
-    },
-  });
-  return (input, today = new Date()) => {
-    if (!validate(input)) return schemaIssues(validate, format);
-    const record = input as NativeRecord;
-    const issues = checkFieldValues(root, record, '', today);
-    for (const [name, l] of Object.entries(lists))
-      ((record[name] as NativeRecord[] | undefined) ?? []).forEach((item, i) =>
-        issues.push(...checkFieldValues(l.entity, item, `${name}[${i}]`, today)),
-      );
-    return issues;
-  };
 }

@@ -10,7 +10,8 @@ import {
 } from './referral-format.js';
 import { CSV_COLUMNS, referralsFromCsv, referralsToCsv } from './referral-csv.js';
 import type { Language } from '../consent/explain.js';
-import { describeEntity, recordChecker, type Entity, type ListSpec, type NativeRecord } from './fields.js';
+import { describeEntity, type Entity, type ListSpec, type NativeRecord } from './fields.js';
+import { recordChecker } from './record-check.js';
 import {
   goalEntity,
   registrationEntity,
@@ -32,8 +33,8 @@ export interface NativeFormat {
   contentTypes: string[];
   tables: ReturnType<typeof describeEntity>[];
   csvColumns?: string[];
-  /** Checks and maps one native JSON record. Throws NativeInputError with every problem. */
-  jsonToFhir(input: unknown): Bundle;
+  /** Checks and maps one native JSON record. Throws NativeInputError with every problem, in `lang`. */
+  jsonToFhir(input: unknown, lang?: Language): Bundle;
   /** Checks and maps a CSV of records (only formats with csvColumns); problems in `lang`. */
   csvToFhir?(text: string, lang?: Language): Bundle[];
   fromFhir(bundle: Bundle): { native: NativeRecord; issues: OperationOutcomeIssue[] };
@@ -57,8 +58,8 @@ function jsonFormat<N extends NativeRecord>(def: {
     tables: [def.root, ...Object.values(def.lists).map((l) => l.entity)].map((e) =>
       describeEntity(e as Entity<unknown>),
     ),
-    jsonToFhir(input) {
-      const issues = check(input);
+    jsonToFhir(input, lang) {
+      const issues = check(input, new Date(), lang);
       if (issues.length) throw new NativeInputError(issues.slice(0, 100));
       return def.toFhir(input as N);
     },
@@ -106,6 +107,6 @@ export function mapNative(format: NativeFormat, body: unknown, at?: string, lang
     if (!format.csvToFhir) throw badRequest(`${format.name} is read as JSON only`, at);
     return format.csvToFhir(body, lang);
   }
-  if (body && typeof body === 'object' && !Array.isArray(body)) return [format.jsonToFhir(body)];
+  if (body && typeof body === 'object' && !Array.isArray(body)) return [format.jsonToFhir(body, lang)];
   throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`, at);
 }

@@ -11,7 +11,9 @@ import {
   referralToFhir,
   type NativeReferral,
 } from './cjg-referral.js';
-import { describeEntity, recordChecker, type Entity, type ListSpec } from './fields.js';
+import { describeEntity, type Entity, type ListSpec } from './fields.js';
+import { recordChecker } from './record-check.js';
+import type { Language } from '../consent/explain.js';
 
 /** Invalid native input: every problem found, each with its place (JSON path, or CSV row and column). */
 export class NativeInputError extends Error {
@@ -34,8 +36,8 @@ export const REFERRAL_LISTS: Record<ListName, ListSpec> = {
 export const checkReferral = recordChecker('cjg-referral', referralEntity as Entity<never>, REFERRAL_LISTS);
 
 /** Checks and maps one JSON form; throws NativeInputError with every problem. */
-export function referralJsonToFhir(input: unknown): Bundle {
-  const issues = checkReferral(input);
+export function referralJsonToFhir(input: unknown, lang: Language = 'en'): Bundle {
+  const issues = checkReferral(input, new Date(), lang);
   if (issues.length) throw new NativeInputError(issues.slice(0, MAX_ISSUES));
   return referralToFhir(input as NativeReferral);
 }
