@@ -323,6 +323,8 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
     const content = card.extension.content!;
     expect(content.total).toBe(1);
     expect(content.entry!.map((e) => e.fullUrl)).toEqual(['urn:uuid:5a1e0000-0000-4000-8000-000000000002']);
+    // Labelled as $exchange labels, and a question without purpose adds no empty purpose label.
+    expect(content.meta!.security!.every((l) => typeof l.code === 'string')).toBe(true);
   });
 
   it('lists several labels of one nested deny in one obligation', async () => {
@@ -486,6 +488,17 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
         context: { patientId: [{ system: BSN_SYSTEM, value: '123456789' }], actor },
       });
       expect(bsn.status).toBe(400);
+    });
+
+    it('refuses more than 10 purposes or 20 actor identifiers (deliberate: each purpose is a decision)', async () => {
+      const patientId = [{ system: BSN_SYSTEM, value: '999910036' }];
+      const purposes = await ask({
+        ...sample,
+        context: { patientId, actor, purposeOfUse: [...'ABCDEFGHIJK'] },
+      });
+      expect(purposes.status).toBe(400);
+      const actors = Array.from({ length: 21 }, (_, i) => ({ system: 'urn:x', value: String(i) }));
+      expect((await ask({ ...sample, context: { patientId, actor: actors } })).status).toBe(400);
     });
 
     it('answers a patient it cannot identify (not a BSN) with NO_CONSENT, as LEAP answers an unknown patient', async () => {

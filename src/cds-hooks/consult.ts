@@ -106,9 +106,12 @@ async function consentsOf(ctx: GatewayContext, refs: string[]): Promise<Consent[
   return found.filter((c): c is Consent => c !== undefined);
 }
 
-function withTotal(bundle: Bundle | undefined): Bundle | undefined {
+/** The content as LEAP returns it: `total` (where given) counts what is left; a question without purpose adds no label. */
+function asContent(bundle: Bundle | undefined): Bundle | undefined {
   if (!bundle) return undefined;
-  return bundle.total === undefined ? bundle : { ...bundle, total: bundle.entry?.length ?? 0 };
+  const security = bundle.meta?.security?.filter((l) => l.code !== undefined);
+  const labelled = bundle.meta ? { ...bundle, meta: { ...bundle.meta, security } } : bundle;
+  return bundle.total === undefined ? labelled : { ...labelled, total: bundle.entry?.length ?? 0 };
 }
 
 /** Decides a consult question for the principal, audits it, and answers in LEAP's terms. */
@@ -195,7 +198,7 @@ export async function consult(
         ...(codes.length ? [{ id: REDACT, parameters: { codes } }] : []),
         ...other.map((code) => ({ id: { system: OBLIGATION_POLICY, code } })),
       ],
-      content: withTotal(decision.delivered),
+      content: asContent(decision.delivered),
       basedOn: run.related && decision.consents[0] ? consentBase + decision.consents[0] : undefined,
     };
   }

@@ -137,6 +137,24 @@ function refuse(errors: ErrorObject[] | null | undefined): never {
   throw badRequest(`Ongeldig verzoek / Invalid request: ${text}`);
 }
 
+/** Each purpose is a decision and each actor a directory search: a question names at most this many. */
+export const MAX_PURPOSES = 10;
+export const MAX_ACTORS = 20;
+
+export function bounded(q: ConsultQuestion): ConsultQuestion {
+  if (new Set(q.purposes).size > MAX_PURPOSES)
+    throw badRequest(
+      `Hoogstens ${MAX_PURPOSES} doelen per vraag / At most ${MAX_PURPOSES} purposes per question`,
+      'context.purposeOfUse',
+    );
+  if (q.actor.length > MAX_ACTORS)
+    throw badRequest(
+      `Hoogstens ${MAX_ACTORS} actor-identifiers per vraag / At most ${MAX_ACTORS} actor identifiers per question`,
+      'context.actor',
+    );
+  return q;
+}
+
 const asArray = (v: unknown): string[] =>
   v === undefined ? [] : Array.isArray(v) ? (v as string[]) : [v as string];
 
@@ -147,7 +165,7 @@ export function readConsult(body: unknown): ConsultQuestion {
     if (!validateLegacy(body)) refuse(validateLegacy.errors);
     const b = body as { hookInstance?: string; context: Record<string, unknown> };
     const c = b.context;
-    return {
+    return bounded({
       hookInstance: b.hookInstance,
       patientId: c.patientId as Identifier[],
       actor: c.actor as Identifier[],
@@ -156,12 +174,12 @@ export function readConsult(body: unknown): ConsultQuestion {
       classes: ((c.class as Coding[] | undefined) ?? []).map((x) => ({ system: x.system, code: x.code })),
       content: c.content as Bundle | undefined,
       shape: 'legacy',
-    };
+    });
   }
   if (!validateLeap(body)) refuse(validateLeap.errors);
   const b = body as { hookInstance: string; context: Record<string, unknown> };
   const c = b.context;
-  return {
+  return bounded({
     hookInstance: b.hookInstance,
     patientId: c.patientId as Identifier[],
     actor: c.actor as Identifier[],
@@ -170,7 +188,7 @@ export function readConsult(body: unknown): ConsultQuestion {
     classes: (c.class as Coding[] | undefined) ?? [],
     content: c.content as Bundle | undefined,
     shape: 'leap',
-  };
+  });
 }
 
 /** Reads a bundle-security-label request; 400 where it breaks the schema. */

@@ -3,7 +3,7 @@
 import type { Coding, Identifier } from '@medplum/fhirtypes';
 import { Ajv } from 'ajv';
 import { badRequest } from '../gateway/outcomes.js';
-import type { ConsultQuestion } from './schema.js';
+import { bounded, type ConsultQuestion } from './schema.js';
 
 const identifiers = {
   type: 'array',
@@ -105,12 +105,12 @@ export function readXacml(body: unknown): ConsultQuestion {
       'category moet een lijst van codings zijn / category must be a list of codings',
       'Action',
     );
-  return {
+  return bounded({
     patientId: valueOf(r.Resource!, 'patientId') as Identifier[],
     actor: valueOf(r.AccessSubject!, 'actor') as Identifier[],
     purposes: strings(valueOf(r.Action!, 'purposeOfUse')),
     category: category === undefined ? undefined : codings.map((c) => ({ system: c.system, code: c.code })),
     classes: classesOf(valueOf(r.Resource!, 'class')),
     shape: 'leap',
-  };
+  });
 }
