@@ -13,3 +13,4 @@ export function mountConsentHistory(
   root: unknown,
   fetchJson: (path: string) => Promise<unknown>,
 ): { show(id: string): Promise<void> };
+export function consoleGet(path: string): Promise<unknown>;

@@ -133,7 +133,7 @@ export function mountConsentHistory(root, fetchJson) {
 }
 
 /** The console's credentials: a pasted sandbox token (sessionStorage), else the session cookie. */
-async function consoleGet(path) {
+export async function consoleGet(path) {
   const token = sessionStorage.getItem('ketenpoort-token');
   const res = await fetch(path, {
     headers: { accept: 'application/fhir+json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

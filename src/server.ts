@@ -12,6 +12,7 @@ import { readClientsFile } from './gateway/clients-file.js';
 import type { GatewayContext } from './gateway/context.js';
 import { auditExplanation, runDecision } from './gateway/decisions.js';
 import { DeliveryWorker } from './gateway/delivery.js';
+import { startAgeTransitionSweep } from './gateway/age-transitions.js';
 import { configureAuditSigning } from './audit/signing.js';
 import { AuditWriter } from './audit/writer.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
@@ -89,11 +90,13 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   });
   const url = config.baseUrl || listeningUrl(server.address() as AddressInfo);
   ctx.config = { ...config, baseUrl: url };
+  let stopSweep = () => {};
   const gateway: RunningGateway = {
     url,
     ctx,
     server,
     async close() {
+      stopSweep();
       await ctx.delivery.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -103,6 +106,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   };
   await opts.onListening?.(gateway);
   ctx.delivery.start();
+  stopSweep = startAgeTransitionSweep(db, ctx.config, logger);
   logger.info({ url, database: db.engine }, 'gateway listening');
   return gateway;
 }
