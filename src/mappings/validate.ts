@@ -90,10 +90,12 @@ function gatewayRules(
     });
   }
   if (resource.resourceType === 'Parameters') {
-    // What an operation carries (an exchange's payload) is payload content.
+    // An operation's `payload` (what an exchange carries) is payload content; other resources (a report's
+    // trajectories) are what the gateway keeps.
     (resource.parameter ?? []).forEach((p, i) => {
+      const inner = p.name === 'payload' ? 'payload' : tier;
       if (p.resource)
-        issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required, 'payload'));
+        issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required, inner));
     });
   }
   return issues;
