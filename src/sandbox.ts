@@ -16,9 +16,15 @@ line('FHIR base', `${sandbox.url}/fhir`);
 line('CapabilityStatement', `${sandbox.url}/fhir/metadata`);
 line('OpenAPI', `${sandbox.url}/openapi.json`);
 line('Token endpoint', `${sandbox.url}/auth/token`);
+line('Sandbox overview', `${sandbox.url}/sandbox (clients, families, example calls)`);
 line('Sandbox clients', `${sandbox.url}/sandbox/clients`);
 line('Sandbox token', `POST ${sandbox.url}/sandbox/token {"clientId":"sandbox-cjg"}`);
 line('Privacy console', `${sandbox.url}/console/`);
+line('Sandbox controls', `POST ${sandbox.url}/sandbox/reset, POST|DELETE ${sandbox.url}/sandbox/clock`);
+line(
+  'Conformance kit',
+  `npm run conformance -- --base-url ${sandbox.url} --client-id sandbox-cjg --key fixtures/keys/sandbox-cjg.private.jwk.json`,
+);
 line('Municipal report', `${sandbox.url}/reports/$municipal?period=2005/2007 (as sandbox-municipality)`);
 console.log('\nSimulated agency FHIR servers:');
 for (const id of sandbox.agencies.ids()) line(id, `${sandbox.url}/agencies/${id}/fhir`);
