@@ -2,7 +2,7 @@
 // engines, with the decision LEAP gives — or the deliberate difference docs/leap-compatibility.md explains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import type { Bundle } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
 import { ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';
@@ -256,6 +256,20 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
     expect((await decide(person, { purposeOfUse: ['ETREAT', 'TREAT'] })).extension.decision).toBe(
       'CONSENT_PERMIT',
     );
+    // The audit record keeps every purpose asked for.
+    const officer = await sandboxToken(sandbox, 'privacy-officer');
+    const events = await fhir<Bundle>(
+      sandbox.url,
+      officer,
+      'GET',
+      `/fhir/AuditEvent?patient:identifier=${BSN_SYSTEM}|${person.bsn}&_count=100`,
+    );
+    const vias = (events.body.entry ?? []).flatMap((e) =>
+      ((e.resource as AuditEvent).entity ?? []).flatMap((x) =>
+        (x.detail ?? []).filter((d) => d.type === 'via').map((d) => d.valueString),
+      ),
+    );
+    expect(vias).toContain('cds-hooks; purposes ETREAT, HMARKT');
   });
 
   it('denies a purpose a nested provision refuses', async () => {

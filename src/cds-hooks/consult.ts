@@ -9,6 +9,7 @@ import { dataLevelDenials } from '../consent/provisions.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import { readResource, searchResources } from '../store/resources.js';
+import { detailWithExplanations } from '../gateway/consent-explanations.js';
 import type { Principal } from '../gateway/access.js';
 import type { GatewayContext } from '../gateway/context.js';
 import {
@@ -181,11 +182,15 @@ export async function consult(
     subject,
     recipientOrg: base.recipientOrg || undefined,
     requestId,
-    via: q.shape === 'leap' ? 'cds-hooks' : 'cds-hooks (older shape)',
+    // The record names the first purpose; with several, its details name every one.
+    via: `${q.shape === 'leap' ? 'cds-hooks' : 'cds-hooks (older shape)'}${purposes.length > 1 ? `; purposes ${purposes.join(', ')}` : ''}`,
   });
   const shown = shownReasons(run);
   const full = decision.decision === 'permit' || run.fullExplanation;
-  const detail = shown.map((r) => reasonText(r, lang, full)).join(' ');
+  const detail = detailWithExplanations(
+    shown.map((r) => reasonText(r, lang, full)).join(' '),
+    run.consentExplanations,
+  );
   const consentBase = `${ctx.config.baseUrl}/fhir/`;
   if (decision.decision === 'permit') {
     const other = [...new Set(decision.obligations.map((o) => o.code))].filter(
