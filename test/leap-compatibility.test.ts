@@ -152,6 +152,9 @@ describe.each(ENGINES)('LEAP scenarios on %s', (engine) => {
     const card = await decide(person, { actor: [GP] });
     expect(card).toMatchObject({ summary: 'CONSENT_DENY', indicator: 'critical' });
     expect(card.extension).toEqual({ decision: 'CONSENT_DENY', obligations: [], basedOn });
+    // A practitioner of that organisation, with the organisation among the actor's identifiers (as LEAP's actor list
+    // is meant): the directory resolves the organisation, and its refusal applies.
+    expect((await decide(person, { actor: [DR_VISSER, GP] })).extension.decision).toBe('CONSENT_DENY');
   });
 
   it('denies when the organisation is named by one of two actor identifiers', async () => {
