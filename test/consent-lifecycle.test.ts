@@ -234,6 +234,39 @@ describe.each(ENGINES)('consent lifecycle with the regional covenant on %s', (en
     expect(explanations(res.body)).toEqual([]);
   });
 
+  it('the CDS hook card explains each consent below its detail, in Dutch and English', async () => {
+    const f = await family(sandbox, cjg, 9);
+    const other = await record(
+      sandbox,
+      cjg,
+      consentResource(f.child, [f.mother, f.father], [SCHOOL], ['CAREMGT']),
+    );
+    const res = await fetch(`${sandbox.url}/cds-services/patient-consent-consult`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${cjg}`,
+        'accept-language': 'nl',
+      },
+      body: JSON.stringify({
+        hook: 'patient-consent-consult',
+        hookInstance: 'lifecycle-1',
+        context: {
+          patientId: [{ system: BSN, value: f.bsn }],
+          scope: 'patient-privacy',
+          purposeOfUse: 'CAREMGT',
+          actor: [{ system: 'http://fhir.nl/fhir/NamingSystem/ura', value: '90000107' }],
+        },
+      }),
+    });
+    const { cards } = (await res.json()) as { cards: { summary: string; detail: string }[] };
+    expect(cards[0]!.summary).toBe('NO_CONSENT');
+    expect(cards[0]!.detail).toContain(
+      `- ${other} is niet van toepassing: zij noemt andere organisaties dan ${GP}.`,
+    );
+    expect(cards[0]!.detail).toContain(`  ${other} does not apply: it names other organisations than ${GP}.`);
+  });
+
   it('a refused exchange carries the explanation of each consent as information in its OperationOutcome', async () => {
     const f = await family(sandbox, cjg, 9);
     const other = await record(

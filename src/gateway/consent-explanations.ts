@@ -49,3 +49,16 @@ export function explanationParameters(explanations: ConsentExplanation[]): Param
     };
   });
 }
+
+/** A card's detail with, below it, one line per consent the requester may know of: Dutch, then English (markdown). */
+export function detailWithExplanations(
+  detail: string,
+  explanations: ConsentExplanation[] | undefined,
+): string {
+  if (!explanations?.length) return detail;
+  const lines = explanations.map((e) => {
+    const text = explanationText(e);
+    return `- ${text.nl}\n  ${text.en}`;
+  });
+  return `${detail}\n\n${lines.join('\n')}`;
+}
