@@ -70,6 +70,10 @@ describe('the conformance scenarios', () => {
       'rule:audit-every-decision',
       'rule:fail-closed',
       'rule:delivery-tracking',
+      'rule:family-per-person',
+      'rule:replay',
+      'rule:review',
+      'rule:access-report',
     ];
     const errors = [
       'error:no-token',
@@ -90,6 +94,7 @@ describe('the conformance scenarios', () => {
       'error:idempotency-conflict',
       'error:native-format',
       'error:justification-missing',
+      'error:search-parameter',
     ];
     expect([...rules, ...errors].filter((c) => !covered.has(c))).toEqual([]);
   });
