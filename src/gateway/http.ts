@@ -8,6 +8,7 @@ import { may, type Permission, type Principal } from './access.js';
 import type { GatewayContext } from './context.js';
 import { FhirError, forbidden, notFound, outcome, preconditionFailed } from './outcomes.js';
 import { levelOf, routeOf, scopeCovers, scopeNeeds } from './scopes.js';
+import { pagingOf } from './search-params.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -120,9 +121,7 @@ export async function audit(tx: Queryable, principal: Principal, input: AuditRec
 
 /** Search paging parameters, with sensible defaults and bounds. */
 export function paging(query: Request['query']): { count: number; offset: number } {
-  const count = Math.min(Math.max(Number(query._count ?? 50) || 50, 1), 500);
-  const offset = Math.max(Number(query._offset ?? 0) || 0, 0);
-  return { count, offset };
+  return pagingOf(query);
 }
 
 /** If-Match (`W/"3"`, `"3"` or `3`) must name the current version; 412 otherwise. No header, no check. */

@@ -17,6 +17,7 @@ import {
 import { DIRECTORY_TYPES, PERSON_INDEX_TYPES, sees, type Principal } from './access.js';
 import { audit, checkIfMatch, demand } from './http.js';
 import { badRequest, conflict, FhirError, notFound, outcome, unprocessable } from './outcomes.js';
+import { lastUpdatedOf, sortOf } from './search-params.js';
 
 export type IndexedType = (typeof PERSON_INDEX_TYPES)[number] | (typeof DIRECTORY_TYPES)[number];
 export const INDEXED_TYPES: readonly IndexedType[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
@@ -344,7 +345,7 @@ export const SEARCH_PARAMS: Record<string, string> = {
   organization: 'reference',
   code: 'token',
 };
-const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_format', '_total']);
+const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_format', '_total', '_lastUpdated']);
 
 /** Turns URL query parameters into search criteria; unknown parameters are a clear 400. */
 export function parseSearch(
@@ -423,10 +424,11 @@ export async function searchIndexed(
 ): Promise<{ total: number; resources: Resource[] }> {
   demand(principal, permissionFor(type, false));
   const criteria = parseSearch(query);
-  const sort = query._sort === '_lastUpdated' ? 'asc' : 'desc';
+  const sort = sortOf(query);
   const result = await searchResources(tx, {
     type,
     criteria,
+    lastUpdated: lastUpdatedOf(query),
     org: isPersonIndexType(type) && sees(principal) === 'own' ? principal.org : undefined,
     count,
     offset,

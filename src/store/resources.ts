@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from './database.js';
+import { dateCondition } from './date-search.js';
 
 export const BSN_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/bsn';
 
@@ -209,6 +210,8 @@ export interface SearchQuery {
   total?: boolean;
   /** Only resources whose date at this JSON path lies before the moment (overdue Tasks). */
   dateBefore?: { path: string[]; before: Date };
+  /** `_lastUpdated` search values (FHIR date prefixes, Amsterdam time unless zoned), all of which must hold. */
+  lastUpdated?: string[];
 }
 
 /** Searches the index; returns one page and the total number of matches. */
@@ -241,6 +244,15 @@ export async function searchResources<T extends Resource>(
   if (q.dateBefore) {
     params.push(`{${q.dateBefore.path.join(',')}}`, q.dateBefore.before);
     where.push(`(r.content #>> $${params.length - 1}::text[])::timestamptz < $${params.length}`);
+  }
+  for (const value of q.lastUpdated ?? []) {
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    where.push(
+      `(${value
+        .split(',')
+        .map((v) => dateCondition('r.last_updated', v, p))
+        .join(' OR ')})`,
+    );
   }
   if (q.org !== undefined) {
     params.push(q.org);

@@ -3,7 +3,8 @@ import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
 import type { Response, Router } from 'express';
 import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
-import { AUDIT_SEARCH, AuditSearchError, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
+import { AUDIT_SEARCH, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
+import { DateSearchError } from '../../store/date-search.js';
 import type { GatewayContext } from '../context.js';
 import { audit, baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
 import { badRequest, notFound, outcome } from '../outcomes.js';
@@ -19,7 +20,7 @@ function refusedAsBadRequest<T>(work: () => T): T {
   try {
     return work();
   } catch (err) {
-    if (err instanceof AuditSearchError) throw badRequest(err.message);
+    if (err instanceof DateSearchError) throw badRequest(err.message);
     throw err;
   }
 }
@@ -46,12 +47,31 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
   });
   for (const [name, type] of Object.entries(AUDIT_SEARCH)) ctx.caps.searchParam('AuditEvent', name, type);
 
-  router.get('/AuditEvent/\\$verify', async (_req, res) => {
+  router.get('/AuditEvent/\\$verify', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'audit:read');
+    // Asked for NDJSON, the walk is streamed: a progress line now and then, the Parameters as the last line.
+    const streamed = /application\/x-ndjson/.test(req.get('accept') ?? '');
+    if (streamed) {
+      res.status(200).type('application/x-ndjson').set('Cache-Control', 'no-store');
+      res.flushHeaders();
+    }
+    let lastSent = 0;
+    const progress = (checked: number, total: number) => {
+      if (!streamed || res.destroyed || (checked - lastSent < 500 && checked < total)) return;
+      lastSent = checked;
+      res.write(`${JSON.stringify({ checked, total })}\n`);
+    };
     const result = await verifyChain(ctx.db, {
       verifyCheckpoint: (jws) => verifyCheckpoint(jws, ctx.key.publicKey),
+      onProgress: progress,
+    }).catch((err: unknown) => {
+      if (!streamed) throw err;
+      req.log?.error({ err }, 'the audit chain could not be verified');
+      res.end(`${JSON.stringify(outcome('exception', VERIFY_FAILED))}\n`);
+      return undefined;
     });
+    if (!result) return;
     // A broken log may refuse new appends (a forged row in the way); the verdict is reported all the same.
     const recorded = await ctx.db
       .transaction((tx) =>
@@ -86,7 +106,9 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
         ],
       });
     }
-    sendFhir(res, 200, { resourceType: 'Parameters', parameter });
+    const answer: Parameters = { resourceType: 'Parameters', parameter };
+    if (streamed) res.end(`${JSON.stringify(answer)}\n`);
+    else sendFhir(res, 200, answer);
   });
 
   ctx.caps.typeOperation('AuditEvent', 'export', {
@@ -197,6 +219,8 @@ export function auditRoutes(ctx: GatewayContext, router: Router): void {
 }
 
 const EXPORT_PAGE = 1000;
+const VERIFY_FAILED =
+  'De controle van het logboek is afgebroken door een fout; probeer het later opnieuw. / The verification broke off with an error; try again later.';
 
 /** Resolves when the response may be written again, or when its connection is gone. */
 function drainedOrClosed(res: Response): Promise<void> {
@@ -253,9 +277,28 @@ const CSV_COLUMNS = [
  */
 export function csvField(value: unknown): string {
   const raw =
-    value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+    value === null || value === undefined ? '' : value instanceof Date ? amsterdamIso(value) : String(value);
   const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const AMSTERDAM = new Intl.DateTimeFormat('sv-SE', {
+  timeZone: 'Europe/Amsterdam',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  fractionalSecondDigits: 3,
+  timeZoneName: 'longOffset',
+});
+
+/** An instant as Amsterdam wall-clock time with its offset (`2026-11-03T10:15:00.000+01:00`), as the console shows it. */
+export function amsterdamIso(at: Date): string {
+  const part = Object.fromEntries(AMSTERDAM.formatToParts(at).map((x) => [x.type, x.value]));
+  const zone = /GMT([+-]\d{2}:\d{2})/.exec(part.timeZoneName ?? '')?.[1] ?? '+00:00';
+  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${part.fractionalSecond}${zone}`;
 }
 
 function csvLine(r: AuditRow): string {

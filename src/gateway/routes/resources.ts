@@ -54,6 +54,7 @@ export function resourceRoutes(ctx: GatewayContext, router: Router): void {
       if (name === 'code') continue;
       ctx.caps.searchParam(type, name, paramType);
     }
+    ctx.caps.searchParam(type, '_lastUpdated', 'date');
 
     router.post(`/${type}`, async (req, res) => {
       const principal = principalOf(res);

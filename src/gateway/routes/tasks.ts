@@ -10,6 +10,7 @@ import type { GatewayContext } from '../context.js';
 import { audit, auditRead, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../outcomes.js';
 import { parseSearch, searchBundle } from '../person-index.js';
+import { lastUpdatedOf, sortOf } from '../search-params.js';
 import { PERSON_SEARCH_PARAMS, visibleTo } from '../tasks.js';
 
 const TASK_SEARCH = {
@@ -97,6 +98,7 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     tag,
   });
   ctx.caps.searchParam('Task', 'overdue', 'token');
+  ctx.caps.searchParam('Task', '_lastUpdated', 'date');
   router.put('/Task/:id', async (req, res) => {
     const principal = principalOf(res);
     const id = String(req.params.id);
@@ -161,11 +163,12 @@ export function taskRoutes(ctx: GatewayContext, router: Router): void {
     const result = await searchResources(ctx.db, {
       type: 'Task',
       criteria: parseSearch(query, TASK_SEARCH),
+      lastUpdated: lastUpdatedOf(query),
       dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
       org: sees(principal) === 'own' ? principal.org : undefined,
       count,
       offset,
-      sort: req.query._sort === '_lastUpdated' ? 'asc' : 'desc',
+      sort: sortOf(req.query),
     });
     await auditRead(ctx, principal, {
       subtype: 'search',
