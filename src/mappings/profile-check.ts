@@ -109,7 +109,7 @@ function unknownProfiles(resource: Resource, at: string): OperationOutcomeIssue[
     .map((url) => ({
       severity: 'information' as const,
       code: 'informational' as const,
-      diagnostics: `The profile ${url} is not known to the gateway; the resource is checked as base R4 with the gateway's rules (Het profiel is niet bekend bij de gateway; gecontroleerd als R4)`,
+      diagnostics: `Het profiel ${url} is niet bekend bij de gateway; de resource is gecontroleerd als R4 met de regels van de gateway / The profile ${url} is not known to the gateway; the resource is checked as base R4 with the gateway's rules`,
       expression: [`${at}.meta.profile`],
     }));
 }

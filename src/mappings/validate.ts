@@ -183,7 +183,10 @@ function payloadRules(bundle: Bundle, path: string): OperationOutcomeIssue[] {
   const entries = Array.isArray(bundle.entry) ? bundle.entry : [];
   if (entries.length > MAX_PAYLOAD_ENTRIES)
     issues.push(
-      issue(`${path}.entry`, `a payload holds at most ${MAX_PAYLOAD_ENTRIES} entries, not ${entries.length}`),
+      issue(
+        `${path}.entry`,
+        `een payload bevat hoogstens ${MAX_PAYLOAD_ENTRIES} entries, niet ${entries.length} / a payload holds at most ${MAX_PAYLOAD_ENTRIES} entries, not ${entries.length}`,
+      ),
     );
   const fullUrls = new Set(entries.flatMap((e) => (typeof e?.fullUrl === 'string' ? [e.fullUrl] : [])));
   entries.forEach((e, i) => {
@@ -192,14 +195,17 @@ function payloadRules(bundle: Bundle, path: string): OperationOutcomeIssue[] {
       issues.push(
         issue(
           `${path}.entry[${i}].resource`,
-          `a payload does not carry ${type} resources (accepted: ${PAYLOAD_TYPES.join(', ')})`,
+          `een payload bevat geen ${type} / a payload does not carry ${type} resources (accepted: ${PAYLOAD_TYPES.join(', ')})`,
           'not-supported',
         ),
       );
     for (const at of urnReferences(e?.resource, `${path}.entry[${i}].resource`))
       if (!fullUrls.has(at.reference))
         issues.push(
-          issue(at.path, `the reference ${at.reference} does not resolve to an entry of the Bundle`),
+          issue(
+            at.path,
+            `de verwijzing ${at.reference} wijst naar geen entry van de Bundle / the reference ${at.reference} does not resolve to an entry of the Bundle`,
+          ),
         );
   });
   return issues;
