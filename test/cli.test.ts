@@ -1,7 +1,7 @@
 // The command line: `ketenpoort audit verify` on a real embedded database, intact and tampered; pruning by retention.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -123,7 +123,7 @@ describe('ketenpoort audit verify', () => {
 });
 
 describe('bin/ketenpoort.mjs', () => {
-  it('runs the compiled CLI when dist/ holds one, and says to build when neither build nor source is there', async () => {
+  it('runs the compiled CLI when dist/ holds one, the source when it is newer, and says to build when neither is there', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'ketenpoort-bin-'));
     try {
       await mkdir(path.join(root, 'bin'));
@@ -144,6 +144,19 @@ describe('bin/ketenpoort.mjs', () => {
       const compiled = await bin('audit', 'verify');
       expect(compiled.code).toBe(3);
       expect(compiled.stdout).toBe('compiled audit verify\n');
+      // A checkout whose source is newer than its build runs the source instead (here: a stand-in for src/cli.ts).
+      await mkdir(path.join(root, 'src'));
+      await symlink(path.resolve('node_modules'), path.join(root, 'node_modules'));
+      await writeFile(path.join(root, 'package.json'), '{ "type": "module" }\n');
+      await writeFile(
+        path.join(root, 'src', 'cli.ts'),
+        'export async function main(argv: string[]): Promise<number> { console.log(`source ${argv.join(" ")}`); return 4; }\n',
+      );
+      const hourAgo = new Date(Date.now() - 3600_000);
+      await utimes(path.join(root, 'dist', 'src', 'cli.js'), hourAgo, hourAgo);
+      const fresh = await bin('audit', 'prune');
+      expect(fresh.code).toBe(4);
+      expect(fresh.stdout).toBe('source audit prune\n');
     } finally {
       await rm(root, { recursive: true, force: true });
     }
