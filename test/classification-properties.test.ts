@@ -153,7 +153,7 @@ function oracle(resource: Resource): Reading {
     for (const [k, v] of Object.entries(o)) if (k !== 'identifier' && k !== 'telecom') visit(v, k);
   };
   visit(resource, '');
-  const r = resource as Record<string, unknown>;
+  const r = resource as unknown as Record<string, unknown>;
   // Content the oracle never reads: attachments, free-text messages, a medicine given by reference only.
   if (resource.resourceType === 'DocumentReference' && !informative) anything = true;
   if (resource.resourceType === 'Communication' && r.payload) anything = true;
