@@ -59,7 +59,12 @@ const explanations = (p: Parameters) =>
       Object.fromEntries(
         (x.part ?? []).map((q) => [
           q.name,
-          q.valueReference?.reference ?? q.valueCode ?? q.valueCoding?.code ?? q.valueString,
+          q.valueReference?.reference ??
+            q.valueCode ??
+            q.valueCoding?.code ??
+            q.valueString ??
+            q.valueDateTime ??
+            q.valueBoolean,
         ]),
       ),
     );
@@ -361,6 +366,33 @@ describe.each(ENGINES)('consent evidence required on %s', (engine) => {
     expect(
       res.body.parameter?.filter((p) => p.name === 'consent').map((p) => p.valueReference?.reference),
     ).toEqual([all]);
+  });
+
+  it('every explanation shows how the consent was recorded: its form and who verified it when', async () => {
+    const f = await family(sandbox, cjg, 9);
+    const signed = await record(
+      sandbox,
+      cjg,
+      consentResource(f.child, [f.mother, f.father], [GP], ['CAREMGT'], evidence(f.mother)),
+    );
+    const { sourceAttachment: _form, verification: _check, ...bare } = evidence(f.mother);
+    const phone = await record(
+      sandbox,
+      cjg,
+      consentResource(f.child, [f.mother, f.father], [GP], ['CAREMGT'], bare),
+    );
+    const res = await ask(question(f.bsn, GP, 'CAREMGT'));
+    const byConsent = new Map(explanations(res.body).map((e) => [e.consent, e]));
+    expect(byConsent.get(signed)).toMatchObject({
+      outcome: 'permit',
+      form: 'attachment',
+      verifiedBy: f.mother,
+    });
+    expect(byConsent.get(phone)).toMatchObject({
+      outcome: 'not-counted',
+      form: 'none',
+      reason: 'consent-evidence-missing',
+    });
   });
 
   it('a consent recorded by phone (no form) or not verified does not count under the policy', async () => {

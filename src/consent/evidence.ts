@@ -22,7 +22,11 @@ export function evidenceOf(consent: Consent): Evidence {
       : consent.sourceReference?.reference || consent.sourceReference?.identifier?.value
         ? 'reference'
         : 'none';
-  const check = (consent.verification ?? []).find((v) => v.verified === true && v.verificationDate);
+  // A verification counts when it says who verified (verifiedWith) and when (verificationDate).
+  const check = (consent.verification ?? []).find(
+    (v) =>
+      v.verified === true && v.verificationDate && (v.verifiedWith?.reference || v.verifiedWith?.display),
+  );
   return {
     form,
     verified: !!check,

@@ -2,7 +2,7 @@
 import type { Consent } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
 import { personFacts, personLabel, type PersonFacts } from './consenters.js';
-import { evidenceProblem, type EvidencePolicy } from './evidence.js';
+import { evidenceOf, evidenceProblem, type Evidence, type EvidencePolicy } from './evidence.js';
 import { actorMatches, evaluateConsent, inPeriod } from './provisions.js';
 import type { DecisionFacts, DecisionRequest, Reason } from './types.js';
 
@@ -12,6 +12,8 @@ export interface ConsentExplanation {
   consent: string;
   outcome: ConsentOutcome;
   reason: Reason;
+  /** The consent's evidence as recorded: a signed form or not, verified by whom and when. */
+  evidence?: Evidence;
 }
 
 const codes = (xs: { code?: string }[] | undefined): string[] =>
@@ -86,6 +88,6 @@ export function explainConsents(
   const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
   return facts.consents.map((c) => {
     const person = persons.find((p) => c.patient?.reference === p.ref);
-    return explainConsent(c, person, req, at, policy);
+    return { ...explainConsent(c, person, req, at, policy), evidence: evidenceOf(c) };
   });
 }

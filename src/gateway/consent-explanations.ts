@@ -45,6 +45,7 @@ export function explanationParameters(explanations: ConsentExplanation[]): Param
         { name: 'reason', valueCoding: { system: DECISION_REASON_SYSTEM, code: e.reason.code } },
         { name: 'nl', valueString: text.nl },
         { name: 'en', valueString: text.en },
+        ...evidenceParts(e),
       ],
     };
   });
@@ -61,4 +62,15 @@ export function detailWithExplanations(
     return `- ${text.nl}\n  ${text.en}`;
   });
   return `${detail}\n\n${lines.join('\n')}`;
+}
+
+/** How the consent was recorded: `form` (attachment | reference | none), and who verified it when, where recorded. */
+function evidenceParts(e: ConsentExplanation): ParametersParameter[] {
+  if (!e.evidence) return [];
+  return [
+    { name: 'form', valueCode: e.evidence.form },
+    { name: 'verified', valueBoolean: e.evidence.verified },
+    ...(e.evidence.verifiedBy ? [{ name: 'verifiedBy', valueString: e.evidence.verifiedBy }] : []),
+    ...(e.evidence.verifiedOn ? [{ name: 'verifiedOn', valueDateTime: e.evidence.verifiedOn }] : []),
+  ];
 }
