@@ -95,6 +95,8 @@ describe('the conformance scenarios', () => {
       'error:native-format',
       'error:justification-missing',
       'error:search-parameter',
+      'error:body-too-large',
+      'error:rate-limit',
     ];
     expect([...rules, ...errors].filter((c) => !covered.has(c))).toEqual([]);
   });

@@ -49,10 +49,14 @@ export interface Step {
   path?: string;
   body?: unknown;
   text?: string;
+  /** A Parameters body padded to this many characters (for the body limit). */
+  oversize?: number;
   contentType?: string;
   headers?: Record<string, string>;
   /** POST /auth/token with a client assertion the runner builds (and may break). */
   token?: Assertion;
+  /** Send the step up to this many times, until an answer is what it expects (a rate limit). */
+  repeat?: number;
   /** Sandbox only: set the decision clock (`null` sets it back). */
   clock?: string | null;
   expect: Expect;
