@@ -74,6 +74,7 @@ describe('the conformance scenarios', () => {
       'rule:replay',
       'rule:review',
       'rule:access-report',
+      'rule:pull',
     ];
     const errors = [
       'error:no-token',
