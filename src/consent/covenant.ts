@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Contract, Reference } from '@medplum/fhirtypes';
 import { AGENCY_ROLE_SYSTEM } from './constants.js';
-import type { LegalBasisEntry } from './catalogue.js';
+import { loadCatalogue, type LegalBasisEntry } from './catalogue.js';
 import type { PersonBasis, PersonFacts } from './consenters.js';
 import type { DataItem } from './provisions.js';
 import type { Covenant, DecisionRequest, Reason } from './types.js';
@@ -21,29 +21,43 @@ function recipientOf(ref: Reference): CovenantTerm['recipient'] {
   return {};
 }
 
-/** Reads a Contract as a covenant: signers, applies, and per term the recipients, purposes (action.intent) and categories (asset.type). */
-export function covenantFrom(contract: Contract): Covenant {
-  if (contract.resourceType !== 'Contract' || !contract.id)
-    throw new Error('a covenant is a Contract with an id');
+/**
+ * Reads a Contract as a covenant: signers, applies, and per term the recipients, purposes (action.intent) and
+ * categories (asset.type). A covenant that cannot be read whole is an error (at start-up), never a silent blanket rule.
+ */
+export function covenantFrom(contract: Contract, knownCategories?: Set<string>): Covenant {
+  const name = contract?.id ?? '(no id)';
+  const fail = (why: string) => new Error(`covenant ${name}: ${why}`);
+  if (contract?.resourceType !== 'Contract' || !contract.id)
+    throw fail('a covenant is a FHIR Contract with an id');
+  const parties = (contract.signer ?? []).flatMap((s) => (s.party?.reference ? [s.party.reference] : []));
+  if (parties.length === 0) throw fail('no signer.party names an organisation');
+  const terms = (contract.term ?? []).flatMap((term, i) => {
+    const purposes = codesOf((term.action ?? []).map((a) => a.intent));
+    const categories = codesOf((term.asset ?? []).flatMap((a) => a.type ?? []));
+    const recipients = (term.offer?.party ?? []).flatMap((p) => p.reference ?? []).map(recipientOf);
+    if (recipients.length === 0 || recipients.some((r) => !r.reference && !r.role))
+      throw fail(`term[${i}] names no recipient (offer.party.reference: an Organization or an agency role)`);
+    if (purposes.length === 0) throw fail(`term[${i}] names no purpose (action.intent)`);
+    if (categories.length === 0) throw fail(`term[${i}] names no data category (asset.type)`);
+    const unknown = categories.filter((c) => knownCategories && !knownCategories.has(c));
+    if (unknown.length) throw fail(`term[${i}] names unknown data categories: ${unknown.join(', ')}`);
+    return recipients.map((recipient) => ({ recipient, purposes, categories }));
+  });
+  if (terms.length === 0) throw fail('no term says who may receive what');
   return {
     reference: `Contract/${contract.id}`,
     title: contract.title ?? contract.name ?? contract.id,
     start: contract.applies?.start,
     end: contract.applies?.end,
-    parties: (contract.signer ?? []).flatMap((s) => (s.party?.reference ? [s.party.reference] : [])),
-    terms: (contract.term ?? []).flatMap((term) => {
-      const purposes = codesOf((term.action ?? []).map((a) => a.intent));
-      const categories = codesOf((term.asset ?? []).flatMap((a) => a.type ?? []));
-      return (term.offer?.party ?? []).flatMap((p) =>
-        (p.reference ?? []).map((ref) => ({ recipient: recipientOf(ref), purposes, categories })),
-      );
-    }),
+    parties,
+    terms,
   };
 }
 
 const cache = new Map<string, Covenant[]>();
 
-/** The covenants of the region: every Contract-*.json in a folder (read once per folder). No folder: none. */
+/** The covenants of the region: every Contract-*.json in a folder (read once per folder; an unreadable one throws). No folder: none. */
 export function loadCovenants(dir: string): Covenant[] {
   if (!dir) return [];
   let found = cache.get(dir);
@@ -51,7 +65,17 @@ export function loadCovenants(dir: string): Covenant[] {
     found = readdirSync(dir)
       .filter((f) => f.startsWith('Contract-') && f.endsWith('.json'))
       .sort()
-      .map((f) => covenantFrom(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Contract));
+      .map((f) => {
+        let contract: Contract;
+        try {
+          contract = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Contract;
+        } catch (err) {
+          throw new Error(`covenant ${f}: ${err instanceof Error ? err.message : String(err)}`, {
+            cause: err,
+          });
+        }
+        return covenantFrom(contract, new Set(loadCatalogue().categories.keys()));
+      });
     cache.set(dir, found);
   }
   return found;
