@@ -13,6 +13,7 @@ import type { GatewayContext } from './gateway/context.js';
 import { auditExplanation, runDecision } from './gateway/decisions.js';
 import { DeliveryWorker } from './gateway/delivery.js';
 import { startAgeTransitionSweep } from './gateway/age-transitions.js';
+import { checkCovenants } from './gateway/decide-options.js';
 import { configureAuditSigning } from './audit/signing.js';
 import { AuditWriter } from './audit/writer.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
@@ -51,6 +52,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     );
   }
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  checkCovenants(config);
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
   loadStructureSchema();

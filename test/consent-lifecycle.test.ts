@@ -308,6 +308,14 @@ describe.each(ENGINES)('consent lifecycle with the regional covenant on %s', (en
   });
 });
 
+describe('the covenants folder', () => {
+  it('a folder that cannot be read stops the start with one configuration line', async () => {
+    await expect(testSandbox({ covenantsDir: '/no/such/folder' })).rejects.toThrow(
+      /^configuration: COVENANTS_DIR: .*no such file or directory/,
+    );
+  });
+});
+
 describe.each(ENGINES)('consent evidence required on %s', (engine) => {
   let sandbox: RunningSandbox;
   let drop: () => Promise<void>;

@@ -11,3 +11,14 @@ export function decideOptions(config: Config): DecideOptions {
     covenants: loadCovenants(config.covenantsDir),
   };
 }
+
+/** Reads the covenants at start-up, so that a folder or covenant that cannot be read stops the start with one line. */
+export function checkCovenants(config: Config): number {
+  try {
+    return loadCovenants(config.covenantsDir).length;
+  } catch (err) {
+    throw new Error(`configuration: COVENANTS_DIR: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+}
