@@ -107,7 +107,10 @@ export interface TemplateScope {
   saved: Record<string, string>;
 }
 
-/** Fills `{{bsn:child}}`, `{{date:-12y}}`, `{{org:gp}}`, `{{saved:task}}`, `{{base}}` and `{{uuid}}` in a value. */
+/**
+ * Fills `{{bsn:child}}`, `{{date:-12y}}`, `{{org:gp}}` (`Organization/<id>`), `{{orgid:gp}}` (`<id>`),
+ * `{{saved:task}}`, `{{base}}` and `{{uuid}}` in a value.
+ */
 export function fill(value: unknown, scope: TemplateScope): unknown {
   if (typeof value === 'string')
     return value.replace(/\{\{(\w+)(?::([^}]*))?\}\}/g, (_m, kind: string, arg = '') => {
@@ -118,10 +121,11 @@ export function fill(value: unknown, scope: TemplateScope): unknown {
         }
         case 'date':
           return relativeDate(arg);
-        case 'org': {
+        case 'org':
+        case 'orgid': {
           const org = scope.orgs[arg];
           if (!org) throw new Skip(`no client of role ${arg} is configured`);
-          return org;
+          return kind === 'org' ? org : org.replace(/^Organization\//, '');
         }
         case 'saved': {
           const saved = scope.saved[arg];
