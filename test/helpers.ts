@@ -301,3 +301,33 @@ export function carePlanPayload(bsn: string, title?: string): Bundle {
     ],
   };
 }
+
+/** A decision question ($consent-decision, or $exchange without payload): recipient, subject BSN, purpose, extras. */
+export function questionAbout(
+  subject: string,
+  recipient: string,
+  extra: Parameters['parameter'] = [],
+  purpose = 'CAREMGT',
+): Parameters {
+  return {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'recipient', valueReference: { reference: recipient } },
+      { name: 'subject', valueIdentifier: { system: BSN_SYSTEM, value: subject } },
+      {
+        name: 'purpose',
+        valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: purpose },
+      },
+      ...(extra ?? []),
+    ],
+  };
+}
+
+/** The reason codes of a decision answered as Parameters. */
+export const reasonCodes = (p: Parameters) =>
+  (p.parameter ?? [])
+    .filter((x) => x.name === 'reason')
+    .map((x) => x.part?.find((y) => y.name === 'code')?.valueCoding?.code);
+
+/** permit or deny, from a decision answered as Parameters. */
+export const verdictOf = (p: Parameters) => p.parameter?.find((x) => x.name === 'decision')?.valueCode;

@@ -20,9 +20,12 @@ import {
   legalBasisParameters,
   parentResource,
   patientResource,
+  questionAbout,
+  reasonCodes,
   sandboxToken,
   testBsn,
   testSandbox,
+  verdictOf,
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
@@ -32,27 +35,9 @@ const YOUTH_CARE = 'Organization/jeugdzorg-horizon';
 const VEILIG_THUIS = 'Organization/veilig-thuis-noord-limburg';
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
-function question(
-  subject: string,
-  recipient: string,
-  extra: Parameters['parameter'] = [],
-  purpose = 'CAREMGT',
-) {
-  return {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'recipient', valueReference: { reference: recipient } },
-      { name: 'subject', valueIdentifier: { system: BSN, value: subject } },
-      { name: 'purpose', valueCoding: { system: ACT_REASON, code: purpose } },
-      ...(extra ?? []),
-    ],
-  } as Parameters;
-}
-const verdict = (p: Parameters) => p.parameter?.find((x) => x.name === 'decision')?.valueCode;
-const reasons = (p: Parameters) =>
-  (p.parameter ?? [])
-    .filter((x) => x.name === 'reason')
-    .map((x) => x.part?.find((y) => y.name === 'code')?.valueCoding?.code);
+const question = questionAbout;
+const verdict = verdictOf;
+const reasons = reasonCodes;
 
 describe('the perimeter against an outside attacker', () => {
   let sandbox: RunningSandbox;

@@ -16,6 +16,8 @@ import {
   legalBasisParameters,
   parentResource,
   patientResource,
+  questionAbout,
+  reasonCodes,
   sandboxToken,
   testBsn,
   testSandbox,
@@ -29,25 +31,8 @@ const GP = 'Organization/huisartsen-de-linde';
 const SCHOOL = 'Organization/school-de-wilgen';
 const VEILIG_THUIS = 'Organization/veilig-thuis-noord-limburg';
 
-function question(subject: string, recipient: string, extra: Parameters['parameter'] = []): Parameters {
-  return {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'recipient', valueReference: { reference: recipient } },
-      { name: 'subject', valueIdentifier: { system: BSN, value: subject } },
-      {
-        name: 'purpose',
-        valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'CAREMGT' },
-      },
-      ...(extra ?? []),
-    ],
-  };
-}
-
-const reasonCodes = (p: Parameters) =>
-  (p.parameter ?? [])
-    .filter((x) => x.name === 'reason')
-    .map((x) => x.part?.find((y) => y.name === 'code')?.valueCoding?.code);
+const question = (subject: string, recipient: string, extra: Parameters['parameter'] = []) =>
+  questionAbout(subject, recipient, extra);
 const reasonTexts = (p: Parameters) =>
   (p.parameter ?? [])
     .filter((x) => x.name === 'reason')
