@@ -114,6 +114,15 @@ const SPECIAL: Record<string, Special> = {
     },
     errors: [404],
   },
+  'GET /fhir/Patient/$permissions': {
+    success: {
+      '200': {
+        description: 'Who may receive what now (or a Dutch page with Accept: text/html)',
+        content: { ...fhirBody(ref('Parameters')), 'text/html': { schema: { type: 'string' } } },
+      },
+    },
+    errors: [403, 404],
+  },
   'GET /fhir/AuditEvent/$export': {
     success: {
       '200': {

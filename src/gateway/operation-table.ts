@@ -124,6 +124,16 @@ const SPECS: Record<string, OperationSpec> = {
     returns: 'Bundle',
     affectsState: false,
   },
+  'Patient-permissions': {
+    description:
+      'Which organisations may receive which data categories about a person, for which purposes, on which consents and until when.',
+    in: [
+      p('identifier', 'string', 1, '1', 'The person: <bsn-system>|<bsn>'),
+      p('sender', 'string', 0, '1', 'Organization/<id> that discloses (default: each consent registrar)'),
+    ],
+    returns: 'Parameters',
+    affectsState: false,
+  },
   'AuditEvent-verify': {
     description:
       'Verifies the audit hash chains and signed checkpoints; names the first altered, removed or inserted event.',
