@@ -36,7 +36,7 @@ export function evidenceOf(consent: Consent): Evidence {
 }
 
 const performersOf = (c: Consent): string[] =>
-  (c.performer ?? []).flatMap((p) => (p.reference ? [p.reference] : []));
+  (c.performer ?? []).flatMap((p) => (typeof p?.reference === 'string' ? [p.reference] : []));
 
 /**
  * Why a permitting consent does not count under the `required` policy, or undefined when it does: it needs its signed

@@ -20,7 +20,7 @@ const codes = (xs: { code?: string }[] | undefined): string[] =>
   (xs ?? []).flatMap((x) => (x.code ? [x.code] : []));
 
 function performers(c: Consent, person: PersonFacts | undefined) {
-  const refs = (c.performer ?? []).flatMap((p) => (p.reference ? [p.reference] : []));
+  const refs = (c.performer ?? []).flatMap((p) => (typeof p?.reference === 'string' ? [p.reference] : []));
   const labels = refs.map((r) => (person ? personLabel(person, r) : { en: r, nl: r }));
   return {
     en: labels.map((l) => l.en).join(', ') || 'nobody',

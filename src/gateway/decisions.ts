@@ -340,7 +340,7 @@ export async function runDecision(
   const consentExplanations = await visibleExplanations(
     db,
     principal,
-    explainConsents(request, facts, at, config.consentEvidencePolicy),
+    explainedOrNone(() => explainConsents(request, facts, at, config.consentEvidencePolicy)),
   );
   return {
     request,
@@ -351,6 +351,15 @@ export async function runDecision(
     related,
     consentExplanations,
   };
+}
+
+/** Per-consent explanations inform; a consent stored malformed must not turn a decision into an error. */
+function explainedOrNone(explain: () => ConsentExplanation[]): ConsentExplanation[] {
+  try {
+    return explain();
+  } catch {
+    return [];
+  }
 }
 
 /**
