@@ -1,5 +1,5 @@
-// Signing in to the console in Chromium through the sandbox's OpenID provider: the officer gets the log, Emma (14) her
-// own report and not her brother's, Sanne her children's under 16 and not Lotte's (16); axe-core finds no violations.
+// Signing in to the console in Chromium through the sandbox's OpenID provider: the officer gets the log, Emma (14) and
+// Lotte (16) their own report and not their brother's, Sanne her children's under 16 and not Lotte's; axe-core checks.
 import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,16 @@ describe.runIf(HAVE_CHROMIUM)('signing in to the console in Chromium', () => {
       .toMatch(/Emma|999910048/);
     await page.screenshot({ path: `${ARTIFACTS}/sign-in-young-person.png`, fullPage: true });
     expect(await reportFor(page, NOAH)).toMatch(/^Overzicht niet beschikbaar: U hebt geen toegang/);
+  });
+
+  it('shows Lotte (16) her own report and refuses her brother Noah’s', async () => {
+    const page = await signedIn('lotte');
+    expect(await page.locator('nav button[data-tab="log"]').isHidden()).toBe(true);
+    await expect
+      .poll(async () => (await page.locator('#report').textContent()) ?? '')
+      .toContain(`BSN ${LOTTE}`);
+    expect(await reportFor(page, NOAH)).toMatch(/^Overzicht niet beschikbaar: U hebt geen toegang/);
+    await page.screenshot({ path: `${ARTIFACTS}/sign-in-sixteen.png`, fullPage: true });
   });
 
   it('shows Sanne the report of Noah (9) and refuses that of Lotte (16)', async () => {
