@@ -102,6 +102,15 @@ describe.runIf(HAVE_CHROMIUM)('signing in to the console in Chromium', () => {
   it('shows Sanne the report of Noah (9) and refuses that of Lotte (16)', async () => {
     const page = await signedIn('sanne');
     expect(await reportFor(page, NOAH)).toMatch(/Wie heeft uw gegevens ingezien of ontvangen\?/);
+    // The same report as a page of its own, opened with the session.
+    const [own] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('link', { name: 'Openen als pagina' }).click(),
+    ]);
+    await own.waitForLoadState();
+    expect(await own.locator('h1').textContent()).toBe('Wie heeft uw gegevens ingezien of ontvangen?');
+    expect(await own.locator('body').textContent()).toContain(`BSN ${NOAH}`);
+    await own.close();
     await page.screenshot({ path: `${ARTIFACTS}/sign-in-parent.png`, fullPage: true });
     expect(await reportFor(page, LOTTE)).toMatch(/^Overzicht niet beschikbaar: U hebt geen toegang/);
   });
