@@ -376,7 +376,9 @@ const MATRIX: Row[] = [
             },
           ],
           Action: [{ Attribute: [{ AttributeId: 'purposeOfUse', Value: 'CAREMGT' }] }],
-          Resource: [{ Attribute: [{ AttributeId: 'patientId', Value: [{ system: BSN_SYSTEM, value: NOAH }] }] }],
+          Resource: [
+            { Attribute: [{ AttributeId: 'patientId', Value: [{ system: BSN_SYSTEM, value: NOAH }] }] },
+          ],
         },
       }),
   },

@@ -185,7 +185,8 @@ export function dataLevelDenials(consent: Consent, req: DecisionRequest, at: Dat
       const childType: Verdict = child.type ?? (type === 'permit' ? 'deny' : 'permit');
       // The same request-level checks as walk(): a data-level exception below a node that does not apply is moot.
       const purposeOk =
-        codingMatches(child.purpose, req.purpose.code) || (req.purpose.code === undefined && childType === 'deny');
+        codingMatches(child.purpose, req.purpose.code) ||
+        (req.purpose.code === undefined && childType === 'deny');
       if (!inPeriod(child.period, at) || !purposeOk) continue;
       if (!partiesAndActionsApply(child, childType, req, actorMatches(child, req))) continue;
       if (!hasDataRestriction(child)) visit(child, childType);
@@ -193,6 +194,7 @@ export function dataLevelDenials(consent: Consent, req: DecisionRequest, at: Dat
     }
   };
   const root = consent.provision;
-  if (root?.type === 'permit' && matchesConsentCategory(consent, req.consentCategories)) visit(root, 'permit');
+  if (root?.type === 'permit' && matchesConsentCategory(consent, req.consentCategories))
+    visit(root, 'permit');
   return found;
 }

@@ -6,13 +6,7 @@ import { openApiDocument } from './openapi.js';
 import { oauthUris } from './smart.js';
 
 export type Interaction =
-  | 'read'
-  | 'update'
-  | 'create'
-  | 'search-type'
-  | 'vread'
-  | 'delete'
-  | 'history-instance';
+  'read' | 'update' | 'create' | 'search-type' | 'vread' | 'delete' | 'history-instance';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put';
