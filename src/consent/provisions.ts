@@ -1,4 +1,5 @@
 // Consent provisions: which rule of a Consent applies to a request (and a piece of data); the most specific wins.
+import { dutchDate } from './age.js';
 import type { Coding, Consent, ConsentProvision, Identifier } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
 import { AGENCY_ROLE_SYSTEM } from './constants.js';
@@ -24,26 +25,28 @@ type Tri = boolean | undefined;
 
 // Consents repeat the same few dates; parsing them once keeps a decision in the microseconds.
 const parsed = new Map<string, number>();
-function instant(value: string, end: boolean): number {
-  const key = end ? `e${value}` : value;
-  let t = parsed.get(key);
+function instant(value: string): number {
+  let t = parsed.get(value);
   if (t === undefined) {
-    // A date-only end (YYYY-MM-DD) lasts the whole day.
-    t =
-      end && value.length === 10
-        ? new Date(`${value}T23:59:59.999+01:00`).getTime()
-        : new Date(value).getTime();
+    t = new Date(value).getTime();
     if (parsed.size > 10_000) parsed.clear();
-    parsed.set(key, t);
+    parsed.set(value, t);
   }
   return t;
 }
 
+/**
+ * Whether a moment lies in a period. A bound without a time (2026-07-01, 2026-07, 2026) is a calendar date in the
+ * Netherlands: the period starts with the first moment of that day (month, year) in Amsterdam and ends with its last,
+ * in summer time as in winter time; a bound with a time is that instant.
+ */
 export function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
   if (!period) return true;
   const t = at.getTime();
-  if (period.start && instant(period.start, false) > t) return false;
-  if (period.end && instant(period.end, true) < t) return false;
+  const { start, end } = period;
+  if (start && (start.includes('T') ? instant(start) > t : dutchDate(at).slice(0, start.length) < start))
+    return false;
+  if (end && (end.includes('T') ? instant(end) < t : dutchDate(at).slice(0, end.length) > end)) return false;
   return true;
 }
 
