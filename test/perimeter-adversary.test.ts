@@ -400,6 +400,54 @@ describe('the perimeter against an outside attacker', () => {
     expect(after.body.total).toBeGreaterThan(before.body.total!);
   });
 
+  it('removes a care plan that carries a sensitive code in a contained resource, an extension or a tag', async () => {
+    const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+    const payload: Bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:0b1e6c8a-4a55-4c1b-9d2e-000000000001',
+          resource: {
+            resourceType: 'CarePlan',
+            status: 'active',
+            intent: 'plan',
+            subject: { identifier: { system: BSN, value: NOAH } },
+            contained: [
+              {
+                resourceType: 'Condition',
+                id: 'reden',
+                subject: { identifier: { system: BSN, value: NOAH } },
+                code: { coding: [{ system: ICD10, code: 'T74.2' }] },
+              },
+            ],
+            extension: [
+              {
+                url: 'https://example.org/x',
+                valueCodeableConcept: { coding: [{ system: ICD10, code: 'F32' }] },
+              },
+            ],
+            meta: { tag: [{ system: ICD10, code: 'F10' }] },
+          },
+        },
+      ],
+    };
+    const sent = await fhir<Parameters>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/$exchange',
+      exchangeParameters(GP, NOAH, 'CAREMGT', payload),
+    );
+    // Nothing else was sent, so with the plan removed nothing is left to disclose.
+    expect(sent.status).toBe(403);
+    expect(JSON.stringify(sent.body)).toContain('nothing-to-disclose');
+    const delivered = sent.body.parameter?.find((p) => p.name === 'delivered')?.resource as
+      Bundle | undefined;
+    expect(JSON.stringify(delivered ?? {})).not.toContain('T74.2');
+    expect(JSON.stringify(delivered ?? {})).not.toContain('F32');
+  });
+
   it('refuses an oversized request head with an OperationOutcome, not a bare status line', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(sandbox.url).port), '127.0.0.1');

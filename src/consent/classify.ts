@@ -137,6 +137,30 @@ function codingsOf(value: unknown): Coding[] | undefined {
   return undefined;
 }
 
+/** Every Coding anywhere in a value (iteratively, any depth), the resource's own security labels left out. */
+function everyCoding(resource: Resource): Coding[] {
+  const found: Coding[] = [];
+  const stack: unknown[] = [resource];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.system === 'string' && typeof o.code === 'string') found.push(o as Coding);
+      for (const [k, x] of Object.entries(o))
+        if (x && typeof x === 'object' && !(v === resource && k === 'meta')) stack.push(x);
+    }
+  }
+  const tags = resource.meta?.tag;
+  if (Array.isArray(tags)) stack.push(...tags);
+  while (stack.length) {
+    const t = stack.pop() as Coding | undefined;
+    if (t && typeof t.system === 'string' && typeof t.code === 'string') found.push(t);
+  }
+  return found;
+}
+
 function labelCoding(code: string, catalogue: Catalogue): Coding {
   for (const info of catalogue.categories.values()) {
     const found = info.labels.find((l) => l.code === code);
@@ -182,6 +206,15 @@ export function classify(resource: Resource, catalogue: Catalogue = loadCatalogu
     if (!required) unknownAt ??= `${resource.resourceType}.${row.require!.join('|')}`;
     for (const path of row.opaque ?? [])
       if (valuesAt(resource, [path]).length) unknownAt ??= `${resource.resourceType}.${path}`;
+  }
+  // A sensitive code counts wherever it stands: in a contained resource, an extension, a tag, an element the row
+  // does not read. The row decides what a resource is; this sweep only ever adds sensitive categories.
+  for (const coding of everyCoding(resource)) {
+    const hit = lookup(coding, catalogue, table);
+    if (!hit) continue;
+    for (const c of hit.categories) if (catalogue.categories.get(c)?.sensitive) categories.add(c);
+    if (hit.categories.some((c) => catalogue.categories.get(c)?.sensitive))
+      hit.labels.forEach((l) => extraLabels.add(l));
   }
   // Labels the sender put on the resource count too: PSY on an Observation makes it mental-health data.
   const present: Coding[] = [...(Array.isArray(resource.meta?.security) ? resource.meta.security : [])];
