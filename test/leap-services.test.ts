@@ -7,7 +7,16 @@ import { SignJWT } from 'jose';
 import type { Bundle, Parameters, Resource } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
-import { clientKey, ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';
+import {
+  clientAssertion,
+  clientKey,
+  ENGINES,
+  fhir,
+  freshDatabase,
+  requestToken,
+  sandboxToken,
+  testSandbox,
+} from './helpers.js';
 import {
   accessAndCorrect,
   ACT_CODE,
@@ -107,6 +116,24 @@ describe.each(ENGINES)('LEAP services on %s', (engine) => {
         expect(res.status).toBe(401);
         expect(res.body.resourceType).toBe('OperationOutcome');
       }
+    });
+
+    it('shares its jti register with the token endpoint: a jti used for the hook buys no token', async () => {
+      const jti = randomUUID();
+      expect(
+        (
+          await post(
+            CONSULT,
+            leapSample(person),
+            await cdsJwt('sandbox-cjg', `${sandbox.url}${CONSULT}`, { jti }),
+          )
+        ).status,
+      ).toBe(200);
+      const token = await requestToken(
+        sandbox.url,
+        await clientAssertion(`${sandbox.url}/auth/token`, 'sandbox-cjg', { jti }),
+      );
+      expect(token.status).toBe(401);
     });
 
     it("is held to its role: research's own JWT is refused the consult (403)", async () => {

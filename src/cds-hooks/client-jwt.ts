@@ -63,7 +63,7 @@ export async function verifyClientJwt(
     );
   if (payload.sub !== undefined && payload.sub !== client.clientId)
     throw unauthorized('sub moet de client zelf zijn / sub must be the client itself');
-  if (!(await useJtiOnce(ctx.db, client.clientId, `cds:${payload.jti}`, payload.exp!)))
+  if (!(await useJtiOnce(ctx.db, client.clientId, payload.jti, payload.exp!)))
     throw unauthorized('Deze jti is al gebruikt / This jti was already used');
   // A client JWT carries no scope: it gets what its role may have, as a token asked for system/*.* would.
   return {
