@@ -10,41 +10,23 @@ import {
   freshDatabase,
   isoDateYearsAgo,
   legalBasisParameters,
+  ORG,
   param,
   parentResource,
   patientResource,
+  questionAbout,
   sandboxToken,
   testBsn,
   testSandbox,
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const GP = 'Organization/huisartsen-de-linde';
-const SCHOOL = 'Organization/school-de-wilgen';
-const MUNICIPALITY = 'Organization/gemeente-venlo';
-const VEILIG_THUIS = 'Organization/veilig-thuis-noord-limburg';
+const { GP, SCHOOL, MUNICIPALITY, VEILIG_THUIS } = ORG;
 const ACTION = 'http://terminology.hl7.org/CodeSystem/consentaction';
 const CATEGORY = 'https://ketenpoort.nl/fhir/CodeSystem/data-category';
 
-function question(
-  bsn: string,
-  recipient: string,
-  purpose: string,
-  extra: ParametersParameter[] = [],
-): Parameters {
-  return {
-    resourceType: 'Parameters',
-    parameter: [
-      { name: 'recipient', valueReference: { reference: recipient } },
-      { name: 'subject', valueIdentifier: { system: BSN, value: bsn } },
-      {
-        name: 'purpose',
-        valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: purpose },
-      },
-      ...extra,
-    ],
-  };
-}
+const question = (bsn: string, recipient: string, purpose: string, extra: ParametersParameter[] = []) =>
+  questionAbout(bsn, recipient, extra, purpose);
 
 const categories = (...codes: string[]): ParametersParameter[] =>
   codes.map((code) => ({ name: 'category', valueCoding: { system: CATEGORY, code } }));

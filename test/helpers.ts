@@ -331,3 +331,28 @@ export const reasonCodes = (p: Parameters) =>
 
 /** permit or deny, from a decision answered as Parameters. */
 export const verdictOf = (p: Parameters) => p.parameter?.find((x) => x.name === 'decision')?.valueCode;
+
+/** The fixture family (fixtures/families/jansen-de-vries.json): Noah (9), his sister Emma and their parents. */
+export const NOAH = '999910036';
+export const EMMA = '999910048';
+export const MOTHER = '999910012';
+
+/** Sandbox organisations (fixtures/organizations.json) as references. */
+export const ORG = {
+  CJG: 'Organization/cjg-venlo',
+  YOUTH_CARE: 'Organization/jeugdzorg-horizon',
+  MUNICIPALITY: 'Organization/gemeente-venlo',
+  VEILIG_THUIS: 'Organization/veilig-thuis-noord-limburg',
+  GP: 'Organization/huisartsen-de-linde',
+  SCHOOL: 'Organization/school-de-wilgen',
+} as const;
+
+/** A person's own token in the sandbox (in production: after signing in), for their access report and permissions. */
+export async function personToken(sandbox: { url: string }, bsn: string): Promise<string> {
+  const res = await fetch(`${sandbox.url}/sandbox/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ patient: bsn }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}

@@ -5,29 +5,19 @@ import { ROLES } from '../src/gateway/access.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   carePlanPayload,
+  EMMA,
   exchangeParameters,
   fhir,
   legalBasisParameters,
+  MOTHER,
+  NOAH,
   param,
+  personToken,
   sandboxToken,
   testSandbox,
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const NOAH = '999910036';
-const EMMA = '999910048';
-const MOTHER = '999910012';
-
-const personToken = async (sandbox: RunningSandbox, bsn: string) =>
-  (
-    (await (
-      await fetch(`${sandbox.url}/sandbox/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ patient: bsn }),
-      })
-    ).json()) as { access_token: string }
-  ).access_token;
 
 const payload = carePlanPayload(NOAH);
 

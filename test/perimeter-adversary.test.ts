@@ -18,8 +18,11 @@ import {
   fhir,
   isoDateYearsAgo,
   legalBasisParameters,
+  NOAH,
+  ORG,
   parentResource,
   patientResource,
+  personToken,
   questionAbout,
   reasonCodes,
   sandboxToken,
@@ -29,10 +32,7 @@ import {
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const NOAH = '999910036';
-const GP = 'Organization/huisartsen-de-linde';
-const YOUTH_CARE = 'Organization/jeugdzorg-horizon';
-const VEILIG_THUIS = 'Organization/veilig-thuis-noord-limburg';
+const { GP, YOUTH_CARE, VEILIG_THUIS } = ORG;
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
 const question = questionAbout;
@@ -158,15 +158,9 @@ describe('the perimeter against an outside attacker', () => {
       parentResource(`Patient/${own.body.id}`, stranger, true),
     );
     expect(claim.status).toBe(201);
-    const tokenRes = await fetch(`${sandbox.url}/sandbox/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ patient: stranger }),
-    });
-    const personToken = ((await tokenRes.json()) as { access_token: string }).access_token;
     const report = await fhir(
       sandbox.url,
-      personToken,
+      await personToken(sandbox, stranger),
       'GET',
       `/fhir/Patient/$access-report?identifier=${BSN}|${f.bsn}`,
     );

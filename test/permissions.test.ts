@@ -12,29 +12,17 @@ import {
   fhir,
   freshDatabase,
   isoDateYearsAgo,
+  ORG,
   parentResource,
   patientResource,
+  personToken,
   sandboxToken,
   testBsn,
   testSandbox,
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const GP = 'Organization/huisartsen-de-linde';
-const SCHOOL = 'Organization/school-de-wilgen';
-const YOUTH_CARE = 'Organization/jeugdzorg-horizon';
-const MUNICIPALITY = 'Organization/gemeente-venlo';
-
-const personToken = async (sandbox: RunningSandbox, bsn: string) =>
-  (
-    (await (
-      await fetch(`${sandbox.url}/sandbox/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ patient: bsn }),
-      })
-    ).json()) as { access_token: string }
-  ).access_token;
+const { GP, SCHOOL, YOUTH_CARE, MUNICIPALITY } = ORG;
 
 const part = (p: ParametersParameter, name: string) => p.part?.filter((x) => x.name === name) ?? [];
 const lines = (body: Parameters) =>

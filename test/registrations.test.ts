@@ -12,8 +12,12 @@ import type {
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   consentResource,
+  EMMA,
   fhir,
   legalBasisParameters,
+  MOTHER,
+  NOAH,
+  ORG,
   parentResource,
   patientResource,
   questionAbout,
@@ -24,12 +28,7 @@ import {
 } from './helpers.js';
 
 const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const NOAH = '999910036';
-const EMMA = '999910048';
-const MOTHER = '999910012';
-const GP = 'Organization/huisartsen-de-linde';
-const SCHOOL = 'Organization/school-de-wilgen';
-const VEILIG_THUIS = 'Organization/veilig-thuis-noord-limburg';
+const { GP, SCHOOL, VEILIG_THUIS } = ORG;
 
 const question = (subject: string, recipient: string, extra: Parameters['parameter'] = []) =>
   questionAbout(subject, recipient, extra);
