@@ -202,6 +202,13 @@ export class SimulatedAgencies {
     router.get('/:org/fhir/Bundle', (req, res) => {
       const agency = agencyOf(req.params.org, res);
       if (!agency) return;
+      // `_summary=count`: the number received, without the Bundles (the throughput benchmark polls this).
+      if (req.query._summary === 'count') {
+        res
+          .type(FHIR_JSON)
+          .send(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: agency.received.length }));
+        return;
+      }
       res.type(FHIR_JSON).send(
         JSON.stringify({
           resourceType: 'Bundle',

@@ -1,0 +1,246 @@
+// `npm run bench http`: the gateway over HTTP next to the floor, in one run. Starts a bare express 5 JSON echo (the
+// floor) and the compiled sandbox on PGlite and, when BENCH_DATABASE_URL/DATABASE_URL/TEST_DATABASE_URL is set, on a
+// fresh PostgreSQL database, each as a child process on a free loopback port; drives $consent-decision, the CDS Hooks
+// consult and $exchange with autocannon; prints req/s, the ratio to the floor, p50/p99, resident memory after the load,
+// the drain time of the delivery backlog, and whether every acknowledged exchange reached the GP exactly once.
+import { availableParallelism, loadavg } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../src/paths.js';
+import {
+  Acknowledged,
+  checkDeliveries,
+  drainMs,
+  drive,
+  receivedCount,
+  type DeliveryCheck,
+  type LoadSettings,
+  type Measured,
+} from './http-load.js';
+import { freshPostgres, sandboxToken, startTarget } from './http-targets.js';
+
+const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
+const GP_URA = '90000107';
+const GP = 'huisartsen-de-linde';
+
+const num = (v: string | undefined, fallback: number) => (v && Number(v) > 0 ? Number(v) : fallback);
+const ci = Boolean(process.env.CI);
+const settings: LoadSettings = {
+  connections: num(process.env.BENCH_CONNECTIONS, 20),
+  seconds: num(process.env.BENCH_SECONDS, ci ? 2 : 10),
+};
+const warmup: LoadSettings = { ...settings, seconds: num(process.env.BENCH_WARMUP_SECONDS, ci ? 1 : 3) };
+
+type Kind = 'floor' | 'decision' | 'cds' | 'exchange';
+interface Row extends Measured {
+  kind: Kind;
+  label: string;
+  engine?: 'PGlite' | 'PostgreSQL';
+  rssMb?: number;
+  drain?: number | 'over 60 s';
+  deliveries?: DeliveryCheck;
+}
+
+/** The issue's targets: ratio to the floor per engine, p99, drain, memory. */
+const TARGETS: Record<Exclude<Kind, 'floor'>, { pglite: number; postgres: number; p99: number }> = {
+  decision: { pglite: 0.25, postgres: 0.33, p99: 10 },
+  cds: { pglite: 0.25, postgres: 0.33, p99: 10 },
+  exchange: { pglite: 0.1, postgres: 0.15, p99: 25 },
+};
+const RSS_TARGET_MB = 300;
+const DRAIN_TARGET_MS = 2000;
+
+async function bodies() {
+  const exchange = JSON.parse(
+    await readFile(path.join(PROJECT_ROOT, 'docs/examples/exchange-noah-to-gp.json'), 'utf8'),
+  ) as { parameter: { name: string }[] };
+  const decision = { ...exchange, parameter: exchange.parameter.filter((p) => p.name !== 'payload') };
+  const cds = {
+    hook: 'patient-consent-consult',
+    hookInstance: 'bench',
+    context: {
+      patientId: [{ system: BSN, value: '999910036' }],
+      category: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
+      purposeOfUse: 'CAREMGT',
+      actor: [{ system: 'http://fhir.nl/fhir/NamingSystem/ura', value: GP_URA }],
+    },
+  };
+  return { exchange: JSON.stringify(exchange), decision: JSON.stringify(decision), cds: JSON.stringify(cds) };
+}
+
+/** One POST before the load: the route must answer what the benchmark claims to measure. */
+async function expectAnswer(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  status: number,
+  has: string,
+) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', ...headers },
+    body,
+  });
+  const text = await res.text();
+  if (res.status !== status || !text.includes(has))
+    throw new Error(`${url} answered ${res.status} without "${has}": ${text.slice(0, 300)}`);
+}
+
+async function measureFloor(body: string): Promise<Row> {
+  const floor = await startTarget('bench/floor-server.js', {}, '/ready');
+  try {
+    await drive(`${floor.url}/echo`, body, {}, warmup);
+    const m = await drive(`${floor.url}/echo`, body, {}, settings);
+    return {
+      ...m,
+      kind: 'floor',
+      label: 'bare express 5 JSON echo of the exchange body',
+      rssMb: await floor.rssMb(),
+    };
+  } finally {
+    await floor.stop();
+  }
+}
+
+async function measureGateway(engine: 'PGlite' | 'PostgreSQL', env: Record<string, string>): Promise<Row[]> {
+  const b = await bodies();
+  const gw = await startTarget(
+    'src/sandbox.js',
+    { RATE_LIMIT_API: '0', DATA_DIR: 'memory://', ...env },
+    '/sandbox/clients',
+  );
+  try {
+    const auth = { authorization: `Bearer ${await sandboxToken(gw.url, 'sandbox-cjg')}` };
+    const routes: {
+      kind: Exclude<Kind, 'floor'>;
+      label: string;
+      path: string;
+      body: string;
+      status: number;
+      has: string;
+    }[] = [
+      {
+        kind: 'decision',
+        label: '$consent-decision',
+        path: '/fhir/$consent-decision',
+        body: b.decision,
+        status: 200,
+        has: '"permit"',
+      },
+      {
+        kind: 'cds',
+        label: 'CDS Hooks consult',
+        path: '/cds-services/patient-consent-consult',
+        body: b.cds,
+        status: 200,
+        has: '"cards"',
+      },
+      {
+        kind: 'exchange',
+        label: '$exchange',
+        path: '/fhir/$exchange',
+        body: b.exchange,
+        status: 202,
+        has: '"delivered"',
+      },
+    ];
+    const rows: Row[] = [];
+    const agency = `${gw.url}/agencies/${GP}`;
+    for (const r of routes) {
+      const url = `${gw.url}${r.path}`;
+      await expectAnswer(url, r.body, auth, r.status, r.has);
+      if (r.kind !== 'exchange') {
+        await drive(url, r.body, auth, warmup);
+        const m = await drive(url, r.body, auth, settings);
+        rows.push({ ...m, kind: r.kind, engine, label: r.label, rssMb: await gw.rssMb() });
+        continue;
+      }
+      // Warm up, let that backlog drain, then measure from a known count at the GP.
+      const warm = new Acknowledged();
+      const start = await receivedCount(agency);
+      await drive(url, r.body, auth, warmup, warm.collect);
+      await drainMs(agency, start + warm.ids.size);
+      const before = await receivedCount(agency);
+      const acks = new Acknowledged();
+      const m = await drive(url, r.body, auth, settings, acks.collect);
+      const rssMb = await gw.rssMb();
+      const drain = (await drainMs(agency, before + acks.ids.size)) ?? 'over 60 s';
+      const deliveries = await checkDeliveries(agency, before, acks);
+      rows.push({ ...m, kind: r.kind, engine, label: r.label, rssMb, drain, deliveries });
+    }
+    return rows;
+  } finally {
+    await gw.stop();
+  }
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function verdict(row: Row, ratio: number): string {
+  if (row.kind === 'floor' || !row.engine) return '';
+  const t = TARGETS[row.kind];
+  const want = row.engine === 'PGlite' ? t.pglite : t.postgres;
+  const misses = [
+    ratio < want ? `× floor < ${want}` : '',
+    row.p99 >= t.p99 ? `p99 ≥ ${t.p99} ms` : '',
+    (row.rssMb ?? 0) >= RSS_TARGET_MB ? `RSS ≥ ${RSS_TARGET_MB} MB` : '',
+    row.drain !== undefined && (row.drain === 'over 60 s' || row.drain > DRAIN_TARGET_MS)
+      ? `drain > 2 s`
+      : '',
+    row.failed ? 'failures' : '',
+    row.deliveries && (row.deliveries.lost || row.deliveries.doubled) ? 'lost/doubled' : '',
+  ].filter(Boolean);
+  return misses.length ? `missed: ${misses.join(', ')}` : 'met';
+}
+
+function printTable(rows: Row[]): void {
+  const floor = rows.find((r) => r.kind === 'floor')!;
+  console.log(
+    '\n| target | req/s | × floor | p50 ms | p99 ms | RSS after load MB | drain after load | non-2xx/errors | targets |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const ratio = r.rps / floor.rps;
+    const drain = r.drain === undefined ? '' : typeof r.drain === 'string' ? r.drain : `${fmt(r.drain)} ms`;
+    const name = r.engine ? `Ketenpoort ${r.label}, ${r.engine}` : r.label;
+    console.log(
+      `| ${name} | ${fmt(r.rps)} | ${fmt(ratio, 3)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.rssMb)} | ${drain} | ${r.failed} | ${verdict(r, ratio)} |`,
+    );
+  }
+  for (const r of rows.filter((x) => x.deliveries)) {
+    const d = r.deliveries!;
+    console.log(
+      `\n$exchange on ${r.engine}: ${d.acknowledged} acknowledged (202), ${d.received} received by the GP; lost ${d.lost}, doubled ${d.doubled}, delivered but cut off before the 202 was read ${d.unacknowledged}. Answers: ${r.statuses}`,
+    );
+  }
+}
+
+export async function run(): Promise<void> {
+  const pgUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  console.log(
+    `${settings.connections} connections, ${settings.seconds} s per target after ${warmup.seconds} s warm-up; ${availableParallelism()} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const b = await bodies();
+  const rows: Row[] = [await measureFloor(b.exchange)];
+  rows.push(...(await measureGateway('PGlite', {})));
+  if (pgUrl) {
+    const fresh = await freshPostgres(pgUrl);
+    try {
+      rows.push(...(await measureGateway('PostgreSQL', { DATABASE_URL: fresh.url })));
+    } finally {
+      await fresh.drop();
+    }
+  } else
+    console.log('  (set BENCH_DATABASE_URL or TEST_DATABASE_URL=postgres://… to measure on PostgreSQL too)');
+  printTable(rows);
+  console.log(
+    `\nload average after the run: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+}
