@@ -4,9 +4,6 @@
 // consult and $exchange with autocannon; prints req/s, the ratio to the floor, p50/p99, resident memory after the load,
 // the drain time of the delivery backlog, and whether every acknowledged exchange reached the GP exactly once.
 import { availableParallelism, loadavg } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../src/paths.js';
 import {
   Acknowledged,
   checkDeliveries,
@@ -17,10 +14,9 @@ import {
   type LoadSettings,
   type Measured,
 } from './http-load.js';
+import { exchangeBody, ROUTES, type RouteKind } from './http-routes.js';
 import { freshPostgres, sandboxToken, startTarget } from './http-targets.js';
 
-const BSN = 'http://fhir.nl/fhir/NamingSystem/bsn';
-const GP_URA = '90000107';
 const GP = 'huisartsen-de-linde';
 
 const num = (v: string | undefined, fallback: number) => (v && Number(v) > 0 ? Number(v) : fallback);
@@ -31,7 +27,7 @@ const settings: LoadSettings = {
 };
 const warmup: LoadSettings = { ...settings, seconds: num(process.env.BENCH_WARMUP_SECONDS, ci ? 1 : 3) };
 
-type Kind = 'floor' | 'decision' | 'cds' | 'exchange';
+type Kind = 'floor' | RouteKind;
 interface Row extends Measured {
   kind: Kind;
   label: string;
@@ -49,24 +45,6 @@ const TARGETS: Record<Exclude<Kind, 'floor'>, { pglite: number; postgres: number
 };
 const RSS_TARGET_MB = 300;
 const DRAIN_TARGET_MS = 2000;
-
-async function bodies() {
-  const exchange = JSON.parse(
-    await readFile(path.join(PROJECT_ROOT, 'docs/examples/exchange-noah-to-gp.json'), 'utf8'),
-  ) as { parameter: { name: string }[] };
-  const decision = { ...exchange, parameter: exchange.parameter.filter((p) => p.name !== 'payload') };
-  const cds = {
-    hook: 'patient-consent-consult',
-    hookInstance: 'bench',
-    context: {
-      patientId: [{ system: BSN, value: '999910036' }],
-      category: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }],
-      purposeOfUse: 'CAREMGT',
-      actor: [{ system: 'http://fhir.nl/fhir/NamingSystem/ura', value: GP_URA }],
-    },
-  };
-  return { exchange: JSON.stringify(exchange), decision: JSON.stringify(decision), cds: JSON.stringify(cds) };
-}
 
 /** One POST before the load: the route must answer what the benchmark claims to measure. */
 async function expectAnswer(
@@ -103,7 +81,6 @@ async function measureFloor(body: string): Promise<Row> {
 }
 
 async function measureGateway(engine: 'PGlite' | 'PostgreSQL', env: Record<string, string>): Promise<Row[]> {
-  const b = await bodies();
   const gw = await startTarget(
     'src/sandbox.js',
     { RATE_LIMIT_API: '0', DATA_DIR: 'memory://', ...env },
@@ -111,39 +88,7 @@ async function measureGateway(engine: 'PGlite' | 'PostgreSQL', env: Record<strin
   );
   try {
     const auth = { authorization: `Bearer ${await sandboxToken(gw.url, 'sandbox-cjg')}` };
-    const routes: {
-      kind: Exclude<Kind, 'floor'>;
-      label: string;
-      path: string;
-      body: string;
-      status: number;
-      has: string;
-    }[] = [
-      {
-        kind: 'decision',
-        label: '$consent-decision',
-        path: '/fhir/$consent-decision',
-        body: b.decision,
-        status: 200,
-        has: '"permit"',
-      },
-      {
-        kind: 'cds',
-        label: 'CDS Hooks consult',
-        path: '/cds-services/patient-consent-consult',
-        body: b.cds,
-        status: 200,
-        has: '"cards"',
-      },
-      {
-        kind: 'exchange',
-        label: '$exchange',
-        path: '/fhir/$exchange',
-        body: b.exchange,
-        status: 202,
-        has: '"delivered"',
-      },
-    ];
+    const routes = await ROUTES();
     const rows: Row[] = [];
     const agency = `${gw.url}/agencies/${GP}`;
     for (const r of routes) {
@@ -225,8 +170,7 @@ export async function run(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  const b = await bodies();
-  const rows: Row[] = [await measureFloor(b.exchange)];
+  const rows: Row[] = [await measureFloor(JSON.stringify(JSON.parse(await exchangeBody())))];
   rows.push(...(await measureGateway('PGlite', {})));
   if (pgUrl) {
     const fresh = await freshPostgres(pgUrl);

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark (or those named on the command line) and prints their numbers.
-const all = ['decision', 'validation', 'audit', 'exchange', 'reports', 'cds', 'http'] as const;
+const all = ['decision', 'validation', 'audit', 'exchange', 'reports', 'cds', 'http', 'profile'] as const;
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...all];
 console.log(`Ketenpoort benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 for (const name of wanted) {
