@@ -29,6 +29,18 @@ describe('reading CSV', () => {
     );
   });
 
+  it('writes no cell a spreadsheet reads as a formula, and reads its own cells back as they were', () => {
+    const row = ['=HYPERLINK("http://x")', '+31 6 12345678', '@SUM(1+1)', '-2+3', '\t=1+1', 'gewoon'];
+    const text = writeCsv([['a', 'b', 'c', 'd', 'e', 'f'], row], ';');
+    const cells = text
+      .split('\r\n')[1]!
+      .split(';')
+      .map((c) => c.replace(/^"/, ''));
+    for (const cell of cells.slice(0, 5)) expect(cell.startsWith("'")).toBe(true);
+    expect(cells[5]).toBe('gewoon');
+    expect(readCsv(text).rows[0]!.fields).toEqual(row);
+  });
+
   it('answers any text whatever with mapped forms or NativeInputError, never another error', () => {
     const pieces = fc.constantFrom(
       '"',

@@ -129,7 +129,7 @@ export function readCsv(text: string): ParsedCsv {
     },
   }) as unknown as { record: string[]; info: { lines: number } }[];
   for (const { record, info } of output) {
-    const row = { line: info.lines - newlines(record), fields: record };
+    const row = { line: info.lines - newlines(record), fields: record.map(unneutralised) };
     lastLine = info.lines;
     records.push(row);
   }
@@ -155,10 +155,25 @@ export function csvIssue(problem: CsvProblem, lang: Language): OperationOutcomeI
   };
 }
 
+/**
+ * A cell a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage return) gets a leading
+ * single quote, as OWASP advises against CSV injection: a referral written by one agency must not become a live
+ * formula when another opens the export in Excel.
+ */
+export function neutralised(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** The reverse on reading, so that the gateway's own exports read back as written (a phone number +31…). */
+function unneutralised(text: string): string {
+  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+}
+
 export function csvField(value: string, delimiter: ';' | ',' = ','): string {
-  return value.includes(delimiter) || /["\r\n]/.test(value) || value.trim() !== value
-    ? `"${value.replace(/"/g, '""')}"`
-    : value;
+  const text = neutralised(value);
+  return text.includes(delimiter) || /["\r\n]/.test(text) || text.trim() !== text
+    ? `"${text.replace(/"/g, '""')}"`
+    : text;
 }
 
 export function writeCsv(rows: string[][], delimiter: ';' | ',' = ','): string {

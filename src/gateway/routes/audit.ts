@@ -1,4 +1,5 @@
 // The audit log for privacy officers: search, read and chain verification; every read of the log is itself audited.
+import { neutralised } from '../../mappings/csv.js';
 import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
 import type { Response, Router } from 'express';
 import { verifyChain } from '../../audit/chain.js';
@@ -278,7 +279,7 @@ const CSV_COLUMNS = [
 export function csvField(value: unknown): string {
   const raw =
     value === null || value === undefined ? '' : value instanceof Date ? amsterdamIso(value) : String(value);
-  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  const text = neutralised(raw);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
