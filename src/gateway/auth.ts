@@ -16,6 +16,7 @@ import { assertionProblem, given } from './assertion-errors.js';
 import { ClientKeys } from './client-keys.js';
 import { unauthorized } from './outcomes.js';
 import { grantScope } from './scopes.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['ES256', 'RS384'];
@@ -95,6 +96,8 @@ export class Authenticator {
     private readonly key: GatewayKey,
     private readonly tokenTtlSeconds: number,
     private readonly clientKeys = new ClientKeys(),
+    /** Tokens verified before, kept until they expire (verified-tokens.ts). */
+    private readonly verified = new VerifiedTokens(),
   ) {}
 
   /**
@@ -224,6 +227,8 @@ export class Authenticator {
   async authenticate(header: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!match) throw unauthorized('A Bearer access token is required (POST /auth/token)');
+    const known = this.verified.get(match[1]!);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(match[1]!, this.key.publicKey, {
         issuer: 'ketenpoort',
@@ -233,13 +238,15 @@ export class Authenticator {
       if (!isRole(payload.role) || typeof payload.org !== 'string' || typeof payload.sub !== 'string') {
         throw new Error('token lacks role or organisation');
       }
-      return {
+      const principal: Principal = {
         clientId: payload.sub,
         role: payload.role,
         org: payload.org,
         scope: String(payload.scope ?? ''),
         patient: typeof payload.patient === 'string' ? payload.patient : undefined,
       };
+      this.verified.set(match[1]!, principal, payload.exp);
+      return principal;
     } catch {
       throw unauthorized('The access token is invalid or has expired');
     }
