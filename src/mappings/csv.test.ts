@@ -39,6 +39,9 @@ describe('reading CSV', () => {
     for (const cell of cells.slice(0, 5)) expect(cell.startsWith("'")).toBe(true);
     expect(cells[5]).toBe('gewoon');
     expect(readCsv(text).rows[0]!.fields).toEqual(row);
+    // A value that already starts with a quote before such a character reads back as written too.
+    const quoted = ["'=x", "''+y", "'gewoon"];
+    expect(readCsv(writeCsv([['a', 'b', 'c'], quoted])).rows[0]!.fields).toEqual(quoted);
   });
 
   it('answers any text whatever with mapped forms or NativeInputError, never another error', () => {

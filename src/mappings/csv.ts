@@ -161,12 +161,13 @@ export function csvIssue(problem: CsvProblem, lang: Language): OperationOutcomeI
  * formula when another opens the export in Excel.
  */
 export function neutralised(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  // A value that starts with quotes before such a character gets one more, so that reading strips exactly one.
+  return /^'*[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
 /** The reverse on reading, so that the gateway's own exports read back as written (a phone number +31…). */
 function unneutralised(text: string): string {
-  return /^'[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
+  return /^'+[=+\-@\t\r]/.test(text) ? text.slice(1) : text;
 }
 
 export function csvField(value: string, delimiter: ';' | ',' = ','): string {
