@@ -8,7 +8,7 @@ import { verifyChain } from './audit/chain.js';
 import { pruneExpired } from './audit/retention.js';
 import { loadConfig } from './config.js';
 import { loadCatalogue } from './consent/catalogue.js';
-import { loadGatewayKey } from './gateway/auth.js';
+import { loadGatewayKey } from './auth/auth.js';
 import { openDatabase, type Database } from './store/database.js';
 
 const USAGE = `usage: ketenpoort audit verify [--independent] [database options]

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { birthdayAt, sweepAgeTransitions, upcomingTransition } from '../src/gateway/age-transitions.js';
+import { birthdayAt, sweepAgeTransitions, upcomingTransition } from '../src/person-index/age-transitions.js';
 import {
   consentResource,
   ENGINES,

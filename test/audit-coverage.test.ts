@@ -1,7 +1,7 @@
 // Audit coverage: every read of person data and every refusal is on record, attributed to each person it concerns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, Parameters, Patient, RelatedPerson, Task } from '@medplum/fhirtypes';
-import { refusalLog } from '../src/gateway/refusals.js';
+import { refusalLog } from '../src/http/refusals.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Database } from '../src/store/database.js';
 import {

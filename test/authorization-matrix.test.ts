@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { ROUTE_SCOPES, roleScopes, rolesOf, type ScopeAction } from '../src/gateway/scopes.js';
-import type { Role } from '../src/gateway/access.js';
+import { ROUTE_SCOPES, roleScopes, rolesOf, type ScopeAction } from '../src/auth/scopes.js';
+import type { Role } from '../src/auth/access.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
 import { PAYLOAD_TYPES } from '../src/mappings/payload-types.js';
 

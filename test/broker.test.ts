@@ -13,7 +13,7 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { pino } from 'pino';
-import { DeliveryWorker } from '../src/gateway/delivery.js';
+import { DeliveryWorker } from '../src/exchange/delivery.js';
 import { SimulatedAgencies } from '../src/sandbox/agencies.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Database } from '../src/store/database.js';

@@ -12,7 +12,7 @@ import { verifyCheckpoint } from '../src/audit/checkpoint-jws.js';
 import { pruneExpired } from '../src/audit/retention.js';
 import { configureAuditSigning } from '../src/audit/signing.js';
 import { loadCatalogue } from '../src/consent/catalogue.js';
-import { loadGatewayKey } from '../src/gateway/auth.js';
+import { loadGatewayKey } from '../src/auth/auth.js';
 import { openDatabase } from '../src/store/database.js';
 import { ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Oversight: only privacy officers read the log; export; the review queue; client notifications; access reports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, OperationOutcome, Parameters, Task } from '@medplum/fhirtypes';
-import { ROLES } from '../src/gateway/access.js';
+import { ROLES } from '../src/auth/access.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   carePlanPayload,

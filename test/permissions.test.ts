@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consent, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { BASE_PURPOSES } from '../src/gateway/permissions.js';
+import { BASE_PURPOSES } from '../src/exchange/permissions.js';
 import {
   consentResource,
   ENGINES,

@@ -7,7 +7,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { pino } from 'pino';
-import type { GatewayContext } from '../src/gateway/context.js';
+import type { GatewayContext } from '../src/context.js';
 import { SimulatedAgencies } from '../src/sandbox/agencies.js';
 import { seedSandbox } from '../src/sandbox/seed.js';
 import { loadFhirDefinitions } from '../src/mappings/validate.js';

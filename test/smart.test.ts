@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'fhir-kit-client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
-import { registerClients } from '../src/gateway/auth.js';
-import { ROUTE_SCOPES } from '../src/gateway/scopes.js';
+import { registerClients } from '../src/auth/auth.js';
+import { ROUTE_SCOPES } from '../src/auth/scopes.js';
 import type { Config } from '../src/config.js';
-import { readClientsFile } from '../src/gateway/clients-file.js';
+import { readClientsFile } from '../src/auth/clients-file.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
   clientAssertion,

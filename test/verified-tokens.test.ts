@@ -1,8 +1,8 @@
 // A verified access token is remembered until it expires, and no longer: an expired token is refused even after it
 // was accepted before, and a token whose signature was altered is refused while the genuine one is remembered.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../src/gateway/access.js';
-import { VerifiedTokens } from '../src/gateway/verified-tokens.js';
+import type { Principal } from '../src/auth/access.js';
+import { VerifiedTokens } from '../src/auth/verified-tokens.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { sandboxToken, testSandbox } from './helpers.js';
 

@@ -1,5 +1,5 @@
 // Gives a database the gateway key's checkpoint signer, so that audit appends write signed checkpoints.
-import type { GatewayKey } from '../gateway/auth.js';
+import type { GatewayKey } from '../auth/auth.js';
 import type { Database } from '../store/database.js';
 import type { CheckpointPayload } from './chain.js';
 import { signCheckpoint } from './checkpoint-jws.js';

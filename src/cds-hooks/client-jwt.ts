@@ -2,11 +2,11 @@
 // call may carry a JWT signed by the CDS client itself — iss the registered client, aud the service URL, a one-time
 // jti and a short exp — verified against the client's registered JWKS. There is no unauthenticated mode.
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { Principal } from '../gateway/access.js';
-import { useJtiOnce, type Authenticator } from '../gateway/auth.js';
-import type { GatewayContext } from '../gateway/context.js';
-import { unauthorized } from '../gateway/outcomes.js';
-import { grantScope } from '../gateway/scopes.js';
+import type { Principal } from '../auth/access.js';
+import { useJtiOnce, type Authenticator } from '../auth/auth.js';
+import type { GatewayContext } from '../context.js';
+import { unauthorized } from '../fhir/outcomes.js';
+import { grantScope } from '../auth/scopes.js';
 
 const ALGS = ['ES256', 'ES384', 'RS256', 'RS384'];
 const MAX_LIFETIME_S = 300;

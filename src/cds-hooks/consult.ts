@@ -9,9 +9,9 @@ import { dataLevelDenials } from '../consent/provisions.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import { readResource, searchResources } from '../store/resources.js';
-import { detailWithExplanations } from '../gateway/consent-explanations.js';
-import type { Principal } from '../gateway/access.js';
-import type { GatewayContext } from '../gateway/context.js';
+import { detailWithExplanations } from '../exchange/consent-explanations.js';
+import type { Principal } from '../auth/access.js';
+import type { GatewayContext } from '../context.js';
 import {
   auditDecision,
   reasonText,
@@ -20,8 +20,8 @@ import {
   shownReasons,
   type DecisionRun,
   type Subject,
-} from '../gateway/decisions.js';
-import { badRequest } from '../gateway/outcomes.js';
+} from '../exchange/decisions.js';
+import { badRequest } from '../fhir/outcomes.js';
 import { combinePurposes } from './purposes.js';
 import type { ConsultQuestion } from './schema.js';
 

@@ -3,7 +3,7 @@
 import type { Bundle, Coding, Identifier } from '@medplum/fhirtypes';
 import { Ajv, type ErrorObject } from 'ajv';
 import { CONSENT_SCOPE_SYSTEM } from '../consent/consent-scope.js';
-import { badRequest } from '../gateway/outcomes.js';
+import { badRequest } from '../fhir/outcomes.js';
 
 export const CONSULT_HOOK = 'patient-consent-consult';
 export const LABEL_HOOK = 'bundle-security-label';

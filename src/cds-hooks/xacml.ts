@@ -2,7 +2,7 @@
 // (AccessSubject actor, Action category and purposeOfUse, Resource patientId). Schema written from LEAP's.
 import type { Coding, Identifier } from '@medplum/fhirtypes';
 import { Ajv } from 'ajv';
-import { badRequest } from '../gateway/outcomes.js';
+import { badRequest } from '../fhir/outcomes.js';
 import { bounded, type ConsultQuestion } from './schema.js';
 
 const identifiers = {

@@ -1,6 +1,6 @@
 // The native formats the gateway maps, in one registry: what GET /mappings lists and the mapping endpoints use.
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { badRequest } from '../gateway/outcomes.js';
+import { badRequest } from '../fhir/outcomes.js';
 import {
   NativeInputError,
   referralFromFhir,

@@ -1,7 +1,7 @@
 // Validation of incoming FHIR: structure against the R4 definitions (@medplum/core), then the gateway's own rules.
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { badRequest, unprocessable } from '../gateway/outcomes.js';
+import { badRequest, unprocessable } from '../fhir/outcomes.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { isCalendarDate } from './fields.js';

@@ -1,9 +1,9 @@
 // The sandbox: a gateway with fixtures, simulated agency FHIR servers and the /sandbox shortcuts, in one process.
 import express, { type Express } from 'express';
 import type { Config } from '../config.js';
-import { isRole } from '../gateway/access.js';
-import type { RegisteredClient } from '../gateway/auth.js';
-import { badRequest, notFound } from '../gateway/outcomes.js';
+import { isRole } from '../auth/access.js';
+import type { RegisteredClient } from '../auth/auth.js';
+import { badRequest, notFound } from '../fhir/outcomes.js';
 import { startGateway, type RunningGateway, type StartOptions } from '../server.js';
 import { SimulatedAgencies } from './agencies.js';
 import { mountSandboxProvider } from './oidc-provider.js';

@@ -2,7 +2,7 @@
 import { generateKeyPair, exportJWK } from 'jose';
 import express, { type Express, type Request, type Response } from 'express';
 import Provider, { type Configuration } from 'oidc-provider';
-import { SANDBOX_CONSOLE_CLIENT, SANDBOX_ISSUER_PATH } from '../gateway/console/sign-in.js';
+import { SANDBOX_CONSOLE_CLIENT, SANDBOX_ISSUER_PATH } from '../http/console/sign-in.js';
 import { escapeHtml } from '../html.js';
 
 export interface SandboxAccount {

@@ -3,10 +3,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURES_DIR } from '../paths.js';
 import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum/fhirtypes';
-import { registerClients, type RegisteredClient } from '../gateway/auth.js';
-import type { GatewayContext } from '../gateway/context.js';
-import { AGENCY_ROLE_SYSTEM } from '../gateway/decisions.js';
-import { runTransaction } from '../gateway/person-index.js';
+import { registerClients, type RegisteredClient } from '../auth/auth.js';
+import type { GatewayContext } from '../context.js';
+import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
+import { runTransaction } from '../person-index/records.js';
 import { buildAuditEvent } from '../audit/audit-event.js';
 import { appendAudits, type AuditItem } from '../audit/chain.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';
@@ -19,8 +19,8 @@ import {
   readResource,
   updateResource,
 } from '../store/resources.js';
-import type { Principal } from '../gateway/access.js';
-import { isRole } from '../gateway/access.js';
+import type { Principal } from '../auth/access.js';
+import { isRole } from '../auth/access.js';
 
 export const URA_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/ura';
 

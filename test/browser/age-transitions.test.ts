@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../src/sandbox/index.js';
-import { sweepAgeTransitions } from '../../src/gateway/age-transitions.js';
+import { sweepAgeTransitions } from '../../src/person-index/age-transitions.js';
 import {
   consentResource,
   fhir,

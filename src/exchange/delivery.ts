@@ -1,0 +1,416 @@
+// The delivery worker: claims jobs from the outbox and posts their Bundles to the recipient's FHIR endpoint.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Communication, Task } from '@medplum/fhirtypes';
+import { Client } from 'fhir-kit-client';
+import type { Logger } from 'pino';
+import { buildAuditEvent } from '../audit/audit-event.js';
+import { appendAudit } from '../audit/chain.js';
+import type { DecisionRequest } from '../consent/types.js';
+import {
+  isConnectionError,
+  StorageUnavailableError,
+  type Database,
+  type Queryable,
+} from '../store/database.js';
+import { BSN_SYSTEM, createResource, readResource } from '../store/resources.js';
+import type { Principal } from '../auth/access.js';
+import type { Subject } from './decisions.js';
+import { TASK_CODE_SYSTEM, taskOutput, updateTask } from './tasks.js';
+
+export interface DeliveryOptions {
+  pollMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+  batchSize?: number;
+  /**
+   * How long a claim holds a job (default three agency timeouts). The claimer renews it every third of that while it
+   * works on the job; a job whose claimer died returns to the pool when the lease runs out.
+   */
+  leaseMs?: number;
+  /** Decides the job again just before it is sent; a deny cancels it (consent withdrawn, basis switched off). */
+  recheck?: (stored: StoredRequest) => Promise<{ decision: 'permit' | 'deny'; explanation: string }>;
+}
+
+/** What a job keeps of the request that produced it, for the re-check at send time. */
+export interface StoredRequest {
+  request: DecisionRequest;
+  subject: Subject;
+  principal: Principal;
+}
+
+interface ClaimedJob {
+  id: string;
+  task_id: string;
+  sender_org: string;
+  recipient_org: string;
+  endpoint_url: string;
+  bundle: Bundle | null;
+  attempts: number;
+  deadline: Date;
+  request: StoredRequest | null;
+  /** The token of this claim: only its holder renews the lease. */
+  lease_id: string;
+}
+
+/** Backoff before attempt n+1: exponential from the base, capped, with jitter over the upper half. */
+export function backoffMs(attempts: number, baseMs: number, maxMs = 3_600_000): number {
+  const ceiling = Math.min(baseMs * 2 ** Math.max(attempts - 1, 0), maxMs);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+    private readonly opts: DeliveryOptions,
+  ) {
+    this.leaseMs = opts.leaseMs ?? opts.timeoutMs * 3;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Asks for a run now (after an exchange was accepted). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.running = this.runOnce()
+      .then(() => undefined)
+      .catch((err: unknown) => this.logger.error({ err }, 'delivery run failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else this.schedule();
+      });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.kick(), this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  /** Claims due jobs and delivers them; returns how many were attempted. */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const jobs = await this.claim();
+      if (jobs.length === 0) return total;
+      total += jobs.length;
+      await Promise.all(jobs.map((job) => this.deliver(job)));
+    }
+  }
+
+  /**
+   * Claims up to a batch of due jobs. SKIP LOCKED lets several processes claim side by side without taking the
+   * same job; the lease (next_attempt_at moved forward) returns a job to the pool if its claimer dies.
+   */
+  private async claim(): Promise<ClaimedJob[]> {
+    return this.db.query<ClaimedJob>(
+      `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000),
+              lease_id = $3, updated_at = now()
+       WHERE id IN (SELECT id FROM delivery_jobs WHERE status = 'pending' AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline, request, lease_id`,
+      [this.opts.batchSize ?? 20, this.leaseMs, randomUUID()],
+    );
+  }
+
+  /**
+   * Renews the job's lease every third of its length while this worker holds it, so that a slow re-check or a slow
+   * recipient does not let another process claim the job and post it a second time.
+   */
+  private keepLease(job: ClaimedJob): () => void {
+    let renewing = false;
+    const timer = setInterval(
+      () => {
+        if (renewing) return;
+        renewing = true;
+        this.db
+          .query(
+            `UPDATE delivery_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+             WHERE id = $1 AND lease_id = $2 AND status = 'pending'`,
+            [job.id, job.lease_id, this.leaseMs],
+          )
+          .catch((err: unknown) => this.logger.warn({ err, job: job.id }, 'could not renew a delivery lease'))
+          .finally(() => (renewing = false));
+      },
+      Math.max(Math.floor(this.leaseMs / 3), 10),
+    );
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Works on one claimed job under its lease. Nothing here throws: a step that cannot reach the database leaves the
+   * job to its lease, which returns it to the pool; it is never cancelled or failed for that.
+   */
+  private async deliver(job: ClaimedJob): Promise<void> {
+    if (!job.bundle) return;
+    const release = this.keepLease(job);
+    try {
+      await this.attempt(job, job.bundle);
+    } catch (err) {
+      this.logger.warn(
+        { err, job: job.id },
+        'delivery attempt interrupted; the job returns when its lease ends',
+      );
+    } finally {
+      release();
+    }
+  }
+
+  private async attempt(job: ClaimedJob, bundle: Bundle): Promise<void> {
+    if (job.request && this.opts.recheck) {
+      let now: Awaited<ReturnType<NonNullable<DeliveryOptions['recheck']>>>;
+      try {
+        now = await this.opts.recheck(job.request);
+      } catch (err) {
+        // A re-check that could not run (storage unavailable, a failing query) says nothing about the permission:
+        // the job waits and is decided again; only a real deny cancels it.
+        await this.retryLater(job, `the re-check at send time could not run: ${(err as Error).message}`);
+        return;
+      }
+      if (now.decision === 'deny') {
+        await this.db.transaction((tx) =>
+          cancelJobs(
+            tx,
+            [job],
+            `Cancelled at send time: the exchange is no longer permitted. ${now.explanation}`,
+          ),
+        );
+        return;
+      }
+    }
+    if (job.attempts === 1) {
+      await this.db.transaction((tx) =>
+        updateTask(tx, job.task_id, 'in-progress', [taskOutput('attempts', { valueInteger: 1 })]),
+      );
+    }
+    const identifier = bundle.identifier;
+    let response: string;
+    try {
+      const client = new Client({ baseUrl: job.endpoint_url });
+      const created = (await client.create({
+        resourceType: 'Bundle',
+        body: bundle as unknown as Record<string, unknown> & { resourceType: string },
+        options: {
+          headers: identifier
+            ? { 'If-None-Exist': `identifier=${identifier.system}|${identifier.value}` }
+            : {},
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        },
+      })) as { id?: string } | undefined;
+      response = `accepted by ${job.endpoint_url}${created?.id ? ` as Bundle/${created.id}` : ''}`;
+    } catch (err) {
+      await this.failed(job, describeError(err));
+      return;
+    }
+    // The recipient has the Bundle: record that, retrying while storage is away rather than letting the lease run out
+    // and the job be posted again. Whoever records first wins; a second recording of one job changes nothing.
+    await this.untilStored(job, () =>
+      this.db.transaction(async (tx) => {
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET status = 'delivered', bundle = NULL, request = NULL, lease_id = NULL, last_error = NULL,
+                  delivered_at = now(), updated_at = now()
+           WHERE id = $1 AND status = 'pending' RETURNING id`,
+          [job.id],
+        );
+        if (rows.length === 0) return;
+        await updateTask(tx, job.task_id, 'completed', [
+          taskOutput('attempts', { valueInteger: job.attempts }),
+          taskOutput('recipient-response', { valueString: response }),
+        ]);
+        await this.auditDelivery(
+          tx,
+          job,
+          'success',
+          `Delivered to ${job.recipient_org} after ${job.attempts} attempt(s): ${response}`,
+        );
+      }),
+    );
+    this.logger.info({ job: job.id, task: job.task_id, attempts: job.attempts }, 'delivered');
+  }
+
+  /** The recipient did not take the Bundle: retry after a backoff, or give up at the deadline. */
+  private failed(job: ClaimedJob, error: string): Promise<void> {
+    return this.notNow(job, error, 'recipient');
+  }
+
+  /** The re-check could not run: the job waits like a failed attempt, and the Task says nothing of the recipient. */
+  private retryLater(job: ClaimedJob, error: string): Promise<void> {
+    return this.notNow(job, error, 'recheck');
+  }
+
+  private async notNow(job: ClaimedJob, error: string, cause: 'recipient' | 'recheck'): Promise<void> {
+    const wait = backoffMs(job.attempts, this.opts.retryBaseMs, this.opts.retryMaxMs);
+    const giveUp = Date.now() + wait > new Date(job.deadline).getTime();
+    await this.db.transaction(async (tx) => {
+      // Only while this claim still holds the job: a worker whose lease was taken over leaves it to the new holder.
+      const held = `WHERE id = $1 AND status = 'pending' AND lease_id = $3 RETURNING id`;
+      if (giveUp) {
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET status = 'failed', bundle = NULL, request = NULL, lease_id = NULL, last_error = $2, updated_at = now() ${held}`,
+          [job.id, error, job.lease_id],
+        );
+        if (rows.length === 0) return;
+        await updateTask(
+          tx,
+          job.task_id,
+          'failed',
+          [
+            taskOutput('attempts', { valueInteger: job.attempts }),
+            taskOutput('recipient-response', { valueString: error }),
+          ],
+          cause === 'recipient'
+            ? 'The recipient did not accept the data before the delivery deadline'
+            : 'The exchange could not be checked again before the delivery deadline',
+        );
+        await this.auditDelivery(
+          tx,
+          job,
+          'error',
+          `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}`,
+        );
+        await notifySender(
+          tx,
+          job,
+          `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}. Nothing was delivered; the data were deleted from the gateway.`,
+        );
+      } else {
+        const rows = await tx.query(
+          `UPDATE delivery_jobs SET last_error = $2, lease_id = NULL, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now() ${held}`,
+          [job.id, error, job.lease_id, wait],
+        );
+        if (rows.length === 0 || cause !== 'recipient') return;
+        await updateTask(tx, job.task_id, 'in-progress', [
+          taskOutput('attempts', { valueInteger: job.attempts }),
+          taskOutput('recipient-response', { valueString: error }),
+        ]);
+      }
+    });
+    this.logger.warn({ job: job.id, attempts: job.attempts, error, giveUp }, 'delivery attempt failed');
+  }
+
+  /**
+   * Runs a write that records what already happened at the recipient until it is stored: while storage is
+   * unavailable it waits and tries again (backing off up to two seconds), until the worker stops. Other errors are
+   * tried a few times and then passed on.
+   */
+  private async untilStored(job: ClaimedJob, write: () => Promise<void>): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await write();
+      } catch (err) {
+        const storage = err instanceof StorageUnavailableError || isConnectionError(err);
+        if (this.stopped || (!storage && tries >= 5)) throw err;
+        this.logger.warn({ err, job: job.id, tries }, 'could not record a delivery yet; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** (tries - 1), 2000)));
+      }
+    }
+  }
+
+  private auditDelivery(tx: Queryable, job: ClaimedJob, outcome: 'success' | 'error', description: string) {
+    return auditJob(tx, job, outcome, description);
+  }
+}
+
+type JobRef = Pick<ClaimedJob, 'id' | 'task_id' | 'sender_org' | 'recipient_org'>;
+
+async function auditJob(
+  tx: Queryable,
+  job: JobRef,
+  outcome: 'success' | 'error' | 'denied',
+  description: string,
+): Promise<void> {
+  // The person (or family) and the purpose come from the exchange Task, so a search by BSN shows the delivery too.
+  const task = (await readResource<Task>(tx, 'Task', job.task_id))?.resource;
+  const about = task?.for;
+  const bsn = about?.identifier?.system === BSN_SYSTEM ? about.identifier.value : undefined;
+  const { event, index } = buildAuditEvent({
+    subtype: 'delivery',
+    outcome,
+    description,
+    requester: { org: job.sender_org, clientId: 'ketenpoort-delivery' },
+    recipientOrg: job.recipient_org,
+    patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
+    purpose: task?.reasonCode?.coding?.[0],
+    entities: [{ reference: `Task/${job.task_id}` }],
+  });
+  await appendAudit(tx, event, index);
+}
+
+/** Tells the sending organisation (a Communication it can read) that its exchange did not go through. */
+async function notifySender(tx: Queryable, job: JobRef, text: string): Promise<void> {
+  await createResource<Communication>(
+    tx,
+    {
+      resourceType: 'Communication',
+      status: 'completed',
+      category: [{ coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange-not-delivered' }] }],
+      about: [{ reference: `Task/${job.task_id}` }],
+      recipient: [{ reference: job.sender_org }],
+      sent: new Date().toISOString(),
+      payload: [{ contentString: text }],
+    },
+    job.sender_org,
+  );
+}
+
+/** Cancels jobs that were not delivered yet: payload deleted, Task cancelled, audited, sender told. */
+export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string): Promise<void> {
+  for (const job of jobs) {
+    const rows = await tx.query(
+      `UPDATE delivery_jobs SET status = 'cancelled', bundle = NULL, request = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
+      [job.id, reason],
+    );
+    if (rows.length === 0) continue;
+    await updateTask(tx, job.task_id, 'cancelled', [], reason);
+    await auditJob(tx, job, 'denied', reason);
+    await notifySender(tx, job, reason);
+  }
+}
+
+/** Cancels every pending job whose decision rested on this Consent (a withdrawal takes effect for queued exchanges too). */
+export async function cancelJobsResting(tx: Queryable, consentRef: string, reason: string): Promise<number> {
+  const jobs = await tx.query<JobRef>(
+    `SELECT id, task_id, sender_org, recipient_org FROM delivery_jobs WHERE status = 'pending' AND $1 = ANY(consents) FOR UPDATE`,
+    [consentRef],
+  );
+  await cancelJobs(tx, jobs, reason);
+  return jobs.length;
+}
+
+function describeError(err: unknown): string {
+  const e = err as {
+    response?: { status?: number };
+    name?: string;
+    message?: string;
+    cause?: { code?: string };
+  };
+  if (e.response?.status) return `HTTP ${e.response.status} from the recipient`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'the recipient did not answer in time';
+  return `the recipient could not be reached (${e.cause?.code ?? e.message ?? 'unknown error'})`;
+}

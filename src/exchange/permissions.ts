@@ -1,0 +1,126 @@
+// What a recipient may receive about a person now, and until when: the forward-looking companion of the access report.
+// Each line is the decision $consent-decision would give (the same runDecision), so the two cannot disagree.
+import type { Consent, ConsentProvision, Organization } from '@medplum/fhirtypes';
+import { ageOn } from '../consent/age.js';
+import { loadCovenants } from '../consent/covenant.js';
+import { loadCatalogue } from '../consent/catalogue.js';
+import type { Config } from '../config.js';
+import type { Queryable } from '../store/database.js';
+import { searchResources } from '../store/resources.js';
+import { isRole, type Principal } from '../auth/access.js';
+import { loadFacts, roleOf, runDecision, type Subject } from './decisions.js';
+
+const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+/** The purposes every overview asks about; a consent that names others adds them. */
+export const BASE_PURPOSES = ['TREAT', 'CAREMGT', 'HRESCH'];
+
+export interface PermissionLine {
+  sender: string;
+  recipient: string;
+  recipientName: string;
+  purpose: string;
+  categories: string[];
+  basis: 'consent' | 'legal-exception';
+  consents: string[];
+  /** The moment the permission ends at the latest (a consent's period, the covenant, an age transition), if any. */
+  until?: string;
+}
+
+function purposesIn(p: ConsentProvision | undefined, out: Set<string>): Set<string> {
+  if (!p) return out;
+  (p.purpose ?? []).forEach((c) => c.code && out.add(c.code));
+  (p.provision ?? []).forEach((child) => purposesIn(child, out));
+  return out;
+}
+
+/** The earliest of several ends (ISO strings; a date-only end lasts the whole day). */
+function earliest(ends: (string | undefined)[]): string | undefined {
+  const moment = (e: string) => new Date(e.length === 10 ? `${e}T23:59:59+01:00` : e).getTime();
+  return ends.filter((e): e is string => !!e).sort((a, b) => moment(a) - moment(b))[0];
+}
+
+/** The day a child moves to the next age band (12 or 16), when renewal is then required. */
+function transitionDay(birthDate: string | undefined, at: Date, config: Config): string | undefined {
+  if (!birthDate || config.ageTransitionPolicy !== 'require-renewal') return undefined;
+  const age = ageOn(birthDate, at);
+  const next = age < 12 ? 12 : age < 16 ? 16 : undefined;
+  if (next === undefined) return undefined;
+  return `${Number(birthDate.slice(0, 4)) + next}${birthDate.slice(4, 10)}`;
+}
+
+export async function directory(db: Queryable): Promise<Organization[]> {
+  const found = await searchResources<Organization>(db, {
+    type: 'Organization',
+    criteria: [],
+    count: 1000,
+    offset: 0,
+    sort: 'asc',
+    total: false,
+  });
+  return found.resources;
+}
+
+/** The sender as a principal for runDecision: the organisation that would disclose, with its role. */
+export function senderPrincipal(org: Organization): Principal | undefined {
+  const role = roleOf(org);
+  if (!role || !isRole(role)) return undefined;
+  return { clientId: 'permissions', org: `Organization/${org.id}`, role, scope: '' };
+}
+
+/**
+ * For every other organisation of the directory and every purpose: whether the sender may disclose to it now (the
+ * decision of $consent-decision), which data categories, on which consents, and until when. Legal exceptions are not
+ * listed: they are never inferred, only decided when a request names one.
+ */
+export async function permissionsOf(
+  db: Queryable,
+  config: Config,
+  subject: Subject,
+  sender: Principal,
+): Promise<PermissionLine[]> {
+  const at = new Date();
+  const facts = await loadFacts(db, subject);
+  const byRef = new Map(facts.consents.map((c): [string, Consent] => [`Consent/${c.id}`, c]));
+  const purposes = new Set(BASE_PURPOSES);
+  facts.consents.forEach((c) => purposesIn(c.provision, purposes));
+  const categories = [...loadCatalogue().categories.keys()];
+  const covenantEnd = earliest(
+    loadCovenants(config.covenantsDir)
+      .filter((c) => c.parties.includes(sender.org))
+      .map((c) => c.end),
+  );
+  const ageEnd = transitionDay(facts.subject?.birthDate, at, config);
+  const lines: PermissionLine[] = [];
+  for (const org of await directory(db)) {
+    const recipient = `Organization/${org.id}`;
+    if (recipient === sender.org) continue;
+    for (const purpose of [...purposes].sort()) {
+      const request = {
+        requesterOrg: sender.org,
+        requesterRole: sender.role,
+        recipientOrg: recipient,
+        recipientRole: roleOf(org),
+        recipientIdentifiers: org.identifier,
+        subjectBsn: subject.value,
+        subjectKind: subject.kind,
+        purpose: { system: ACT_REASON, code: purpose },
+        categories: [] as string[],
+      };
+      const run = await runDecision(db, config, sender, request, subject);
+      if (run.decision.decision !== 'permit') continue;
+      const detail = await runDecision(db, config, sender, { ...request, categories }, subject);
+      const consents = run.decision.consents;
+      lines.push({
+        sender: sender.org,
+        recipient,
+        recipientName: org.name ?? recipient,
+        purpose,
+        categories: detail.decision.decision === 'permit' ? detail.decision.disclosed : [],
+        basis: run.decision.basis ?? 'consent',
+        consents,
+        until: earliest([...consents.map((c) => byRef.get(c)?.provision?.period?.end), covenantEnd, ageEnd]),
+      });
+    }
+  }
+  return lines;
+}

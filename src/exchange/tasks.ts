@@ -1,0 +1,87 @@
+// Delivery Tasks: the FHIR view of an exchange's progress (accepted → in-progress → completed | failed | cancelled).
+import type { Communication, Task, TaskOutput } from '@medplum/fhirtypes';
+import type { Queryable } from '../store/database.js';
+import { readResource, updateResource } from '../store/resources.js';
+import type { Principal } from '../auth/access.js';
+
+export { TASK_CODE_SYSTEM } from '../consent/constants.js';
+export const TASK_OUTPUT_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/task-output';
+
+export function taskOutput(code: string, value: Partial<TaskOutput>): TaskOutput {
+  return { type: { coding: [{ system: TASK_OUTPUT_SYSTEM, code }] }, ...value } as TaskOutput;
+}
+
+/** Sets a Task's status and replaces the outputs with the given codes; returns the stored Task. */
+export async function updateTask(
+  tx: Queryable,
+  taskId: string,
+  status: Task['status'],
+  outputs: TaskOutput[] = [],
+  statusReason?: string,
+): Promise<Task | undefined> {
+  const current = await readResource<Task>(tx, 'Task', taskId, { forUpdate: true });
+  if (!current) return undefined;
+  const replaced = new Set(outputs.map((o) => o.type.coding?.[0]?.code));
+  const kept = (current.resource.output ?? []).filter((o) => !replaced.has(o.type.coding?.[0]?.code));
+  return updateResource(tx, {
+    ...current.resource,
+    id: taskId,
+    status,
+    statusReason: statusReason ? { text: statusReason } : current.resource.statusReason,
+    lastModified: new Date().toISOString(),
+    output: [...kept, ...outputs],
+  });
+}
+
+/** The outputs a research organisation sees: how many attempts, and its own server's answer. */
+const RESEARCH_OUTPUTS = new Set(['attempts', 'recipient-response']);
+
+/** Search parameters that name a person or a delivered Bundle; research may not search by them. */
+export const PERSON_SEARCH_PARAMS = ['patient', 'patient:identifier', 'identifier'];
+
+/**
+ * What a research organisation sees of a Task: the progress of a delivery, nothing that names a person or the
+ * content (no `for`, identifier, input, focus, status reason or note), so that a Task never links a pseudonymised
+ * Bundle to the person it is about.
+ */
+export function researchTaskView(task: Task): Task {
+  return {
+    resourceType: 'Task',
+    id: task.id,
+    meta: { versionId: task.meta?.versionId, lastUpdated: task.meta?.lastUpdated },
+    status: task.status,
+    intent: task.intent,
+    code: task.code,
+    requester: task.requester?.reference ? { reference: task.requester.reference } : undefined,
+    owner: task.owner?.reference ? { reference: task.owner.reference } : undefined,
+    authoredOn: task.authoredOn,
+    lastModified: task.lastModified,
+    reasonCode: task.reasonCode,
+    output: task.output?.filter((o) => RESEARCH_OUTPUTS.has(o.type.coding?.[0]?.code ?? '')),
+  };
+}
+
+/** What a research organisation sees of a notice: that an exchange (a Task) was not delivered, and when. */
+export function researchCommunicationView(c: Communication): Communication {
+  return {
+    resourceType: 'Communication',
+    id: c.id,
+    meta: { versionId: c.meta?.versionId, lastUpdated: c.meta?.lastUpdated },
+    status: c.status,
+    category: c.category,
+    about: c.about?.filter((a) => a.reference?.startsWith('Task/')).map((a) => ({ reference: a.reference })),
+    recipient: c.recipient?.map((r) => ({ reference: r.reference })),
+    sent: c.sent,
+  };
+}
+
+/** A Task or Communication as this principal may see it. */
+export function visibleTo<T extends Task | Communication>(
+  principal: Pick<Principal, 'role'>,
+  resource: T,
+): T {
+  if (principal.role !== 'research') return resource;
+  return (
+    resource.resourceType === 'Task' ? researchTaskView(resource) : researchCommunicationView(resource)
+  ) as T;
+}

@@ -1,0 +1,134 @@
+// Small HTTP helpers shared by the routes: FHIR responses, the caller, permissions, audit records.
+import type { NextFunction, Request, Response } from 'express';
+import type { Resource } from '@medplum/fhirtypes';
+import { buildAuditEvent, type AuditInput } from '../audit/audit-event.js';
+import { appendAudit } from '../audit/chain.js';
+import type { Queryable } from '../store/database.js';
+import { may, type Permission, type Principal } from '../auth/access.js';
+import type { GatewayContext } from '../context.js';
+import { FhirError, forbidden, notFound, outcome, preconditionFailed } from '../fhir/outcomes.js';
+import { levelOf, routeOf, scopeCovers, scopeNeeds } from '../auth/scopes.js';
+import { pagingOf } from './search-params.js';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+export function sendFhir(
+  res: Response,
+  status: number,
+  resource: Resource,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .status(status)
+    .set({ 'Content-Type': FHIR_JSON, ...headers })
+    .send(JSON.stringify(resource));
+}
+
+/**
+ * Middleware: the request must carry a valid gateway access token whose scope covers the route (scopes.ts). A path
+ * that matches no route is a 404 here already, so a route added without its scope is refused, never open.
+ */
+export function requireToken(ctx: GatewayContext) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const principal = await ctx.auth.authenticate(req.get('authorization'));
+    res.locals.principal = principal;
+    const path = req.originalUrl.split('?')[0]!;
+    const route = routeOf(req.method, path);
+    if (!route) throw notFound(`No route for ${req.method} ${path}`);
+    const needs = scopeNeeds(route, req.get('if-none-exist'), req.body);
+    if (!scopeCovers(principal.scope, principal.role, needs)) {
+      const wanted = needs.map((n) => `${levelOf(principal.role)}/${n.type}.${n.actions.join('')}`).join(' ');
+      throw new FhirError(
+        403,
+        outcome(
+          'forbidden',
+          `Het toegangstoken geeft geen recht op deze handeling (nodig: ${wanted}) / The access token's scope does not cover this request (needs ${wanted})`,
+          {
+            details: {
+              coding: [
+                {
+                  system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason',
+                  code: 'insufficient-scope',
+                },
+              ],
+            },
+          },
+        ),
+        { 'WWW-Authenticate': `Bearer realm="ketenpoort", error="insufficient_scope", scope="${wanted}"` },
+      );
+    }
+    next();
+  };
+}
+
+/** The request id this response carries (X-Request-Id), for audit details. */
+export function requestIdOf(res: Response): string {
+  return String(res.getHeader('X-Request-Id') ?? '');
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw new Error('route mounted without requireToken');
+  return p;
+}
+
+export function demand(principal: Principal, permission: Permission): void {
+  if (!may(principal, permission)) {
+    throw forbidden(`The role ${principal.role} may not do this (${permission})`, {
+      coding: [{ system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' }],
+    });
+  }
+}
+
+/**
+ * The public base URL for links and the token audience: configured (BASE_URL), or in sandbox and test mode the
+ * address the server is bound to (server.ts fills it in). Never the Host header: a client must not choose the links
+ * others follow or the audience its own assertion is checked against.
+ */
+export function baseUrlOf(ctx: GatewayContext, _req?: Request): string {
+  if (!ctx.config.baseUrl) throw new Error('baseUrl is not known before the server listens');
+  return ctx.config.baseUrl;
+}
+
+export type AuditRecord = Omit<AuditInput, 'requester'> & {
+  practitioner?: AuditInput['requester']['practitioner'];
+};
+
+/** Builds the AuditEvent of a request; the requester comes from the principal. */
+function auditItem(principal: Principal, input: AuditRecord) {
+  const { practitioner, ...rest } = input;
+  return buildAuditEvent({
+    ...rest,
+    requester: { org: principal.org, clientId: principal.clientId, practitioner },
+  });
+}
+
+/** Records a read or search through the group-commit writer; resolves once the record is committed. */
+export async function auditRead(
+  ctx: GatewayContext,
+  principal: Principal,
+  input: AuditRecord,
+): Promise<string> {
+  return (await ctx.auditWriter.append(auditItem(principal, input))).id!;
+}
+
+/** Writes one AuditEvent in the caller's transaction; the requester comes from the principal. */
+export async function audit(tx: Queryable, principal: Principal, input: AuditRecord): Promise<string> {
+  const { event, index } = auditItem(principal, input);
+  const stored = await appendAudit(tx, event, index);
+  return stored.id!;
+}
+
+/** Search paging parameters, with sensible defaults and bounds. */
+export function paging(query: Request['query']): { count: number; offset: number } {
+  return pagingOf(query);
+}
+
+/** If-Match (`W/"3"`, `"3"` or `3`) must name the current version; 412 otherwise. No header, no check. */
+export function checkIfMatch(ifMatch: string | undefined, versionId: number): void {
+  if (!ifMatch) return;
+  const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
+  if (wanted !== String(versionId)) {
+    throw preconditionFailed(`Version conflict: current version is ${versionId}, If-Match asked ${ifMatch}`);
+  }
+}

@@ -1,0 +1,55 @@
+// POST /fhir/Bundle/$security-label: "how sensitive is this?" before sending. The Bundle (as the body, or as the
+// Parameters' `bundle`) comes back labelled by the gateway's classification table, with each entry's data
+// categories, labels and whether a basis must name it explicitly. Nothing is stored; nothing is audited as care data.
+import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes';
+import type { Request, Response } from 'express';
+import { labelEntries } from '../../cds-hooks/labelling.js';
+import type { GatewayContext } from '../../context.js';
+import { demand, principalOf, sendFhir } from '../http.js';
+import { badRequest } from '../../fhir/outcomes.js';
+
+function bundleOf(body: unknown): Bundle {
+  const b = body as { resourceType?: unknown; parameter?: unknown } | undefined;
+  if (b?.resourceType === 'Bundle') return b as Bundle;
+  if (b?.resourceType === 'Parameters' && Array.isArray(b.parameter)) {
+    const p = (b.parameter as (ParametersParameter | null)[]).find((x) => x?.name === 'bundle');
+    if (p?.resource?.resourceType === 'Bundle') return p.resource as Bundle;
+  }
+  throw badRequest(
+    'Stuur een Bundle, of Parameters met een parameter "bundle" / Send a Bundle, or Parameters with a "bundle" parameter',
+  );
+}
+
+export async function securityLabel(_ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+  demand(principalOf(res), 'exchange');
+  const bundle = bundleOf(req.body);
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
+    throw badRequest('Bundle.entry moet een lijst zijn / Bundle.entry must be a list', 'Bundle.entry');
+  const labelled = labelEntries(bundle);
+  const byEntry = new Map(labelled.map((x) => [x.entry, x]));
+  const out: Bundle = {
+    ...bundle,
+    entry: (bundle.entry ?? []).map((e) => {
+      const x = byEntry.get(e);
+      return x ? { ...e, resource: x.resource } : e;
+    }),
+  };
+  const parameters: Parameters = {
+    resourceType: 'Parameters',
+    parameter: [
+      { name: 'bundle', resource: out },
+      ...labelled.map((x) => ({
+        name: 'entry',
+        part: [
+          { name: 'index', valueInteger: (bundle.entry ?? []).indexOf(x.entry) },
+          ...(x.entry.fullUrl ? [{ name: 'fullUrl', valueUri: x.entry.fullUrl }] : []),
+          { name: 'resourceType', valueCode: x.resource.resourceType },
+          { name: 'sensitive', valueBoolean: x.sensitive },
+          ...x.categories.map((c) => ({ name: 'category', valueCoding: c })),
+          ...x.labels.map((l) => ({ name: 'label', valueCoding: l })),
+        ],
+      })),
+    ],
+  };
+  sendFhir(res, 200, parameters);
+}

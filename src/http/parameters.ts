@@ -1,0 +1,75 @@
+// Reading operation input (FHIR Parameters): typed access with clear 400s for what is missing.
+import type { Coding, Identifier, Parameters, ParametersParameter, Reference } from '@medplum/fhirtypes';
+import { validateFhir } from '../mappings/validate.js';
+import { badRequest } from '../fhir/outcomes.js';
+
+export class OperationInput {
+  readonly parameters: Parameters;
+
+  constructor(body: unknown) {
+    this.parameters = validateFhir<Parameters>(body, ['Parameters']);
+  }
+
+  all(name: string): ParametersParameter[] {
+    return (this.parameters.parameter ?? []).filter((p) => p.name === name);
+  }
+
+  one(name: string): ParametersParameter | undefined {
+    const found = this.all(name);
+    if (found.length > 1)
+      throw badRequest(`Parameter "${name}" may appear only once`, `Parameters.parameter[${name}]`);
+    return found[0];
+  }
+
+  private need<T>(name: string, kind: string, value: T | undefined, required: boolean): T | undefined {
+    if (value === undefined && required) {
+      throw badRequest(`Parameter "${name}" (${kind}) is required`, `Parameters.parameter[${name}]`);
+    }
+    return value;
+  }
+
+  reference(name: string, required: true): Reference;
+  reference(name: string, required?: false): Reference | undefined;
+  reference(name: string, required = false) {
+    return this.need(name, 'valueReference', this.one(name)?.valueReference, required);
+  }
+
+  identifier(name: string, required: true): Identifier;
+  identifier(name: string, required?: false): Identifier | undefined;
+  identifier(name: string, required = false) {
+    return this.need(name, 'valueIdentifier', this.one(name)?.valueIdentifier, required);
+  }
+
+  coding(name: string, required: true): Coding;
+  coding(name: string, required?: false): Coding | undefined;
+  coding(name: string, required = false) {
+    return this.need(name, 'valueCoding', this.one(name)?.valueCoding, required);
+  }
+
+  string(name: string): string | undefined {
+    return this.one(name)?.valueString;
+  }
+
+  codings(name: string): Coding[] {
+    return this.all(name).flatMap((p) => (p.valueCoding ? [p.valueCoding] : []));
+  }
+
+  /** Structured criteria: repeating `criterion` parts with `code` and a boolean or string value. */
+  criteria(): Record<string, string | boolean> {
+    const out: Record<string, string | boolean> = {};
+    for (const c of this.all('criterion')) {
+      const code = c.part?.find((p) => p.name === 'code');
+      const value = c.part?.find((p) => p.name === 'value');
+      const key = code?.valueCode ?? code?.valueCoding?.code ?? code?.valueString;
+      if (!key) throw badRequest('Each criterion needs a code part', 'Parameters.parameter[criterion]');
+      const v =
+        value?.valueBoolean ??
+        value?.valueString ??
+        c.part?.find((p) => p.valueBoolean !== undefined)?.valueBoolean;
+      if (v === undefined)
+        throw badRequest(`Criterion "${key}" needs a value part (valueBoolean or valueString)`);
+      out[key] = v;
+    }
+    return out;
+  }
+}

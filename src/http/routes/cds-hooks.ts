@@ -1,0 +1,109 @@
+// CDS Hooks services: LEAP's patient-consent-consult (request, card and redaction as the LEAP consent decision
+// service defines them) and bundle-security-label, and LEAP's XACML JSON endpoint. The work is in src/cds-hooks/.
+import express, { type Request, type Response, type Router } from 'express';
+import { consultCard, xacmlResponse } from '../../cds-hooks/card.js';
+import { withClientJwt } from '../../cds-hooks/client-jwt.js';
+import { consult } from '../../cds-hooks/consult.js';
+import { labelHookResponse } from '../../cds-hooks/labelling.js';
+import { CONSULT_HOOK, LABEL_HOOK, readConsult, readLabelRequest } from '../../cds-hooks/schema.js';
+import { readXacml } from '../../cds-hooks/xacml.js';
+import { languageOf } from '../../consent/explain.js';
+import { guardedJson } from '../body-guard.js';
+import type { GatewayContext } from '../../context.js';
+import { baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
+
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
+
+const SERVICES = [
+  {
+    hook: CONSULT_HOOK,
+    id: CONSULT_HOOK,
+    title: 'Ketenpoort toestemmingsbesluit / consent decision',
+    description:
+      'Beslist of een ontvanger gegevens van een persoon mag krijgen voor een doel, volgens de Nederlandse leeftijdsregels; antwoordt als de LEAP consent decision service. / Decides whether a recipient may receive a person\u2019s data for a purpose under Dutch consent age rules; answers as the LEAP consent decision service.',
+    prefetch: {},
+  },
+  {
+    hook: LABEL_HOOK,
+    id: LABEL_HOOK,
+    title: 'Ketenpoort beveiligingslabels / security labelling',
+    description:
+      'Labelt de entries van een Bundle met de classificatietabel van de gateway. / Labels the entries of a Bundle with the gateway\u2019s classification table.',
+    prefetch: {},
+  },
+];
+
+export function cdsHooksRoutes(ctx: GatewayContext): Router {
+  const router = express.Router();
+  router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
+  ctx.caps.route({
+    method: 'get',
+    path: '/cds-services',
+    summary: 'CDS Hooks discovery',
+    tag: 'Consent decisions',
+  });
+  ctx.caps.route({
+    method: 'post',
+    path: `/cds-services/${CONSULT_HOOK}`,
+    summary: 'LEAP-compatible consent decision (gateway token or CDS client JWT)',
+    tag: 'Consent decisions',
+  });
+  ctx.caps.route({
+    method: 'post',
+    path: `/cds-services/${LABEL_HOOK}`,
+    summary: 'LEAP-compatible security labelling of a Bundle (gateway token or CDS client JWT)',
+    tag: 'Consent decisions',
+  });
+  /** The service's own URL: the audience a CDS client's JWT must name. */
+  const serviceAuth = (id: string) =>
+    requireToken(withClientJwt(ctx, () => `${baseUrlOf(ctx)}/cds-services/${id}`));
+
+  router.get('/', (_req, res) => {
+    res.json({ services: SERVICES });
+  });
+
+  router.post(`/${CONSULT_HOOK}`, serviceAuth(CONSULT_HOOK), async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    demand(principal, 'exchange');
+    const question = readConsult(req.body);
+    const answer = await consult(
+      ctx,
+      principal,
+      question,
+      languageOf(req.get('accept-language')),
+      requestIdOf(res),
+    );
+    res.json({ cards: [consultCard(answer, { label: 'Ketenpoort', url: baseUrlOf(ctx) })] });
+  });
+
+  router.post(`/${LABEL_HOOK}`, serviceAuth(LABEL_HOOK), (req: Request, res: Response) => {
+    demand(principalOf(res), 'exchange');
+    res.json(labelHookResponse(readLabelRequest(req.body)));
+  });
+  return router;
+}
+
+/** LEAP's XACML JSON endpoint (POST /xacml): the consult in the XACML JSON profile. */
+export function xacmlRoutes(ctx: GatewayContext): Router {
+  const router = express.Router();
+  router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
+  ctx.caps.route({
+    method: 'post',
+    path: '/xacml',
+    summary: 'LEAP-compatible consent decision in the XACML JSON profile',
+    tag: 'Consent decisions',
+  });
+  router.post('/', requireToken(ctx), async (req: Request, res: Response) => {
+    const principal = principalOf(res);
+    demand(principal, 'exchange');
+    const answer = await consult(
+      ctx,
+      principal,
+      readXacml(req.body),
+      languageOf(req.get('accept-language')),
+      requestIdOf(res),
+    );
+    res.json(xacmlResponse(answer));
+  });
+  return router;
+}

@@ -1,0 +1,53 @@
+// GET /fhir/Consent/{id}/_history: every version of a consent, newest first, for the organisation that registered it
+// and for privacy officers (anyone else: 404, as for a read). The console shows two versions side by side.
+import type { Bundle, BundleEntry, Consent } from '@medplum/fhirtypes';
+import type { Router } from 'express';
+import type { GatewayContext } from '../../context.js';
+import { auditRead, baseUrlOf, principalOf, sendFhir } from '../http.js';
+import { readIndexed } from '../../person-index/records.js';
+
+interface VersionRow {
+  version_id: number | string;
+  valid_from: Date | string;
+  content: Consent;
+}
+
+export function consentHistoryRoutes(ctx: GatewayContext, router: Router): void {
+  ctx.caps.interaction('Consent', 'history-instance', {
+    method: 'get',
+    path: '/fhir/Consent/:id/_history',
+    summary:
+      'The versions of a Consent, newest first (the registering organisation and privacy officers; a history Bundle)',
+    tag: 'Person index and directory',
+  });
+  router.get('/Consent/:id/_history', async (req, res) => {
+    const principal = principalOf(res);
+    const id = req.params.id;
+    // The same rule and audit record as a read: unknown or not one's own → 404.
+    await readIndexed(ctx.db, principal, 'Consent', id, (input) =>
+      auditRead(ctx, principal, { ...input, description: `Consent/${id} history read` }),
+    );
+    const rows = await ctx.db.query<VersionRow>(
+      `SELECT version_id, valid_from, content FROM resource_history
+       WHERE type = 'Consent' AND id = $1 ORDER BY version_id DESC`,
+      [id],
+    );
+    const base = baseUrlOf(ctx, req);
+    const entry: BundleEntry[] = rows.map((r) => {
+      const version = String(r.version_id);
+      const first = version === '1';
+      return {
+        fullUrl: `${base}/fhir/Consent/${id}`,
+        resource: { ...r.content, meta: { ...r.content.meta, versionId: version } },
+        request: { method: first ? 'POST' : 'PUT', url: first ? 'Consent' : `Consent/${id}` },
+        response: {
+          status: first ? '201' : '200',
+          etag: `W/"${version}"`,
+          lastModified: new Date(r.valid_from).toISOString(),
+        },
+      };
+    });
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'history', total: entry.length, entry };
+    sendFhir(res, 200, bundle);
+  });
+}
