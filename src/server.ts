@@ -9,7 +9,7 @@ import { Authenticator, loadGatewayKey, registerClients } from './auth/auth.js';
 import { ClientKeys } from './auth/client-keys.js';
 import { Capabilities } from './http/capabilities.js';
 import { readClientsFile } from './auth/clients-file.js';
-import type { GatewayContext } from './context.js';
+import type { HttpContext } from './http/context.js';
 import { auditExplanation, runDecision } from './exchange/decisions.js';
 import { DeliveryWorker } from './exchange/delivery.js';
 import { startAgeTransitionSweep } from './person-index/age-transitions.js';
@@ -24,7 +24,7 @@ export const VERSION = '0.1.0';
 
 export interface RunningGateway {
   url: string;
-  ctx: GatewayContext;
+  ctx: HttpContext;
   server: Server;
   close(): Promise<void>;
 }
@@ -59,7 +59,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   const key = await loadGatewayKey(db);
   configureAuditSigning(db, key, config.auditCheckpointEvery, config.auditChains);
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
-  const ctx: GatewayContext = {
+  const ctx: HttpContext = {
     config,
     db,
     key,

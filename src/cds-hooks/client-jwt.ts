@@ -78,7 +78,7 @@ export async function verifyClientJwt(
  * A context whose authenticator also takes a CDS client JWT for the service at `audience(path)`, so requireToken
  * keeps doing the scope check (scopes.ts) and the refusal audit for both kinds of token.
  */
-export function withClientJwt(ctx: GatewayContext, audience: () => string): GatewayContext {
+export function withClientJwt<C extends GatewayContext>(ctx: C, audience: () => string): C {
   const gateway: Authenticate = (header) => ctx.auth.authenticate(header);
   const auth = Object.create(ctx.auth) as Authenticator;
   auth.authenticate = async (header) => {

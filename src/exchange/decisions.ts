@@ -48,7 +48,7 @@ import type { Principal } from '../auth/access.js';
 import { explainConsents, type ConsentExplanation } from '../consent/explain-consents.js';
 import { explanationText, visibleExplanations } from './consent-explanations.js';
 import { decideOptions } from './decide-options.js';
-import { audit, type AuditRecord } from '../http/http.js';
+import { audit, type AuditRecord } from '../audit/record.js';
 import { badRequest, FhirError, unprocessable } from '../fhir/outcomes.js';
 import type { OperationInput } from '../http/parameters.js';
 import { TASK_CODE_SYSTEM } from './tasks.js';

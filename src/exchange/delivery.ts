@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Communication, Task } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { Logger } from 'pino';
-import { buildAuditEvent } from '../audit/audit-event.js';
-import { appendAudit } from '../audit/chain.js';
+import { audit } from '../audit/record.js';
 import type { DecisionRequest } from '../consent/types.js';
 import {
   isConnectionError,
@@ -349,17 +348,19 @@ async function auditJob(
   const task = (await readResource<Task>(tx, 'Task', job.task_id))?.resource;
   const about = task?.for;
   const bsn = about?.identifier?.system === BSN_SYSTEM ? about.identifier.value : undefined;
-  const { event, index } = buildAuditEvent({
-    subtype: 'delivery',
-    outcome,
-    description,
-    requester: { org: job.sender_org, clientId: 'ketenpoort-delivery' },
-    recipientOrg: job.recipient_org,
-    patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
-    purpose: task?.reasonCode?.coding?.[0],
-    entities: [{ reference: `Task/${job.task_id}` }],
-  });
-  await appendAudit(tx, event, index);
+  await audit(
+    tx,
+    { org: job.sender_org, clientId: 'ketenpoort-delivery' },
+    {
+      subtype: 'delivery',
+      outcome,
+      description,
+      recipientOrg: job.recipient_org,
+      patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
+      purpose: task?.reasonCode?.coding?.[0],
+      entities: [{ reference: `Task/${job.task_id}` }],
+    },
+  );
 }
 
 /** Tells the sending organisation (a Communication it can read) that its exchange did not go through. */

@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { PROJECT_ROOT } from '../paths.js';
 import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
-import type { GatewayContext } from '../context.js';
+import type { HttpContext } from './context.js';
 import { guardedJson, urlGuard } from './body-guard.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
@@ -48,7 +48,7 @@ export interface AppExtensions {
   mount?: (app: Express) => void;
 }
 
-export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express {
+export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
@@ -169,7 +169,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
     method: 'get' | 'post',
     summary: string,
     tag: string,
-    handler: (ctx: GatewayContext, req: express.Request, res: express.Response) => Promise<void>,
+    handler: (ctx: HttpContext, req: express.Request, res: express.Response) => Promise<void>,
   ) => {
     const path = on === 'Consent' ? `/Consent/:id/$${name}` : `${on ? `/${on}` : ''}/$${name}`;
     const doc = { method, path: `/fhir${path}`, summary, tag };
@@ -285,7 +285,7 @@ export function createApp(ctx: GatewayContext, ext: AppExtensions = {}): Express
 }
 
 /** Turns every error into an OperationOutcome (or an OAuth error on the token endpoint); never a stack trace. */
-function errorHandler(ctx: GatewayContext): ErrorRequestHandler {
+function errorHandler(ctx: HttpContext): ErrorRequestHandler {
   const refusals = refusalLog(ctx);
   return async (err: unknown, req: Request, res: Response, _next) => {
     // A refusal (401, 403, 404) is on record before it is answered; recording never changes the answer.

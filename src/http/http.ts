@@ -1,11 +1,8 @@
-// Small HTTP helpers shared by the routes: FHIR responses, the caller, permissions, audit records.
+// Small HTTP helpers shared by the routes: FHIR responses, the caller, permissions, paging, If-Match.
 import type { NextFunction, Request, Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
-import { buildAuditEvent, type AuditInput } from '../audit/audit-event.js';
-import { appendAudit } from '../audit/chain.js';
-import type { Queryable } from '../store/database.js';
 import { may, type Permission, type Principal } from '../auth/access.js';
-import type { GatewayContext } from '../context.js';
+import type { HttpContext } from './context.js';
 import { FhirError, forbidden, notFound, outcome, preconditionFailed } from '../fhir/outcomes.js';
 import { levelOf, routeOf, scopeCovers, scopeNeeds } from '../auth/scopes.js';
 import { pagingOf } from './search-params.js';
@@ -28,7 +25,7 @@ export function sendFhir(
  * Middleware: the request must carry a valid gateway access token whose scope covers the route (scopes.ts). A path
  * that matches no route is a 404 here already, so a route added without its scope is refused, never open.
  */
-export function requireToken(ctx: GatewayContext) {
+export function requireToken(ctx: HttpContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const principal = await ctx.auth.authenticate(req.get('authorization'));
     res.locals.principal = principal;
@@ -85,38 +82,9 @@ export function demand(principal: Principal, permission: Permission): void {
  * address the server is bound to (server.ts fills it in). Never the Host header: a client must not choose the links
  * others follow or the audience its own assertion is checked against.
  */
-export function baseUrlOf(ctx: GatewayContext, _req?: Request): string {
+export function baseUrlOf(ctx: HttpContext, _req?: Request): string {
   if (!ctx.config.baseUrl) throw new Error('baseUrl is not known before the server listens');
   return ctx.config.baseUrl;
-}
-
-export type AuditRecord = Omit<AuditInput, 'requester'> & {
-  practitioner?: AuditInput['requester']['practitioner'];
-};
-
-/** Builds the AuditEvent of a request; the requester comes from the principal. */
-function auditItem(principal: Principal, input: AuditRecord) {
-  const { practitioner, ...rest } = input;
-  return buildAuditEvent({
-    ...rest,
-    requester: { org: principal.org, clientId: principal.clientId, practitioner },
-  });
-}
-
-/** Records a read or search through the group-commit writer; resolves once the record is committed. */
-export async function auditRead(
-  ctx: GatewayContext,
-  principal: Principal,
-  input: AuditRecord,
-): Promise<string> {
-  return (await ctx.auditWriter.append(auditItem(principal, input))).id!;
-}
-
-/** Writes one AuditEvent in the caller's transaction; the requester comes from the principal. */
-export async function audit(tx: Queryable, principal: Principal, input: AuditRecord): Promise<string> {
-  const { event, index } = auditItem(principal, input);
-  const stored = await appendAudit(tx, event, index);
-  return stored.id!;
 }
 
 /** Search paging parameters, with sensible defaults and bounds. */

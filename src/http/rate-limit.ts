@@ -5,7 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Options } from 'express-rate-limit';
 import { decodeJwt } from 'jose';
 import { OAuthError } from '../auth/auth.js';
-import type { GatewayContext } from '../context.js';
+import type { HttpContext } from './context.js';
 import { FhirError, outcome } from '../fhir/outcomes.js';
 
 const pass: RequestHandler = (_req, _res, next) => next();
@@ -52,7 +52,7 @@ function limiter(
  * The token endpoint's limit, after the form is parsed: per client id named in the assertion and the caller's
  * address, so that a stranger naming a client cannot use up that client's own requests.
  */
-export function tokenRateLimit(ctx: GatewayContext): RequestHandler {
+export function tokenRateLimit(ctx: HttpContext): RequestHandler {
   const { rateLimitToken, rateLimitWindowSeconds } = ctx.config;
   return limiter(
     rateLimitToken,
@@ -77,7 +77,7 @@ export function tokenRateLimit(ctx: GatewayContext): RequestHandler {
 }
 
 /** The API's limit (every route but those above): per client (the subject of a valid token), otherwise per address. */
-export function apiRateLimit(ctx: GatewayContext): RequestHandler {
+export function apiRateLimit(ctx: HttpContext): RequestHandler {
   const { rateLimitApi, rateLimitWindowSeconds } = ctx.config;
   return limiter(
     rateLimitApi,

@@ -9,7 +9,7 @@ import { isValidBsn } from '../mappings/bsn.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
 import { OAuthError } from '../auth/auth.js';
-import type { GatewayContext } from '../context.js';
+import type { HttpContext } from './context.js';
 import { FhirError } from '../fhir/outcomes.js';
 
 /** Refusals at the edge; a 403 that carries any other decision reason is a decision, audited where it was made. */
@@ -192,10 +192,10 @@ export class RefusalLog {
   }
 }
 
-const logs = new WeakMap<GatewayContext, RefusalLog>();
+const logs = new WeakMap<HttpContext, RefusalLog>();
 
 /** The refusal log of a gateway: events go through its group-commit audit writer. */
-export function refusalLog(ctx: GatewayContext): RefusalLog {
+export function refusalLog(ctx: HttpContext): RefusalLog {
   let log = logs.get(ctx);
   if (!log) {
     log = new RefusalLog((input) => ctx.auditWriter.append(buildAuditEvent(input)));

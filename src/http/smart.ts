@@ -3,7 +3,7 @@
 import type { Express } from 'express';
 import type { Extension } from '@medplum/fhirtypes';
 import { ROLES } from '../auth/access.js';
-import type { GatewayContext } from '../context.js';
+import type { HttpContext } from './context.js';
 import { baseUrlOf } from './http.js';
 import { roleScopes } from '../auth/scopes.js';
 
@@ -51,7 +51,7 @@ export const SMART_CONFIGURATION_PATHS = [
   '/fhir/.well-known/smart-configuration',
 ] as const;
 
-export function smartRoutes(ctx: GatewayContext, app: Express): void {
+export function smartRoutes(ctx: HttpContext, app: Express): void {
   for (const path of SMART_CONFIGURATION_PATHS) {
     ctx.caps.route({
       method: 'get',

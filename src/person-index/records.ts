@@ -15,7 +15,8 @@ import {
   type SearchCriterion,
 } from '../store/resources.js';
 import { DIRECTORY_TYPES, PERSON_INDEX_TYPES, sees, type Principal } from '../auth/access.js';
-import { audit, checkIfMatch, demand } from '../http/http.js';
+import { checkIfMatch, demand } from '../http/http.js';
+import { audit } from '../audit/record.js';
 import { badRequest, conflict, FhirError, notFound, outcome, unprocessable } from '../fhir/outcomes.js';
 import { lastUpdatedOf, sortOf } from '../http/search-params.js';
 

@@ -2,8 +2,8 @@
 // GET /sandbox (index page), POST /sandbox/reset (back to the fixtures), GET/POST/DELETE /sandbox/clock.
 import express, { type Express, type Request } from 'express';
 import type { Bundle } from '@medplum/fhirtypes';
-import { buildAuditEvent } from '../audit/audit-event.js';
-import { appendAudits } from '../audit/chain.js';
+
+import { audit } from '../audit/record.js';
 import type { GatewayContext } from '../context.js';
 import { badRequest } from '../fhir/outcomes.js';
 import type { SimulatedAgencies } from './agencies.js';
@@ -58,15 +58,16 @@ export function mountSandboxControls(app: Express, c: SandboxControls): void {
     const ctx = c.ctx();
     await ctx.db.transaction(async (tx) => {
       for (const table of RESET_TABLES) await tx.query(`DELETE FROM ${table}`);
-      await appendAudits(tx, [
-        buildAuditEvent({
+      await audit(
+        tx,
+        { org: 'Organization/ketenpoort-beheer', clientId: 'sandbox' },
+        {
           subtype: 'sandbox-reset',
           outcome: 'success',
           description:
             'The sandbox was reset to its fixtures: person index, consents, tasks and deliveries emptied.',
-          requester: { org: 'Organization/ketenpoort-beheer', clientId: 'sandbox' },
-        }),
-      ]);
+        },
+      );
     });
     c.agencies.reset();
     c.clock.reset();

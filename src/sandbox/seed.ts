@@ -7,8 +7,8 @@ import { registerClients, type RegisteredClient } from '../auth/auth.js';
 import type { GatewayContext } from '../context.js';
 import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
 import { runTransaction } from '../person-index/records.js';
-import { buildAuditEvent } from '../audit/audit-event.js';
-import { appendAudits, type AuditItem } from '../audit/chain.js';
+
+import { auditAll } from '../audit/record.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';
 import { MUNICIPALITY_SYSTEM, reportTrajectory } from '../reports/municipal.js';
 import { recordTrajectories } from '../reports/store.js';
@@ -133,16 +133,18 @@ async function seedTrajectories(ctx: GatewayContext): Promise<void> {
         tx,
         fresh.map((f) => f.t),
       );
-      const audits: AuditItem[] = fresh.map(({ t, fixture }) =>
-        buildAuditEvent({
-          subtype: 'report-record',
-          outcome: 'success',
-          description: `The sandbox recorded fixture trajectory ${fixture.id} of ${fixture.org} for the report of municipality ${fixture.municipality}.`,
+      await auditAll(
+        tx,
+        fresh.map(({ t, fixture }) => ({
           requester: { org: fixture.org, clientId: 'sandbox-seed' },
-          details: { municipality: fixture.municipality, trajectory: t.key, result: 'created' },
-        }),
+          input: {
+            subtype: 'report-record',
+            outcome: 'success',
+            description: `The sandbox recorded fixture trajectory ${fixture.id} of ${fixture.org} for the report of municipality ${fixture.municipality}.`,
+            details: { municipality: fixture.municipality, trajectory: t.key, result: 'created' },
+          },
+        })),
       );
-      await appendAudits(tx, audits);
     });
   }
 }

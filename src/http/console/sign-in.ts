@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import * as oidc from 'openid-client';
 import { isValidBsn } from '../../mappings/bsn.js';
 import type { SignInConfig } from '../../sign-in-config.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { baseUrlOf } from '../http.js';
 import { badRequest, FhirError, forbidden, outcome, unavailable } from '../../fhir/outcomes.js';
 import {
@@ -22,7 +22,7 @@ const LOGIN_SECONDS = 600;
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** The provider this gateway trusts: configured, or in the sandbox its own local one. */
-function providerOf(ctx: GatewayContext): SignInConfig | undefined {
+function providerOf(ctx: HttpContext): SignInConfig | undefined {
   const conf = ctx.config.signIn;
   if (conf.issuer) return conf;
   if (!ctx.config.sandbox) return undefined;
@@ -72,7 +72,7 @@ function page(res: Response, status: number, title: string, body: string, refres
     );
 }
 
-export function consoleSignIn(ctx: GatewayContext): { routes: Router; session: express.RequestHandler } {
+export function consoleSignIn(ctx: HttpContext): { routes: Router; session: express.RequestHandler } {
   const store = new SessionStore(ctx.db, ctx.config.signIn);
   const secure = () => baseUrlOf(ctx).startsWith('https:');
   const names = () => cookieNames(secure());

@@ -9,13 +9,14 @@ import { BSN_SYSTEM } from '../../consent/constants.js';
 import { gezagAgreed } from '../../person-index/registrations.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import type { Principal } from '../../auth/access.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { loadFacts } from '../../exchange/decisions.js';
-import { audit, baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 
 /** Whether a person may see this report: their own from 12, or their child's under 16 when they hold gezag. */
-export async function mayRead(ctx: GatewayContext, principal: Principal, bsn: string): Promise<boolean> {
+export async function mayRead(ctx: HttpContext, principal: Principal, bsn: string): Promise<boolean> {
   if (principal.role === 'privacy-officer') return true;
   if (principal.role !== 'person' || !principal.patient) return false;
   const facts = await loadFacts(ctx.db, {
@@ -37,7 +38,7 @@ export async function mayRead(ctx: GatewayContext, principal: Principal, bsn: st
   );
 }
 
-export async function accessReport(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function accessReport(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'access-report');
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';

@@ -3,7 +3,7 @@
 import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
 import { isRole, type Principal } from '../../auth/access.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import {
   auditDecision,
   decisionParameters,
@@ -18,7 +18,7 @@ import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 
-export async function consentDecision(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function consentDecision(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   const input = new OperationInput(req.body);
   const replayAt = replayMoment(input);
@@ -60,7 +60,7 @@ function replayMoment(input: OperationInput): Date | undefined {
 }
 
 /** The organisation whose request is replayed (parameter "requester"), with its role from the directory. */
-async function replayRequester(ctx: GatewayContext, input: OperationInput): Promise<Principal> {
+async function replayRequester(ctx: HttpContext, input: OperationInput): Promise<Principal> {
   const party = await resolveOrganization(ctx.db, input, 'requester');
   if (!party.role || !isRole(party.role))
     throw badRequest('The requester organisation has no client role in the directory');

@@ -4,7 +4,7 @@ import type { Bundle, Parameters, Task } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { languageOf, type Language } from '../../consent/explain.js';
 import { BSN_SYSTEM, createResource, grantAccess } from '../../store/resources.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import {
   decisionAudit,
   createNotifyTask,
@@ -17,7 +17,8 @@ import {
   runDecision,
 } from '../../exchange/decisions.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
-import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { badRequest, unprocessable } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { FORMATS, mapNative } from '../../mappings/formats.js';
@@ -110,7 +111,7 @@ function withoutDeliveredContent(answer: Parameters, delivered: Bundle): Paramet
   };
 }
 
-export async function exchange(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function exchange(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'exchange');
   const claim = idempotencyClaim(principal.clientId, req.get('idempotency-key'), req.body);

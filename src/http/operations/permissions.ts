@@ -7,9 +7,10 @@ import { BSN_SYSTEM } from '../../consent/constants.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import { readResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { loadFacts, type Subject } from '../../exchange/decisions.js';
-import { audit, demand, principalOf, sendFhir } from '../http.js';
+import { demand, principalOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 import { permissionsHtml } from '../permissions-page.js';
 import {
@@ -23,7 +24,7 @@ import { mayRead } from './access-report.js';
 const DATA_CATEGORY = 'https://ketenpoort.nl/fhir/CodeSystem/data-category';
 
 /** The organisations that registered consents about the person: they arrange consent (the coordinating ones). */
-async function consentRegistrars(ctx: GatewayContext, subject: Subject): Promise<string[]> {
+async function consentRegistrars(ctx: HttpContext, subject: Subject): Promise<string[]> {
   const facts = await loadFacts(ctx.db, subject);
   const ids = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
   if (ids.length === 0) return [];
@@ -34,7 +35,7 @@ async function consentRegistrars(ctx: GatewayContext, subject: Subject): Promise
   return rows.map((r) => r.org);
 }
 
-async function senders(ctx: GatewayContext, principal: Principal, subject: Subject, asked?: string) {
+async function senders(ctx: HttpContext, principal: Principal, subject: Subject, asked?: string) {
   const registrars = await consentRegistrars(ctx, subject);
   if (principal.role !== 'privacy-officer' && principal.role !== 'person') {
     // An agency asks about its own disclosures, and only when it arranged the person's consents.
@@ -74,7 +75,7 @@ function lineParameter(l: PermissionLine): ParametersParameter {
   };
 }
 
-export async function permissions(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function permissions(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'permissions');
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';

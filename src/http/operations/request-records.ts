@@ -7,7 +7,7 @@ import { DECISION_REASON_SYSTEM } from '../../consent/constants.js';
 import { languageOf } from '../../consent/explain.js';
 import type { DecisionRequest } from '../../consent/types.js';
 import { readResource } from '../../store/resources.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import {
   auditExplanation,
   auditDecision,
@@ -21,7 +21,8 @@ import {
   subjectOf,
 } from '../../exchange/decisions.js';
 import { typesHolding } from '../../consent/classify.js';
-import { audit, demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { badGateway, badRequest, FhirError, forbidden, outcome } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 
@@ -81,7 +82,7 @@ async function fetchRecords(
   }
 }
 
-export async function requestRecords(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function requestRecords(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'exchange');
   const input = new OperationInput(req.body);

@@ -4,7 +4,7 @@
 import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { labelEntries } from '../../cds-hooks/labelling.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { demand, principalOf, sendFhir } from '../http.js';
 import { badRequest } from '../../fhir/outcomes.js';
 
@@ -20,7 +20,7 @@ function bundleOf(body: unknown): Bundle {
   );
 }
 
-export async function securityLabel(_ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function securityLabel(_ctx: HttpContext, req: Request, res: Response): Promise<void> {
   demand(principalOf(res), 'exchange');
   const bundle = bundleOf(req.body);
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))

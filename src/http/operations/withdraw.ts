@@ -2,15 +2,16 @@
 import type { Consent } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { readResource, updateResource } from '../../store/resources.js';
-import type { GatewayContext } from '../../context.js';
-import { audit, demand, principalOf, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { demand, principalOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { notFound } from '../../fhir/outcomes.js';
 import { canSee } from '../../person-index/records.js';
 import { cancelJobsResting } from '../../exchange/delivery.js';
 
 export const WITHDRAWN_AT_URL = 'https://ketenpoort.nl/fhir/StructureDefinition/consent-withdrawn-at';
 
-export async function withdrawConsent(ctx: GatewayContext, req: Request, res: Response): Promise<void> {
+export async function withdrawConsent(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'person-index:write');
   const id = String(req.params.id);

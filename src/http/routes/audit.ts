@@ -6,8 +6,9 @@ import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
 import { AUDIT_SEARCH, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
 import { DateSearchError } from '../../store/date-search.js';
-import type { GatewayContext } from '../../context.js';
-import { audit, baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { audit } from '../../audit/record.js';
 import { badRequest, notFound, outcome } from '../../fhir/outcomes.js';
 import { searchBundle } from '../../person-index/records.js';
 
@@ -26,7 +27,7 @@ function refusedAsBadRequest<T>(work: () => T): T {
   }
 }
 
-export function auditRoutes(ctx: GatewayContext, router: Router): void {
+export function auditRoutes(ctx: HttpContext, router: Router): void {
   const tag = 'Audit and oversight';
   ctx.caps.interaction('AuditEvent', 'search-type', {
     method: 'get',

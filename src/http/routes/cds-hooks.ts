@@ -9,7 +9,7 @@ import { CONSULT_HOOK, LABEL_HOOK, readConsult, readLabelRequest } from '../../c
 import { readXacml } from '../../cds-hooks/xacml.js';
 import { languageOf } from '../../consent/explain.js';
 import { guardedJson } from '../body-guard.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
@@ -33,7 +33,7 @@ const SERVICES = [
   },
 ];
 
-export function cdsHooksRoutes(ctx: GatewayContext): Router {
+export function cdsHooksRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
   ctx.caps.route({
@@ -84,7 +84,7 @@ export function cdsHooksRoutes(ctx: GatewayContext): Router {
 }
 
 /** LEAP's XACML JSON endpoint (POST /xacml): the consult in the XACML JSON profile. */
-export function xacmlRoutes(ctx: GatewayContext): Router {
+export function xacmlRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
   ctx.caps.route({

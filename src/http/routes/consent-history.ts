@@ -2,8 +2,9 @@
 // and for privacy officers (anyone else: 404, as for a read). The console shows two versions side by side.
 import type { Bundle, BundleEntry, Consent } from '@medplum/fhirtypes';
 import type { Router } from 'express';
-import type { GatewayContext } from '../../context.js';
-import { auditRead, baseUrlOf, principalOf, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { baseUrlOf, principalOf, sendFhir } from '../http.js';
+import { auditRead } from '../../audit/record.js';
 import { readIndexed } from '../../person-index/records.js';
 
 interface VersionRow {
@@ -12,7 +13,7 @@ interface VersionRow {
   content: Consent;
 }
 
-export function consentHistoryRoutes(ctx: GatewayContext, router: Router): void {
+export function consentHistoryRoutes(ctx: HttpContext, router: Router): void {
   ctx.caps.interaction('Consent', 'history-instance', {
     method: 'get',
     path: '/fhir/Consent/:id/_history',

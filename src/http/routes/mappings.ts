@@ -7,7 +7,7 @@ import { validateFhir } from '../../mappings/validate.js';
 import { FORMATS, mapNative, type NativeFormat } from '../../mappings/formats.js';
 import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
 import type { NativeRecord } from '../../mappings/fields.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { guardedJson } from '../body-guard.js';
 import { requireToken, sendFhir } from '../http.js';
 import { badRequest, informational, notFound, unprocessable } from '../../fhir/outcomes.js';
@@ -28,7 +28,7 @@ function formatOf(req: Request): NativeFormat {
   return format;
 }
 
-export function mappingRoutes(ctx: GatewayContext, router: Router): void {
+export function mappingRoutes(ctx: HttpContext, router: Router): void {
   const tag = 'Mappings';
   ctx.caps.route({ method: 'get', path: '/mappings', summary: 'Native formats and their field tables', tag });
   router.get('/mappings', (_req, res) => {

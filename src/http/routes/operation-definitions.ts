@@ -4,7 +4,7 @@
 import type { Router } from 'express';
 import type { OperationDefinition, OperationDefinitionParameter } from '@medplum/fhirtypes';
 import { operationDefinitionUrl, type RegisteredRoute } from '../capabilities.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { operationSpec, type OperationParam } from '../operation-table.js';
 import { notFound } from '../../fhir/outcomes.js';
@@ -64,7 +64,7 @@ export function operationDefinition(
   };
 }
 
-export function operationDefinitionRoutes(ctx: GatewayContext, router: Router): void {
+export function operationDefinitionRoutes(ctx: HttpContext, router: Router): void {
   const tag = 'Metadata';
   ctx.caps.interaction('OperationDefinition', 'search-type', {
     method: 'get',

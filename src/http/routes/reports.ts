@@ -19,15 +19,16 @@ import { recordTrajectory, removeTrajectory, trajectoriesIn } from '../../report
 import { readResource, searchResources } from '../../store/resources.js';
 import type { Permission, Principal } from '../../auth/access.js';
 import type { RouteDoc } from '../capabilities.js';
-import type { GatewayContext } from '../../context.js';
-import { audit, auditRead, demand, principalOf, requireToken, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { demand, principalOf, requireToken, sendFhir } from '../http.js';
+import { audit, auditRead } from '../../audit/record.js';
 import { badRequest, forbidden, informational, notFound, unprocessable } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 
 const TAG = 'Reports';
 
 /** The CBS codes an organisation carries (a municipality's own). */
-async function municipalityCodes(ctx: GatewayContext, principal: Principal): Promise<string[]> {
+async function municipalityCodes(ctx: HttpContext, principal: Principal): Promise<string[]> {
   const id = principal.org.replace(/^Organization\//, '');
   const org = await readResource<Organization>(ctx.db, 'Organization', id);
   return (org?.resource.identifier ?? [])
@@ -36,7 +37,7 @@ async function municipalityCodes(ctx: GatewayContext, principal: Principal): Pro
 }
 
 /** GET /fhir/Measure/municipal-report: the definition the reports are instances of (public, no personal data). */
-export function measureRoutes(ctx: GatewayContext, fhir: Router): void {
+export function measureRoutes(ctx: HttpContext, fhir: Router): void {
   const measure = municipalMeasure();
   ctx.caps.interaction('Measure', 'read', {
     method: 'get',
@@ -51,7 +52,7 @@ export function measureRoutes(ctx: GatewayContext, fhir: Router): void {
   });
 }
 
-export function reportRoutes(ctx: GatewayContext): Router {
+export function reportRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(
     express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),

@@ -1,8 +1,9 @@
 // FHIR REST for the person index and directory: create (conditional), read, update (If-Match), search, transaction.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Router } from 'express';
-import type { GatewayContext } from '../../context.js';
-import { auditRead, baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
+import { auditRead } from '../../audit/record.js';
 import { validateFhir } from '../../mappings/validate.js';
 import { badRequest } from '../../fhir/outcomes.js';
 import {
@@ -23,7 +24,7 @@ function etag(resource: Resource): Record<string, string> {
   };
 }
 
-export function resourceRoutes(ctx: GatewayContext, router: Router): void {
+export function resourceRoutes(ctx: HttpContext, router: Router): void {
   for (const type of INDEXED_TYPES) {
     const tag = 'Person index and directory';
     ctx.caps.interaction(type, 'create', {

@@ -6,8 +6,9 @@ import { validateFhir } from '../../mappings/validate.js';
 import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
 import { sees } from '../../auth/access.js';
-import type { GatewayContext } from '../../context.js';
-import { audit, auditRead, baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
+import type { HttpContext } from '../context.js';
+import { baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
+import { audit, auditRead } from '../../audit/record.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../../fhir/outcomes.js';
 import { parseSearch, searchBundle } from '../../person-index/records.js';
 import { lastUpdatedOf, sortOf } from '../search-params.js';
@@ -21,7 +22,7 @@ const TASK_SEARCH = {
   identifier: 'token',
 };
 
-export function taskRoutes(ctx: GatewayContext, router: Router): void {
+export function taskRoutes(ctx: HttpContext, router: Router): void {
   const tag = 'Delivery tracking';
   ctx.caps.interaction('Task', 'read', {
     method: 'get',

@@ -8,7 +8,7 @@ import {
   loadCodeSystems,
   loadStructureDefinitions,
 } from '../../mappings/profiles.js';
-import type { GatewayContext } from '../../context.js';
+import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { badRequest, notFound } from '../../fhir/outcomes.js';
 import { searchBundle } from '../../person-index/records.js';
@@ -29,7 +29,7 @@ function valueSetOf(cs: CodeSystem): ValueSet {
   };
 }
 
-export function terminologyRoutes(ctx: GatewayContext, router: Router): void {
+export function terminologyRoutes(ctx: HttpContext, router: Router): void {
   const systems = loadCodeSystems();
   const byId = new Map(systems.map((cs) => [cs.id!, cs]));
   const byUrl = new Map(systems.map((cs) => [cs.url!, cs]));
