@@ -4,6 +4,7 @@ import type { AuditWriter } from './audit/writer.js';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Database } from './store/database.js';
+import type { Clock } from './time/clock.js';
 import type { Authenticator, GatewayKey } from './auth/auth.js';
 import type { DeliveryWorker } from './exchange/delivery.js';
 
@@ -17,4 +18,6 @@ export interface GatewayContext {
   /** Group commit for audit records of reads and searches. */
   auditWriter: AuditWriter;
   version: string;
+  /** The moment a request acts at (decisions, Tasks, audit search windows): read once per request. */
+  clock: Clock;
 }

@@ -10,6 +10,7 @@ import { ClientKeys } from './auth/client-keys.js';
 import { Capabilities } from './http/capabilities.js';
 import { readClientsFile } from './auth/clients-file.js';
 import type { HttpContext } from './http/context.js';
+import { systemClock } from './time/clock.js';
 import { auditExplanation, runDecision } from './exchange/decisions.js';
 import { DeliveryWorker } from './exchange/delivery.js';
 import { startAgeTransitionSweep } from './person-index/age-transitions.js';
@@ -65,6 +66,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     key,
     logger,
     version: VERSION,
+    clock: config.clock ?? systemClock,
     auth: new Authenticator(
       db,
       key,
