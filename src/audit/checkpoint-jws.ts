@@ -2,8 +2,14 @@
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import type { CheckpointPayload } from './chain.js';
 
+/** The part of the gateway's key that signs checkpoints. */
+export interface CheckpointKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
 export async function signCheckpoint(
-  key: { kid: string; privateKey: CryptoKey },
+  key: CheckpointKey,
   payload: CheckpointPayload,
 ): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
