@@ -6,7 +6,7 @@ import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum
 import { registerClients, type RegisteredClient } from '../auth/auth.js';
 import type { GatewayContext } from '../context.js';
 import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
-import { runTransaction } from '../person-index/records.js';
+import { runTransaction } from '../person-index/transaction.js';
 
 import { auditAll } from '../audit/record.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';

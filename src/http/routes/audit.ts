@@ -7,10 +7,11 @@ import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
 import { AUDIT_SEARCH, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
 import { DateSearchError } from '../../store/date-search.js';
 import type { HttpContext } from '../context.js';
-import { baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { baseUrlOf, principalOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, notFound, outcome } from '../../fhir/outcomes.js';
-import { searchBundle } from '../../person-index/records.js';
+import { searchBundle } from '../search-bundle.js';
 
 /** The search as SQL; a value the log cannot be searched by is a 400 before anything is read. */
 function auditWhere(query: Record<string, unknown>): { where: string; params: unknown[] } {
