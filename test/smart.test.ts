@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'fhir-kit-client';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
-import { registerClients } from '../src/auth/auth.js';
+import { registerClients } from '../src/store/clients.js';
 import { ROUTE_SCOPES } from '../src/auth/scopes.js';
 import type { Config } from '../src/config.js';
 import { readClientsFile } from '../src/auth/clients-file.js';

@@ -1,4 +1,7 @@
 // The audit log's search parameters as SQL over its index columns; dates as FHIR ranges in Dutch (Amsterdam) time.
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { badRequest } from '../fhir/outcomes.js';
+import type { Queryable } from '../store/database.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { DateSearchError, dateCondition } from '../store/date-search.js';
 
@@ -143,4 +146,75 @@ export function auditPaging(query: Record<string, unknown>): {
     offset: whole('_offset', 0, 0),
     order,
   };
+}
+
+/** An AuditSearchError (or a date the log cannot be searched by) as a 400 OperationOutcome. */
+function refusedAsBadRequest<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (err instanceof DateSearchError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+/** One page of the audit search, with the total it is a page of; a value the log cannot be searched by is a 400. */
+export async function searchAuditEvents(
+  db: Queryable,
+  query: Record<string, unknown>,
+): Promise<{ count: number; offset: number; total: number; events: AuditEvent[] }> {
+  const { count, offset, order } = refusedAsBadRequest(() => auditPaging(query));
+  const { where, params } = refusedAsBadRequest(() => auditWhere(query));
+  const [totalRow] = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_events ${where}`,
+    params,
+  );
+  const rows = await db.query<{ content: AuditEvent }>(
+    `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
+    params,
+  );
+  return { count, offset, total: totalRow?.n ?? 0, events: rows.map((r) => r.content) };
+}
+
+export async function readAuditEvent(db: Queryable, id: string): Promise<AuditEvent | undefined> {
+  const rows = await db.query<{ content: AuditEvent }>('SELECT content FROM audit_events WHERE id = $1', [
+    id,
+  ]);
+  return rows[0]?.content;
+}
+
+/** The most events one page of an export holds. */
+export const AUDIT_EXPORT_PAGE = 1000;
+
+/** One event of an export, with the index columns the CSV shows. */
+export interface AuditRow {
+  seq: number;
+  recorded: Date;
+  subtype: string;
+  action: string;
+  outcome: string;
+  patient: string | null;
+  patients: string[] | null;
+  agent_org: string | null;
+  recipient_org: string | null;
+  purpose: string | null;
+  legal_basis: string | null;
+  content: AuditEvent;
+}
+
+/**
+ * The pages of an export of the events the filters select, each after a sequence number: streamed in pages, memory
+ * stays flat however large the log is. The filters are checked at once (a 400), before any page is read.
+ */
+export function auditExportPages(
+  db: Queryable,
+  filters: Record<string, unknown>,
+): (after: number) => Promise<AuditRow[]> {
+  const { where, params } = refusedAsBadRequest(() => auditWhere(filters));
+  return (after) =>
+    db.query<AuditRow>(
+      `SELECT seq::int AS seq, recorded, subtype, action, outcome, patient, patients, agent_org, recipient_org, purpose, legal_basis, content
+       FROM audit_events ${where ? `${where} AND` : 'WHERE'} seq > $${params.length + 1} ORDER BY seq LIMIT ${AUDIT_EXPORT_PAGE}`,
+      [...params, after],
+    );
 }

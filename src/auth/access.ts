@@ -1,4 +1,6 @@
 // Who may do what: access rules as data, evaluated by plain functions, apart from HTTP.
+import { forbidden } from '../fhir/outcomes.js';
+
 export const ROLES = [
   'cjg',
   'youth-care',
@@ -70,6 +72,14 @@ export const PERMISSIONS: Record<Permission, readonly Role[]> = {
 
 export function may(principal: Pick<Principal, 'role'>, permission: Permission): boolean {
   return PERMISSIONS[permission].includes(principal.role);
+}
+
+export function demand(principal: Principal, permission: Permission): void {
+  if (!may(principal, permission)) {
+    throw forbidden(`The role ${principal.role} may not do this (${permission})`, {
+      coding: [{ system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' }],
+    });
+  }
 }
 
 /** Privacy officers see every registration; everyone else only what their organisation registered. */

@@ -7,10 +7,11 @@ import {
   importJWK,
   jwtVerify,
   SignJWT,
-  type JSONWebKeySet,
   type JWK,
 } from 'jose';
+import { activeClient, recordJtiOnce, type StoredClient } from '../store/clients.js';
 import { StorageUnavailableError, type Database, type Queryable } from '../store/database.js';
+import { firstGatewayKey, insertGatewayKey } from '../store/gateway-keys.js';
 import { isRole, type Principal, type Role } from './access.js';
 import { assertionProblem, given } from './assertion-errors.js';
 import { ClientKeys } from './client-keys.js';
@@ -23,13 +24,8 @@ const ASSERTION_ALGS = ['ES256', 'RS384'];
 const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_SKEW_S = 30;
 
-export interface RegisteredClient {
-  clientId: string;
+export interface RegisteredClient extends StoredClient {
   role: Role;
-  organization: string;
-  /** The client's public keys, or the URL it publishes them at (fetched, cached, rotated: client-keys.ts). */
-  jwks?: JSONWebKeySet;
-  jwksUri?: string;
 }
 
 /** An OAuth error answer (RFC 6749 §5.2) from the token endpoint. */
@@ -43,17 +39,6 @@ export class OAuthError extends Error {
   }
 }
 
-export async function registerClients(db: Queryable, clients: RegisteredClient[]): Promise<void> {
-  for (const c of clients) {
-    await db.query(
-      `INSERT INTO clients (client_id, role, organization, jwks, jwks_uri) VALUES ($1, $2, $3, $4::jsonb, $5)
-       ON CONFLICT (client_id) DO UPDATE SET role = excluded.role, organization = excluded.organization,
-         jwks = excluded.jwks, jwks_uri = excluded.jwks_uri, active = true`,
-      [c.clientId, c.role, c.organization, c.jwks ? JSON.stringify(c.jwks) : null, c.jwksUri ?? null],
-    );
-  }
-}
-
 export interface GatewayKey {
   kid: string;
   privateKey: CryptoKey;
@@ -63,25 +48,17 @@ export interface GatewayKey {
 
 /** The gateway's signing key: made by the first process to start, then shared through the database. */
 export async function loadGatewayKey(db: Database): Promise<GatewayKey> {
-  let rows = await db.query<{ kid: string; private_jwk: JWK; public_jwk: JWK }>(
-    'SELECT kid, private_jwk, public_jwk FROM gateway_keys ORDER BY created_at, kid LIMIT 1',
-  );
-  if (rows.length === 0) {
+  let row = await firstGatewayKey(db);
+  if (!row) {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
-    await db.query(
-      'INSERT INTO gateway_keys (kid, private_jwk, public_jwk) VALUES ($1, $2::jsonb, $3::jsonb) ON CONFLICT DO NOTHING',
-      [
-        kid,
-        JSON.stringify(await exportJWK(privateKey)),
-        JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }),
-      ],
-    );
-    rows = await db.query(
-      'SELECT kid, private_jwk, public_jwk FROM gateway_keys ORDER BY created_at, kid LIMIT 1',
-    );
+    await insertGatewayKey(db, {
+      kid,
+      private_jwk: await exportJWK(privateKey),
+      public_jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    });
+    row = (await firstGatewayKey(db))!;
   }
-  const row = rows[0]!;
   return {
     kid: row.kid,
     privateKey: (await importJWK(row.private_jwk, 'ES256')) as CryptoKey,
@@ -203,24 +180,9 @@ export class Authenticator {
   }
 
   async findClient(clientId: string): Promise<RegisteredClient | undefined> {
-    const rows = await this.db.query<{
-      client_id: string;
-      role: string;
-      organization: string;
-      jwks: JSONWebKeySet | null;
-      jwks_uri: string | null;
-    }>('SELECT client_id, role, organization, jwks, jwks_uri FROM clients WHERE client_id = $1 AND active', [
-      clientId,
-    ]);
-    const row = rows[0];
-    if (!row || !isRole(row.role)) return undefined;
-    return {
-      clientId: row.client_id,
-      role: row.role,
-      organization: row.organization,
-      ...(row.jwks ? { jwks: row.jwks } : {}),
-      ...(row.jwks_uri ? { jwksUri: row.jwks_uri } : {}),
-    };
+    const client = await activeClient(this.db, clientId);
+    if (!client || !isRole(client.role)) return undefined;
+    return { ...client, role: client.role };
   }
 
   /** Verifies a Bearer token from an Authorization header; throws 401 otherwise. */
@@ -263,12 +225,7 @@ export async function useJtiOnce(
   jti: string,
   exp: number,
 ): Promise<boolean> {
-  await db.query('DELETE FROM used_jti WHERE expires_at < now()');
-  const inserted = await db.query(
-    'INSERT INTO used_jti (client_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING jti',
-    [clientId, jti, new Date((exp + CLOCK_SKEW_S) * 1000)],
-  );
-  return inserted.length > 0;
+  return recordJtiOnce(db, clientId, jti, new Date((exp + CLOCK_SKEW_S) * 1000));
 }
 
 function decodeIssuer(jwt: string): string | undefined {

@@ -334,7 +334,7 @@ export async function runDecision(
     decideOptions(config),
   );
   // A dispute found now goes to the privacy officer's queue; a replay only looks back.
-  if (facts.conflicts.length && !replayAt) await reportConflicts(db, facts.conflicts, facts.subjectRef);
+  if (facts.conflicts.length && !replayAt) await reportConflicts(db, facts.conflicts, facts.subjectRef, at);
   const consentIds = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
   const fullExplanation = await hasAccessToAny(db, 'Consent', consentIds, principal.org);
   const consentExplanations = await visibleExplanations(

@@ -1,11 +1,11 @@
-// Small HTTP helpers shared by the routes: FHIR responses, the caller, permissions, paging, If-Match.
+// Small HTTP helpers shared by the routes: FHIR responses, the caller, the scope check, paging.
 import type { NextFunction, Request, Response } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
-import { may, type Permission, type Principal } from '../auth/access.js';
+import type { Principal } from '../auth/access.js';
 import type { HttpContext } from './context.js';
-import { FhirError, forbidden, notFound, outcome, preconditionFailed } from '../fhir/outcomes.js';
+import { FhirError, notFound, outcome } from '../fhir/outcomes.js';
 import { levelOf, routeOf, scopeCovers, scopeNeeds } from '../auth/scopes.js';
-import { pagingOf } from './search-params.js';
+import { pagingOf } from '../store/search-params.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -69,14 +69,6 @@ export function principalOf(res: Response): Principal {
   return p;
 }
 
-export function demand(principal: Principal, permission: Permission): void {
-  if (!may(principal, permission)) {
-    throw forbidden(`The role ${principal.role} may not do this (${permission})`, {
-      coding: [{ system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' }],
-    });
-  }
-}
-
 /**
  * The public base URL for links and the token audience: configured (BASE_URL), or in sandbox and test mode the
  * address the server is bound to (server.ts fills it in). Never the Host header: a client must not choose the links
@@ -90,13 +82,4 @@ export function baseUrlOf(ctx: HttpContext, _req?: Request): string {
 /** Search paging parameters, with sensible defaults and bounds. */
 export function paging(query: Request['query']): { count: number; offset: number } {
   return pagingOf(query);
-}
-
-/** If-Match (`W/"3"`, `"3"` or `3`) must name the current version; 412 otherwise. No header, no check. */
-export function checkIfMatch(ifMatch: string | undefined, versionId: number): void {
-  if (!ifMatch) return;
-  const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
-  if (wanted !== String(versionId)) {
-    throw preconditionFailed(`Version conflict: current version is ${versionId}, If-Match asked ${ifMatch}`);
-  }
 }

@@ -65,17 +65,21 @@ export async function unsettledDisputes(db: Queryable, about: string[]): Promise
   return rows.map((r) => r.fact);
 }
 
-/** Raises a review Task for each dispute that has none yet; a dispute raised concurrently is raised once. */
+/**
+ * Raises a review Task for each dispute that has none yet, authored at `now`; a dispute raised concurrently is raised
+ * once.
+ */
 export async function reportConflicts(
   db: Queryable | Database,
   conflicts: FactConflict[],
   subjectRef: string | undefined,
+  now: Date,
 ): Promise<void> {
   for (const conflict of conflicts) {
     const key = keyOf(conflict);
     if (await findByUniqueKey(db, key)) continue;
     const create = (tx: Queryable) =>
-      createResource(tx, conflictTask(conflict, subjectRef, new Date()), GATEWAY_ORG, key);
+      createResource(tx, conflictTask(conflict, subjectRef, now), GATEWAY_ORG, key);
     try {
       await ('transaction' in db ? db.transaction(create) : create(db));
     } catch (err) {

@@ -3,10 +3,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURES_DIR } from '../paths.js';
 import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum/fhirtypes';
-import { registerClients, type RegisteredClient } from '../auth/auth.js';
+import type { RegisteredClient } from '../auth/auth.js';
+import { registerClients } from '../store/clients.js';
 import type { GatewayContext } from '../context.js';
 import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
-import { runTransaction } from '../person-index/records.js';
+import { runTransaction } from '../person-index/transaction.js';
 
 import { auditAll } from '../audit/record.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';

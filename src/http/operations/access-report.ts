@@ -11,7 +11,8 @@ import { isValidBsn } from '../../mappings/bsn.js';
 import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { loadFacts } from '../../exchange/decisions.js';
-import { baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { baseUrlOf, principalOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 

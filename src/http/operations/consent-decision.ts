@@ -2,7 +2,7 @@
 // it got then (replayed from the history of the consents). Audited like any decision.
 import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
-import { isRole, type Principal } from '../../auth/access.js';
+import { demand, isRole, type Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import {
   auditDecision,
@@ -14,7 +14,7 @@ import {
   runDecision,
 } from '../../exchange/decisions.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
-import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 

@@ -17,7 +17,8 @@ import {
   runDecision,
 } from '../../exchange/decisions.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
-import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { principalOf, requestIdOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, unprocessable } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';

@@ -21,7 +21,8 @@ import {
   subjectOf,
 } from '../../exchange/decisions.js';
 import { typesHolding } from '../../consent/classify.js';
-import { demand, principalOf, requestIdOf, sendFhir } from '../http.js';
+import { principalOf, requestIdOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badGateway, badRequest, FhirError, forbidden, outcome } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';

@@ -5,7 +5,8 @@ import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes
 import type { Request, Response } from 'express';
 import { labelEntries } from '../../cds-hooks/labelling.js';
 import type { HttpContext } from '../context.js';
-import { demand, principalOf, sendFhir } from '../http.js';
+import { principalOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { badRequest } from '../../fhir/outcomes.js';
 
 function bundleOf(body: unknown): Bundle {

@@ -1,31 +1,23 @@
 // The audit log for privacy officers: search, read and chain verification; every read of the log is itself audited.
 import { neutralised } from '../../mappings/csv.js';
-import type { AuditEvent, Parameters } from '@medplum/fhirtypes';
+import type { Parameters } from '@medplum/fhirtypes';
 import type { Response, Router } from 'express';
 import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
-import { AUDIT_SEARCH, auditPaging, auditWhere as whereOf } from '../../audit/search.js';
-import { DateSearchError } from '../../store/date-search.js';
+import {
+  AUDIT_EXPORT_PAGE,
+  AUDIT_SEARCH,
+  auditExportPages,
+  readAuditEvent,
+  searchAuditEvents,
+  type AuditRow,
+} from '../../audit/search.js';
 import type { HttpContext } from '../context.js';
-import { baseUrlOf, demand, principalOf, sendFhir } from '../http.js';
+import { baseUrlOf, principalOf, sendFhir } from '../http.js';
+import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, notFound, outcome } from '../../fhir/outcomes.js';
-import { searchBundle } from '../../person-index/records.js';
-
-/** The search as SQL; a value the log cannot be searched by is a 400 before anything is read. */
-function auditWhere(query: Record<string, unknown>): { where: string; params: unknown[] } {
-  return refusedAsBadRequest(() => whereOf(query));
-}
-
-/** An AuditSearchError as a 400 OperationOutcome. */
-function refusedAsBadRequest<T>(work: () => T): T {
-  try {
-    return work();
-  } catch (err) {
-    if (err instanceof DateSearchError) throw badRequest(err.message);
-    throw err;
-  }
-}
+import { searchBundle } from '../search-bundle.js';
 
 export function auditRoutes(ctx: HttpContext, router: Router): void {
   const tag = 'Audit and oversight';
@@ -124,18 +116,11 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
     demand(principal, 'audit:read');
     const { _format: format = 'ndjson', ...filters } = req.query;
     if (format !== 'ndjson' && format !== 'csv') throw badRequest('_format must be ndjson or csv');
-    const { where, params } = auditWhere(filters);
+    const page = auditExportPages(ctx.db, filters);
     const query = new URLSearchParams(req.query as Record<string, string>).toString();
     const record = (outcome: 'success' | 'error', description: string) =>
       ctx.db.transaction((tx) =>
         audit(tx, principal, { subtype: 'audit-read', outcome, description, details: { query } }),
-      );
-    // Streamed in pages by sequence number: memory stays flat however large the log is.
-    const page = (after: number) =>
-      ctx.db.query<AuditRow>(
-        `SELECT seq::int AS seq, recorded, subtype, action, outcome, patient, patients, agent_org, recipient_org, purpose, legal_basis, content
-         FROM audit_events ${where ? `${where} AND` : 'WHERE'} seq > $${params.length + 1} ORDER BY seq LIMIT ${EXPORT_PAGE}`,
-        [...params, after],
       );
     // The first page is read before anything is sent, so a search the database refuses is still an OperationOutcome;
     // and the export is on record before its first event leaves (fail closed).
@@ -152,7 +137,7 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
         if (!res.write(chunk) && !res.destroyed) await drainedOrClosed(res);
         if (res.destroyed) throw new Error('the client closed the connection');
         sent += rows.length;
-        if (rows.length < EXPORT_PAGE) break;
+        if (rows.length < AUDIT_EXPORT_PAGE) break;
         rows = await page(rows[rows.length - 1]!.seq);
       }
       // Complete only now: the record says so before the stream's end tells the client.
@@ -174,11 +159,8 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
   router.get('/AuditEvent/:id', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'audit:read');
-    const rows = await ctx.db.query<{ content: AuditEvent }>(
-      'SELECT content FROM audit_events WHERE id = $1',
-      [req.params.id],
-    );
-    if (!rows[0]) throw notFound(`AuditEvent/${req.params.id} is not known`);
+    const event = await readAuditEvent(ctx.db, req.params.id);
+    if (!event) throw notFound(`AuditEvent/${req.params.id} is not known`);
     await ctx.db.transaction((tx) =>
       audit(tx, principal, {
         subtype: 'audit-read',
@@ -187,31 +169,22 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
         entities: [{ reference: `AuditEvent/${req.params.id}` }],
       }),
     );
-    sendFhir(res, 200, rows[0].content);
+    sendFhir(res, 200, event);
   });
 
   router.get('/AuditEvent', async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'audit:read');
-    const { count, offset, order } = refusedAsBadRequest(() => auditPaging(req.query));
-    const { where, params } = auditWhere(req.query);
-    const [totalRow] = await ctx.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM audit_events ${where}`,
-      params,
-    );
-    const rows = await ctx.db.query<{ content: AuditEvent }>(
-      `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
-      params,
-    );
+    const { count, offset, total, events } = await searchAuditEvents(ctx.db, req.query);
     await ctx.db.transaction((tx) =>
       audit(tx, principal, {
         subtype: 'audit-read',
         outcome: 'success',
-        description: `Audit log searched: ${rows.length} of ${totalRow?.n ?? 0} events`,
+        description: `Audit log searched: ${events.length} of ${total} events`,
         details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
       }),
     );
-    const result = { total: totalRow?.n ?? 0, resources: rows.map((r) => r.content) };
+    const result = { total, resources: events };
     sendFhir(
       res,
       200,
@@ -220,7 +193,6 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
   });
 }
 
-const EXPORT_PAGE = 1000;
 const VERIFY_FAILED =
   'De controle van het logboek is afgebroken door een fout; probeer het later opnieuw. / The verification broke off with an error; try again later.';
 
@@ -242,21 +214,6 @@ function abortLine(format: 'csv' | 'ndjson', sent: number): string {
   const text = `Export afgebroken na ${sent} regels; onvolledig. / Export aborted after ${sent} events; incomplete.`;
   if (format === 'csv') return `#error,${csvField(text)}\n`;
   return `${JSON.stringify(outcome('incomplete', text))}\n`;
-}
-
-interface AuditRow {
-  seq: number;
-  recorded: Date;
-  subtype: string;
-  action: string;
-  outcome: string;
-  patient: string | null;
-  patients: string[] | null;
-  agent_org: string | null;
-  recipient_org: string | null;
-  purpose: string | null;
-  legal_basis: string | null;
-  content: AuditEvent;
 }
 
 const CSV_COLUMNS = [

@@ -10,7 +10,8 @@ import { readXacml } from '../../cds-hooks/xacml.js';
 import { languageOf } from '../../consent/explain.js';
 import { guardedJson } from '../body-guard.js';
 import type { HttpContext } from '../context.js';
-import { baseUrlOf, demand, principalOf, requestIdOf, requireToken } from '../http.js';
+import { baseUrlOf, principalOf, requestIdOf, requireToken } from '../http.js';
+import { demand } from '../../auth/access.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
 

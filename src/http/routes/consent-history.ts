@@ -5,13 +5,7 @@ import type { Router } from 'express';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, principalOf, sendFhir } from '../http.js';
 import { auditRead } from '../../audit/record.js';
-import { readIndexed } from '../../person-index/records.js';
-
-interface VersionRow {
-  version_id: number | string;
-  valid_from: Date | string;
-  content: Consent;
-}
+import { readHistory } from '../../person-index/history.js';
 
 export function consentHistoryRoutes(ctx: HttpContext, router: Router): void {
   ctx.caps.interaction('Consent', 'history-instance', {
@@ -25,17 +19,12 @@ export function consentHistoryRoutes(ctx: HttpContext, router: Router): void {
     const principal = principalOf(res);
     const id = req.params.id;
     // The same rule and audit record as a read: unknown or not one's own → 404.
-    await readIndexed(ctx.db, principal, 'Consent', id, (input) =>
+    const versions = await readHistory<Consent>(ctx.db, principal, 'Consent', id, (input) =>
       auditRead(ctx, principal, { ...input, description: `Consent/${id} history read` }),
     );
-    const rows = await ctx.db.query<VersionRow>(
-      `SELECT version_id, valid_from, content FROM resource_history
-       WHERE type = 'Consent' AND id = $1 ORDER BY version_id DESC`,
-      [id],
-    );
     const base = baseUrlOf(ctx, req);
-    const entry: BundleEntry[] = rows.map((r) => {
-      const version = String(r.version_id);
+    const entry: BundleEntry[] = versions.map((r) => {
+      const version = r.versionId;
       const first = version === '1';
       return {
         fullUrl: `${base}/fhir/Consent/${id}`,
@@ -44,7 +33,7 @@ export function consentHistoryRoutes(ctx: HttpContext, router: Router): void {
         response: {
           status: first ? '201' : '200',
           etag: `W/"${version}"`,
-          lastModified: new Date(r.valid_from).toISOString(),
+          lastModified: r.validFrom.toISOString(),
         },
       };
     });

@@ -8,7 +8,7 @@ import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { operationSpec, type OperationParam } from '../operation-table.js';
 import { notFound } from '../../fhir/outcomes.js';
-import { searchBundle } from '../../person-index/records.js';
+import { searchBundle } from '../search-bundle.js';
 
 function parameterOf(p: OperationParam): OperationDefinitionParameter {
   return {

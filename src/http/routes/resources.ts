@@ -10,12 +10,12 @@ import {
   createIndexed,
   INDEXED_TYPES,
   readIndexed,
-  runTransaction,
-  SEARCH_PARAMS,
-  searchBundle,
   searchIndexed,
   updateIndexed,
 } from '../../person-index/records.js';
+import { runTransaction } from '../../person-index/transaction.js';
+import { SEARCH_PARAMS } from '../../store/search-params.js';
+import { searchBundle } from '../search-bundle.js';
 
 function etag(resource: Resource): Record<string, string> {
   return {

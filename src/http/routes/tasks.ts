@@ -5,13 +5,14 @@ import { personsIn } from '../../audit/persons.js';
 import { validateFhir } from '../../mappings/validate.js';
 import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
-import { sees } from '../../auth/access.js';
+import { demand, sees } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
-import { baseUrlOf, checkIfMatch, demand, paging, principalOf, sendFhir } from '../http.js';
+import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
+import { checkIfMatch } from '../../fhir/versions.js';
 import { audit, auditRead } from '../../audit/record.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../../fhir/outcomes.js';
-import { parseSearch, searchBundle } from '../../person-index/records.js';
-import { lastUpdatedOf, sortOf } from '../search-params.js';
+import { searchBundle } from '../search-bundle.js';
+import { lastUpdatedOf, parseSearch, sortOf } from '../../store/search-params.js';
 import { PERSON_SEARCH_PARAMS, visibleTo } from '../../exchange/tasks.js';
 
 const TASK_SEARCH = {

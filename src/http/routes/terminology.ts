@@ -11,7 +11,7 @@ import {
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import { badRequest, notFound } from '../../fhir/outcomes.js';
-import { searchBundle } from '../../person-index/records.js';
+import { searchBundle } from '../search-bundle.js';
 
 /** The ValueSet of all codes of a CodeSystem: same id, url with /ValueSet/ in place of /CodeSystem/. */
 function valueSetOf(cs: CodeSystem): ValueSet {

@@ -1,6 +1,8 @@
-// The search controls every search of the gateway shares: `_count`/`_offset` (400 for what is not a number),
-// `_lastUpdated` with the date semantics of the audit search, and `_sort` by last update.
-import { DateSearchError, dateRange } from '../store/date-search.js';
+// Search parameters of the resource store as criteria, and the search controls every search of the gateway shares:
+// `_count`/`_offset` (400 for what is not a number), `_lastUpdated` with the date semantics of the audit search, and
+// `_sort` by last update.
+import { DateSearchError, dateRange } from './date-search.js';
+import type { SearchCriterion } from './resources.js';
 import { badRequest } from '../fhir/outcomes.js';
 
 /** The most resources one page holds; a larger `_count` is served as this many. */
@@ -59,4 +61,49 @@ export function sortOf(query: Record<string, unknown>): 'asc' | 'desc' {
   throw badRequest(
     `_sort "${v.slice(0, 40)}" kan niet; sorteer op _lastUpdated of -_lastUpdated / use _lastUpdated or -_lastUpdated`,
   );
+}
+
+export const SEARCH_PARAMS: Record<string, string> = {
+  identifier: 'token',
+  patient: 'reference',
+  'patient:identifier': 'token',
+  status: 'token',
+  member: 'reference',
+  organization: 'reference',
+  code: 'token',
+};
+const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_format', '_total', '_lastUpdated']);
+
+/** Turns URL query parameters into search criteria; unknown parameters are a clear 400. */
+export function parseSearch(
+  query: Record<string, unknown>,
+  allowed: Record<string, string> = SEARCH_PARAMS,
+): SearchCriterion[] {
+  const criteria: SearchCriterion[] = [];
+  for (const [name, raw] of Object.entries(query)) {
+    if (CONTROL_PARAMS.has(name)) continue;
+    if (!(name in allowed))
+      throw badRequest(`Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`);
+    for (const text of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof text !== 'string' || text === '')
+        throw badRequest(`Search parameter "${name}" needs a value`);
+      const chained = name === 'patient:identifier';
+      const tokenLike = allowed[name] === 'token';
+      criteria.push({
+        param: chained ? 'patient' : name,
+        chainedIdentifier: chained,
+        values: text.split(',').map((v) => {
+          if (tokenLike && v.includes('|')) {
+            const [system, value] = v.split('|', 2);
+            return { system: system || undefined, value: value ?? '' };
+          }
+          return {
+            value:
+              allowed[name] === 'reference' && !v.includes('/') && name === 'patient' ? `Patient/${v}` : v,
+          };
+        }),
+      });
+    }
+  }
+  return criteria;
 }

@@ -1,0 +1,78 @@
+// A transaction Bundle of person-index and directory resources: every entry applied in one database transaction.
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Principal } from '../auth/access.js';
+import { badRequest, FhirError } from '../fhir/outcomes.js';
+import type { Queryable } from '../store/database.js';
+import { createIndexed, INDEXED_TYPES, updateIndexed } from './records.js';
+
+const TRANSACTION_ORDER = ['Organization', 'Endpoint', 'Patient', 'RelatedPerson', 'Group', 'Consent'];
+
+/** Applies every entry of a transaction in one database transaction; urn:uuid references are resolved to the ids given. */
+export async function runTransaction(tx: Queryable, principal: Principal, bundle: Bundle): Promise<Bundle> {
+  const ids = new Map<string, string>();
+  const entries = bundle.entry ?? [];
+  const responses: BundleEntry[] = new Array<BundleEntry>(entries.length);
+  // Referenced resources first, so that urn:uuid references resolve whatever the entry order.
+  const rank = (e: BundleEntry) => TRANSACTION_ORDER.indexOf(e.resource?.resourceType ?? '');
+  const order = entries.map((_, i) => i).sort((a, b) => rank(entries[a]!) - rank(entries[b]!) || a - b);
+  for (const i of order) {
+    const entry = entries[i]!;
+    const method = entry.request?.method;
+    const type = entry.resource?.resourceType;
+    if (!entry.resource || !type || !(INDEXED_TYPES as readonly string[]).includes(type)) {
+      throw badRequest(
+        `entry[${i}] must hold a ${INDEXED_TYPES.join(', ')} resource`,
+        `Bundle.entry[${i}].resource`,
+      );
+    }
+    const resource = resolveUrnRefs(entry.resource, ids);
+    try {
+      if (method === 'POST') {
+        const result = await createIndexed(tx, principal, resource, type, entry.request?.ifNoneExist);
+        if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${type}/${result.resource.id}`);
+        responses[i] = {
+          response: {
+            status: `${result.status}`,
+            location: `${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}`,
+          },
+          resource: result.resource,
+        };
+      } else if (method === 'PUT') {
+        const id = entry.request?.url?.split('/')[1];
+        if (!id)
+          throw badRequest(`entry[${i}].request.url must be ${type}/<id>`, `Bundle.entry[${i}].request.url`);
+        const result = await updateIndexed(tx, principal, resource, type, id);
+        responses[i] = {
+          response: { status: '200', location: `${type}/${id}/_history/${result.resource.meta?.versionId}` },
+          resource: result.resource,
+        };
+      } else {
+        throw badRequest(
+          `entry[${i}].request.method must be POST or PUT`,
+          `Bundle.entry[${i}].request.method`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof FhirError) {
+        for (const issue of err.outcome.issue ?? [])
+          issue.expression = (issue.expression ?? []).map((e) => `Bundle.entry[${i}].resource.${e}`);
+        if (!err.outcome.issue?.some((x) => x.expression?.length))
+          err.outcome.issue?.forEach((x) => (x.expression = [`Bundle.entry[${i}]`]));
+      }
+      throw err;
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: responses };
+}
+
+function resolveUrnRefs<T>(value: T, ids: Map<string, string>): T {
+  if (Array.isArray(value)) return value.map((v) => resolveUrnRefs(v, ids)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : resolveUrnRefs(v, ids);
+    }
+    return out as T;
+  }
+  return value;
+}
