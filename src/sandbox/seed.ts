@@ -5,7 +5,7 @@ import { FIXTURES_DIR } from '../paths.js';
 import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum/fhirtypes';
 import { registerClients, type RegisteredClient } from '../auth/auth.js';
 import type { GatewayContext } from '../context.js';
-import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
+import { AGENCY_ROLE_SYSTEM } from '../consent/constants.js';
 import { runTransaction } from '../person-index/records.js';
 
 import { auditAll } from '../audit/record.js';
