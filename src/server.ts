@@ -12,7 +12,8 @@ import { Capabilities } from './http/capabilities.js';
 import { readClientsFile } from './auth/clients-file.js';
 import type { HttpContext } from './http/context.js';
 import { systemClock } from './time/clock.js';
-import { auditExplanation, runDecision } from './exchange/decisions.js';
+import { runDecision } from './exchange/decisions.js';
+import { auditExplanation } from './exchange/reasons.js';
 import { DeliveryWorker } from './exchange/delivery.js';
 import { startAgeTransitionSweep } from './person-index/age-transitions.js';
 import { checkCovenants } from './exchange/decide-options.js';
@@ -82,7 +83,8 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       retryMaxMs: config.deliveryRetryMaxMs,
       timeoutMs: config.agencyTimeoutMs,
       recheck: async ({ request, subject, principal }) => {
-        const run = await runDecision(db, config, principal, request, subject);
+        // The re-check at send time decides at that moment, on the process's clock.
+        const run = await runDecision(db, config, principal, request, subject, { at: ctx.clock() });
         return { decision: run.decision.decision, explanation: auditExplanation(run.decision) };
       },
     }),

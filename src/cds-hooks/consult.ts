@@ -12,15 +12,11 @@ import { readResource, searchResources } from '../store/resources.js';
 import { detailWithExplanations } from '../exchange/consent-explanations.js';
 import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import {
-  auditDecision,
-  reasonText,
-  roleOf,
-  runDecision,
-  shownReasons,
-  type DecisionRun,
-  type Subject,
-} from '../exchange/decisions.js';
+import type { Subject } from '../person-index/facts.js';
+import { auditDecision } from '../exchange/decision-audit.js';
+import { runDecision, type DecisionRun } from '../exchange/decisions.js';
+import { roleOf } from '../exchange/parties.js';
+import { reasonText, shownReasons } from '../exchange/reasons.js';
 import { badRequest } from '../fhir/outcomes.js';
 import { combinePurposes } from './purposes.js';
 import type { ConsultQuestion } from './schema.js';
@@ -132,7 +128,7 @@ export async function consult(
     return { decision: 'NO_CONSENT', detail, obligations: [] };
   }
   const recipient = await recipientOf(ctx, q.actor);
-  const at = new Date();
+  const at = ctx.clock();
   const base: Omit<DecisionRequest, 'purpose'> = {
     requesterOrg: principal.org,
     requesterRole: principal.role,
@@ -151,8 +147,7 @@ export async function consult(
   }));
   // Each purpose decided as $consent-decision and $exchange decide it (same facts, engine and minimisation).
   const runs: DecisionRun[] = [];
-  for (const r of requests)
-    runs.push(await runDecision(ctx.db, ctx.config, principal, r, subject, undefined));
+  for (const r of requests) runs.push(await runDecision(ctx.db, ctx.config, principal, r, subject, { at }));
   let decision: Decision = combinePurposes(runs.map((r) => r.decision));
   const codes =
     decision.decision === 'permit'

@@ -106,8 +106,9 @@ export function requiredConsenters(person: PersonFacts, at: Date): Requirement |
   return { required: [person.ref], age, band };
 }
 
-const performersOf = (c: Consent): string[] =>
-  (c.performer ?? []).flatMap((p) => (p.reference ? [p.reference] : []));
+/** Who gave (or refused) a consent: its performers' references. */
+export const performersOf = (c: Consent): string[] =>
+  (c.performer ?? []).flatMap((p) => (typeof p?.reference === 'string' ? [p.reference] : []));
 
 export interface PersonBasis {
   verdict: 'permit' | 'deny';

@@ -1,7 +1,7 @@
 // Evidence of a consent: the signed form (sourceAttachment / sourceReference), who signed it against the age table on
 // the day it was given, and who verified it when (verification). A policy says whether a consent without it counts.
 import type { Consent } from '@medplum/fhirtypes';
-import { joinLabels, personLabel, requiredConsenters, type PersonFacts } from './consenters.js';
+import { joinLabels, performersOf, personLabel, requiredConsenters, type PersonFacts } from './consenters.js';
 import type { Reason } from './types.js';
 
 export type EvidencePolicy = 'not-required' | 'required';
@@ -34,9 +34,6 @@ export function evidenceOf(consent: Consent): Evidence {
     verifiedOn: check?.verificationDate,
   };
 }
-
-const performersOf = (c: Consent): string[] =>
-  (c.performer ?? []).flatMap((p) => (typeof p?.reference === 'string' ? [p.reference] : []));
 
 /**
  * Why a permitting consent does not count under the `required` policy, or undefined when it does: it needs its signed

@@ -1,7 +1,7 @@
 // Why each consent of the subject did or did not apply to a request: one line per consent, in Dutch and English.
 import type { Consent } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
-import { personFacts, personLabel, type PersonFacts } from './consenters.js';
+import { performersOf, personFacts, personLabel, type PersonFacts } from './consenters.js';
 import { evidenceOf, evidenceProblem, type Evidence, type EvidencePolicy } from './evidence.js';
 import { actorMatches, evaluateConsent, inPeriod } from './provisions.js';
 import type { DecisionFacts, DecisionRequest, Reason } from './types.js';
@@ -20,8 +20,7 @@ const codes = (xs: { code?: string }[] | undefined): string[] =>
   (xs ?? []).flatMap((x) => (x.code ? [x.code] : []));
 
 function performers(c: Consent, person: PersonFacts | undefined) {
-  const refs = (c.performer ?? []).flatMap((p) => (typeof p?.reference === 'string' ? [p.reference] : []));
-  const labels = refs.map((r) => (person ? personLabel(person, r) : { en: r, nl: r }));
+  const labels = performersOf(c).map((r) => (person ? personLabel(person, r) : { en: r, nl: r }));
   return {
     en: labels.map((l) => l.en).join(', ') || 'nobody',
     nl: labels.map((l) => l.nl).join(', ') || 'niemand',
@@ -77,17 +76,24 @@ export function explainConsent(
   return line('no-matching-provision', 'consent-no-matching-provision');
 }
 
-/** One explanation per consent about the subject (or the family's members), in the order they were recorded. */
+/**
+ * One explanation per consent about the subject (or the family's members), in the order they were recorded. The
+ * explanations inform; a consent stored malformed must not turn a decision into an error: then there are none.
+ */
 export function explainConsents(
   req: DecisionRequest,
   facts: DecisionFacts,
   at: Date,
   policy?: EvidencePolicy,
 ): ConsentExplanation[] {
-  const patients = facts.members ?? (facts.subject ? [facts.subject] : []);
-  const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
-  return facts.consents.map((c) => {
-    const person = persons.find((p) => c.patient?.reference === p.ref);
-    return { ...explainConsent(c, person, req, at, policy), evidence: evidenceOf(c) };
-  });
+  try {
+    const patients = facts.members ?? (facts.subject ? [facts.subject] : []);
+    const persons = patients.map((p) => personFacts(p, facts.relatedPersons, facts.consents));
+    return facts.consents.map((c) => {
+      const person = persons.find((p) => c.patient?.reference === p.ref);
+      return { ...explainConsent(c, person, req, at, policy), evidence: evidenceOf(c) };
+    });
+  } catch {
+    return [];
+  }
 }

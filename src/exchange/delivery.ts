@@ -11,9 +11,20 @@ import {
   type Database,
   type Queryable,
 } from '../store/database.js';
+import {
+  claimJobs,
+  markCancelled,
+  markDelivered,
+  markFailed,
+  pendingJobsResting,
+  postpone,
+  renewLease,
+  type ClaimedJob as OutboxJob,
+  type JobRef,
+} from '../store/outbox.js';
 import { BSN_SYSTEM, createResource, readResource } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
-import type { Subject } from './decisions.js';
+import type { Subject } from '../person-index/facts.js';
 import { TASK_CODE_SYSTEM, taskOutput, updateTask } from './tasks.js';
 
 export interface DeliveryOptions {
@@ -38,19 +49,7 @@ export interface StoredRequest {
   principal: Principal;
 }
 
-interface ClaimedJob {
-  id: string;
-  task_id: string;
-  sender_org: string;
-  recipient_org: string;
-  endpoint_url: string;
-  bundle: Bundle | null;
-  attempts: number;
-  deadline: Date;
-  request: StoredRequest | null;
-  /** The token of this claim: only its holder renews the lease. */
-  lease_id: string;
-}
+type ClaimedJob = OutboxJob<StoredRequest>;
 
 /** Backoff before attempt n+1: exponential from the base, capped, with jitter over the upper half. */
 export function backoffMs(attempts: number, baseMs: number, maxMs = 3_600_000): number {
@@ -122,19 +121,9 @@ export class DeliveryWorker {
     }
   }
 
-  /**
-   * Claims up to a batch of due jobs. SKIP LOCKED lets several processes claim side by side without taking the
-   * same job; the lease (next_attempt_at moved forward) returns a job to the pool if its claimer dies.
-   */
-  private async claim(): Promise<ClaimedJob[]> {
-    return this.db.query<ClaimedJob>(
-      `UPDATE delivery_jobs SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000),
-              lease_id = $3, updated_at = now()
-       WHERE id IN (SELECT id FROM delivery_jobs WHERE status = 'pending' AND next_attempt_at <= now()
-                    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, task_id, sender_org, recipient_org, endpoint_url, bundle, attempts, deadline, request, lease_id`,
-      [this.opts.batchSize ?? 20, this.leaseMs, randomUUID()],
-    );
+  /** Claims up to a batch of due jobs, under a lease of their own (src/store/outbox.ts). */
+  private claim(): Promise<ClaimedJob[]> {
+    return claimJobs<StoredRequest>(this.db, this.opts.batchSize ?? 20, this.leaseMs, randomUUID());
   }
 
   /**
@@ -147,12 +136,7 @@ export class DeliveryWorker {
       () => {
         if (renewing) return;
         renewing = true;
-        this.db
-          .query(
-            `UPDATE delivery_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
-             WHERE id = $1 AND lease_id = $2 AND status = 'pending'`,
-            [job.id, job.lease_id, this.leaseMs],
-          )
+        renewLease(this.db, job, this.leaseMs)
           .catch((err: unknown) => this.logger.warn({ err, job: job.id }, 'could not renew a delivery lease'))
           .finally(() => (renewing = false));
       },
@@ -198,6 +182,7 @@ export class DeliveryWorker {
             tx,
             [job],
             `Cancelled at send time: the exchange is no longer permitted. ${now.explanation}`,
+            new Date(),
           ),
         );
         return;
@@ -231,13 +216,7 @@ export class DeliveryWorker {
     // and the job be posted again. Whoever records first wins; a second recording of one job changes nothing.
     await this.untilStored(job, () =>
       this.db.transaction(async (tx) => {
-        const rows = await tx.query(
-          `UPDATE delivery_jobs SET status = 'delivered', bundle = NULL, request = NULL, lease_id = NULL, last_error = NULL,
-                  delivered_at = now(), updated_at = now()
-           WHERE id = $1 AND status = 'pending' RETURNING id`,
-          [job.id],
-        );
-        if (rows.length === 0) return;
+        if (!(await markDelivered(tx, job.id))) return;
         await updateTask(tx, job.task_id, 'completed', [
           taskOutput('attempts', { valueInteger: job.attempts }),
           taskOutput('recipient-response', { valueString: response }),
@@ -268,13 +247,8 @@ export class DeliveryWorker {
     const giveUp = Date.now() + wait > new Date(job.deadline).getTime();
     await this.db.transaction(async (tx) => {
       // Only while this claim still holds the job: a worker whose lease was taken over leaves it to the new holder.
-      const held = `WHERE id = $1 AND status = 'pending' AND lease_id = $3 RETURNING id`;
       if (giveUp) {
-        const rows = await tx.query(
-          `UPDATE delivery_jobs SET status = 'failed', bundle = NULL, request = NULL, lease_id = NULL, last_error = $2, updated_at = now() ${held}`,
-          [job.id, error, job.lease_id],
-        );
-        if (rows.length === 0) return;
+        if (!(await markFailed(tx, job, error))) return;
         await updateTask(
           tx,
           job.task_id,
@@ -297,13 +271,10 @@ export class DeliveryWorker {
           tx,
           job,
           `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}. Nothing was delivered; the data were deleted from the gateway.`,
+          new Date(),
         );
       } else {
-        const rows = await tx.query(
-          `UPDATE delivery_jobs SET last_error = $2, lease_id = NULL, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000), updated_at = now() ${held}`,
-          [job.id, error, job.lease_id, wait],
-        );
-        if (rows.length === 0 || cause !== 'recipient') return;
+        if (!(await postpone(tx, job, error, wait)) || cause !== 'recipient') return;
         await updateTask(tx, job.task_id, 'in-progress', [
           taskOutput('attempts', { valueInteger: job.attempts }),
           taskOutput('recipient-response', { valueString: error }),
@@ -336,8 +307,6 @@ export class DeliveryWorker {
   }
 }
 
-type JobRef = Pick<ClaimedJob, 'id' | 'task_id' | 'sender_org' | 'recipient_org'>;
-
 async function auditJob(
   tx: Queryable,
   job: JobRef,
@@ -364,7 +333,7 @@ async function auditJob(
 }
 
 /** Tells the sending organisation (a Communication it can read) that its exchange did not go through. */
-async function notifySender(tx: Queryable, job: JobRef, text: string): Promise<void> {
+async function notifySender(tx: Queryable, job: JobRef, text: string, at: Date): Promise<void> {
   await createResource<Communication>(
     tx,
     {
@@ -373,34 +342,32 @@ async function notifySender(tx: Queryable, job: JobRef, text: string): Promise<v
       category: [{ coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange-not-delivered' }] }],
       about: [{ reference: `Task/${job.task_id}` }],
       recipient: [{ reference: job.sender_org }],
-      sent: new Date().toISOString(),
+      sent: at.toISOString(),
       payload: [{ contentString: text }],
     },
     job.sender_org,
   );
 }
 
-/** Cancels jobs that were not delivered yet: payload deleted, Task cancelled, audited, sender told. */
-export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string): Promise<void> {
+/** Cancels jobs that were not delivered yet: payload deleted, Task cancelled, audited, sender told (at `at`). */
+export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string, at: Date): Promise<void> {
   for (const job of jobs) {
-    const rows = await tx.query(
-      `UPDATE delivery_jobs SET status = 'cancelled', bundle = NULL, request = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'pending' RETURNING id`,
-      [job.id, reason],
-    );
-    if (rows.length === 0) continue;
+    if (!(await markCancelled(tx, job.id, reason))) continue;
     await updateTask(tx, job.task_id, 'cancelled', [], reason);
     await auditJob(tx, job, 'denied', reason);
-    await notifySender(tx, job, reason);
+    await notifySender(tx, job, reason, at);
   }
 }
 
 /** Cancels every pending job whose decision rested on this Consent (a withdrawal takes effect for queued exchanges too). */
-export async function cancelJobsResting(tx: Queryable, consentRef: string, reason: string): Promise<number> {
-  const jobs = await tx.query<JobRef>(
-    `SELECT id, task_id, sender_org, recipient_org FROM delivery_jobs WHERE status = 'pending' AND $1 = ANY(consents) FOR UPDATE`,
-    [consentRef],
-  );
-  await cancelJobs(tx, jobs, reason);
+export async function cancelJobsResting(
+  tx: Queryable,
+  consentRef: string,
+  reason: string,
+  at: Date,
+): Promise<number> {
+  const jobs = await pendingJobsResting(tx, consentRef);
+  await cancelJobs(tx, jobs, reason, at);
   return jobs.length;
 }
 

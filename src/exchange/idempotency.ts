@@ -1,14 +1,11 @@
 // Idempotency-Key: the same key with the same body returns the first answer; with another body it is a conflict.
 import { createHash } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
 import { canonicalJson } from '../audit/canonical.js';
 import type { Queryable } from '../store/database.js';
+import { findAnswer, storeAnswer, type StoredAnswer } from '../store/idempotency.js';
 import { badRequest, conflict } from '../fhir/outcomes.js';
 
-export interface StoredAnswer {
-  status: number;
-  body: Resource;
-}
+export { isUniqueViolation, type StoredAnswer } from '../store/idempotency.js';
 
 export interface IdempotencyClaim {
   clientId: string;
@@ -34,41 +31,22 @@ export async function earlierAnswer(
   claim: IdempotencyClaim,
   windowHours: number,
 ): Promise<StoredAnswer | undefined> {
-  const rows = await db.query<{ body_hash: string; status: number; response: Resource }>(
-    `SELECT body_hash, status, response FROM idempotency_keys
-     WHERE client_id = $1 AND key = $2 AND created_at > now() - make_interval(hours => $3)`,
-    [claim.clientId, claim.key, windowHours],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.body_hash !== claim.bodyHash)
+  const found = await findAnswer(db, claim.clientId, claim.key, windowHours);
+  if (!found) return undefined;
+  if (found.bodyHash !== claim.bodyHash)
     throw conflict('This Idempotency-Key was used before with a different request body');
-  return { status: row.status, body: row.response };
+  return { status: found.status, body: found.body };
 }
 
 /**
  * Records the answer in the caller's transaction. A concurrent request with the same key waits on the primary
  * key and then fails, so that only one of them commits its exchange; it then answers with the stored one.
  */
-export async function recordAnswer(
+export function recordAnswer(
   tx: Queryable,
   claim: IdempotencyClaim,
   answer: StoredAnswer,
   windowHours: number,
 ): Promise<void> {
-  // Keys past the window are not needed for a replay: this client's expired keys go now (this one's included).
-  await tx.query(
-    `DELETE FROM idempotency_keys WHERE client_id = $1 AND created_at <= now() - make_interval(hours => $2)`,
-    [claim.clientId, windowHours],
-  );
-  await tx.query(
-    'INSERT INTO idempotency_keys (client_id, key, body_hash, status, response) VALUES ($1, $2, $3, $4, $5::jsonb)',
-    [claim.clientId, claim.key, claim.bodyHash, answer.status, JSON.stringify(answer.body)],
-  );
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  return (
-    (err as { code?: string })?.code === '23505' || /duplicate key value/.test((err as Error)?.message ?? '')
-  );
+  return storeAnswer(tx, claim, answer, windowHours);
 }

@@ -8,7 +8,9 @@ import type { Config } from '../config.js';
 import type { Queryable } from '../store/database.js';
 import { searchResources } from '../store/resources.js';
 import { isRole, type Principal } from '../auth/access.js';
-import { loadFacts, roleOf, runDecision, type Subject } from './decisions.js';
+import { loadFacts, type Subject } from '../person-index/facts.js';
+import { runDecision } from './decisions.js';
+import { roleOf } from './parties.js';
 
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 /** The purposes every overview asks about; a consent that names others adds them. */
@@ -77,8 +79,8 @@ export async function permissionsOf(
   config: Config,
   subject: Subject,
   sender: Principal,
+  at: Date,
 ): Promise<PermissionLine[]> {
-  const at = new Date();
   const facts = await loadFacts(db, subject);
   const byRef = new Map(facts.consents.map((c): [string, Consent] => [`Consent/${c.id}`, c]));
   const purposes = new Set(BASE_PURPOSES);
@@ -106,9 +108,9 @@ export async function permissionsOf(
         purpose: { system: ACT_REASON, code: purpose },
         categories: [] as string[],
       };
-      const run = await runDecision(db, config, sender, request, subject);
+      const run = await runDecision(db, config, sender, request, subject, { at });
       if (run.decision.decision !== 'permit') continue;
-      const detail = await runDecision(db, config, sender, { ...request, categories }, subject);
+      const detail = await runDecision(db, config, sender, { ...request, categories }, subject, { at });
       const consents = run.decision.consents;
       lines.push({
         sender: sender.org,

@@ -6,7 +6,7 @@ import type { Bundle, Endpoint, Organization, Patient, Resource } from '@medplum
 import type { RegisteredClient } from '../auth/auth.js';
 import { registerClients } from '../store/clients.js';
 import type { GatewayContext } from '../context.js';
-import { AGENCY_ROLE_SYSTEM } from '../exchange/decisions.js';
+import { AGENCY_ROLE_SYSTEM } from '../consent/constants.js';
 import { runTransaction } from '../person-index/transaction.js';
 
 import { auditAll } from '../audit/record.js';

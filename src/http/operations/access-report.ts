@@ -10,14 +10,19 @@ import { gezagAgreed } from '../../person-index/registrations.js';
 import { isValidBsn } from '../../mappings/bsn.js';
 import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
-import { loadFacts } from '../../exchange/decisions.js';
+import { loadFacts } from '../../person-index/facts.js';
 import { baseUrlOf, principalOf, sendFhir } from '../http.js';
 import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 
 /** Whether a person may see this report: their own from 12, or their child's under 16 when they hold gezag. */
-export async function mayRead(ctx: HttpContext, principal: Principal, bsn: string): Promise<boolean> {
+export async function mayRead(
+  ctx: HttpContext,
+  principal: Principal,
+  bsn: string,
+  at: Date,
+): Promise<boolean> {
   if (principal.role === 'privacy-officer') return true;
   if (principal.role !== 'person' || !principal.patient) return false;
   const facts = await loadFacts(ctx.db, {
@@ -30,7 +35,7 @@ export async function mayRead(ctx: HttpContext, principal: Principal, bsn: strin
   // A disputed birth date or parental authority opens nothing until a privacy officer has settled it.
   if (disputed.has('birthDate')) return false;
   if (!subject?.birthDate) return principal.patient === bsn;
-  const age = ageOn(subject.birthDate, new Date());
+  const age = ageOn(subject.birthDate, at);
   if (principal.patient === bsn) return age >= 12;
   return (
     age < 16 &&
@@ -42,11 +47,12 @@ export async function mayRead(ctx: HttpContext, principal: Principal, bsn: strin
 export async function accessReport(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'access-report');
+  const at = ctx.clock();
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
   const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
   if (system !== BSN_SYSTEM || !bsn || !isValidBsn(bsn))
     throw badRequest(`identifier must be ${BSN_SYSTEM}|<BSN>`);
-  if (!(await mayRead(ctx, principal, bsn))) {
+  if (!(await mayRead(ctx, principal, bsn, at))) {
     throw principal.role === 'person'
       ? forbidden(
           'You may see the report of yourself (from 12) or of your child under 16 for whom you hold parental authority',
@@ -90,14 +96,14 @@ export async function accessReport(ctx: HttpContext, req: Request, res: Response
     res
       .status(200)
       .type('text/html; charset=utf-8')
-      .send(reportHtml(bsn, lines, new Date()));
+      .send(reportHtml(bsn, lines, at));
     return;
   }
   const base = baseUrlOf(ctx, req);
   sendFhir(res, 200, {
     resourceType: 'Bundle',
     type: 'collection',
-    timestamp: new Date().toISOString(),
+    timestamp: at.toISOString(),
     identifier: { system: BSN_SYSTEM, value: bsn },
     entry: events.map((e, i) => ({
       fullUrl: `${base}/fhir/AuditEvent/${e.id}`,

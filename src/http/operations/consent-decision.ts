@@ -4,34 +4,26 @@ import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
 import { demand, isRole, type Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
-import {
-  auditDecision,
-  decisionParameters,
-  shownReasons,
-  parameters,
-  readDecisionRequest,
-  resolveOrganization,
-  runDecision,
-} from '../../exchange/decisions.js';
+import { consentDecision as decideConsent } from '../../exchange/consent-decision.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
+import { shownReasons } from '../../exchange/reasons.js';
 import { principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
+import { organizationRef, questionOf } from '../parse-exchange.js';
+import { decisionParameters, parameters } from '../render-decision.js';
 
 export async function consentDecision(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   const input = new OperationInput(req.body);
-  const replayAt = replayMoment(input);
+  const now = ctx.clock();
+  const replayAt = replayMoment(input, now);
   // Replaying a past decision is an audit question: privacy officers ask it on behalf of the original requester.
   demand(principal, replayAt ? 'audit:read' : 'exchange');
-  const asker = replayAt ? await replayRequester(ctx, input) : principal;
-  const { subject, recipient, request, practitioner } = await readDecisionRequest(ctx.db, asker, input);
-  const run = await runDecision(ctx.db, ctx.config, asker, request, subject, replayAt);
-  const auditId = await auditDecision(ctx.db, principal, run, {
-    subtype: 'consent-decision',
-    subject,
-    recipientOrg: recipient.reference,
-    practitioner,
+  const replayFor = replayAt ? organizationRef(input, 'requester') : undefined;
+  const { run, auditId } = await decideConsent(ctx, principal, questionOf(input), {
+    at: replayAt ?? now,
+    replayFor,
     requestId: requestIdOf(res),
   });
   const lang = languageOf(req.get('accept-language'));
@@ -47,22 +39,14 @@ export async function consentDecision(ctx: HttpContext, req: Request, res: Respo
   );
 }
 
-function replayMoment(input: OperationInput): Date | undefined {
+function replayMoment(input: OperationInput, now: Date): Date | undefined {
   const p = input.one('at');
   if (!p) return undefined;
   const value = p.valueDateTime ?? p.valueInstant;
   const at = value ? new Date(value) : undefined;
   if (!at || Number.isNaN(at.getTime()))
     throw badRequest('Parameter "at" must be a valueDateTime or valueInstant');
-  if (at.getTime() > Date.now())
+  if (at.getTime() > now.getTime())
     throw badRequest('Parameter "at" lies in the future; only past decisions can be replayed');
   return at;
-}
-
-/** The organisation whose request is replayed (parameter "requester"), with its role from the directory. */
-async function replayRequester(ctx: HttpContext, input: OperationInput): Promise<Principal> {
-  const party = await resolveOrganization(ctx.db, input, 'requester');
-  if (!party.role || !isRole(party.role))
-    throw badRequest('The requester organisation has no client role in the directory');
-  return { clientId: 'replay', org: party.reference, role: party.role, scope: '' };
 }

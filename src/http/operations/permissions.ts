@@ -8,7 +8,7 @@ import { isValidBsn } from '../../mappings/bsn.js';
 import { readResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
-import { loadFacts, type Subject } from '../../exchange/decisions.js';
+import { loadFacts, type Subject } from '../../person-index/facts.js';
 import { principalOf, sendFhir } from '../http.js';
 import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
@@ -79,6 +79,7 @@ function lineParameter(l: PermissionLine): ParametersParameter {
 export async function permissions(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   demand(principal, 'permissions');
+  const at = ctx.clock();
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
   const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
   if (system !== BSN_SYSTEM || !bsn || !isValidBsn(bsn))
@@ -86,14 +87,14 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
   const asked = req.query.sender;
   if (asked !== undefined && typeof asked !== 'string')
     throw badRequest('sender must be one Organization reference');
-  if (principal.role === 'person' && !(await mayRead(ctx, principal, bsn)))
+  if (principal.role === 'person' && !(await mayRead(ctx, principal, bsn, at)))
     throw forbidden(
       'U mag het overzicht van uzelf (vanaf 12 jaar) of van uw kind onder de 16 met gezag zien / You may see your own overview (from 12) or that of your child under 16',
     );
   const subject: Subject = { kind: 'person', value: bsn, identifier: { system: BSN_SYSTEM, value: bsn } };
   const lines: PermissionLine[] = [];
   for (const sender of await senders(ctx, principal, subject, asked)) {
-    lines.push(...(await permissionsOf(ctx.db, ctx.config, subject, sender)));
+    lines.push(...(await permissionsOf(ctx.db, ctx.config, subject, sender, at)));
   }
   await ctx.db.transaction((tx) =>
     audit(tx, principal, {
@@ -103,7 +104,6 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
       patient: { bsn },
     }),
   );
-  const at = new Date();
   if (req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html') {
     const names = new Map((await directory(ctx.db)).map((o) => [`Organization/${o.id}`, o.name ?? o.id!]));
     res

@@ -16,13 +16,14 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
   const principal = principalOf(res);
   demand(principal, 'person-index:write');
   const id = String(req.params.id);
+  const now = ctx.clock();
   const withdrawn = await ctx.db.transaction(async (tx) => {
     const current = await readResource<Consent>(tx, 'Consent', id, { forUpdate: true });
     if (!current || !(await canSee(tx, principal, 'Consent', id)))
       throw notFound(`Consent/${id} is not known`);
     // Withdrawing what is already withdrawn changes nothing: the first moment of withdrawal stands.
     if (current.resource.status === 'inactive') return current.resource;
-    const at = new Date().toISOString();
+    const at = now.toISOString();
     const consent: Consent & { id: string } = {
       ...current.resource,
       id,
@@ -37,6 +38,7 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
       tx,
       `Consent/${id}`,
       `Cancelled: Consent/${id} was withdrawn at ${at}, before delivery.`,
+      now,
     );
     await audit(tx, principal, {
       details: { cancelledDeliveries: String(cancelled) },

@@ -1,0 +1,48 @@
+// $consent-decision as a use case: the decision an exchange would get, without moving data; or the decision it got at
+// a past moment, replayed for the organisation that asked then. Audited like any decision.
+import { isRole, type Principal } from '../auth/access.js';
+import type { GatewayContext } from '../context.js';
+import { badRequest } from '../fhir/outcomes.js';
+import { auditDecision } from './decision-audit.js';
+import { runDecision, type DecisionRun } from './decisions.js';
+import { resolveOrganization, type OrganizationRef } from './parties.js';
+import { decisionRequestOf, type DecisionQuestion } from './request.js';
+
+export interface ConsentDecisionOptions {
+  /** The moment decided at: now (read once from the clock), or the replayed moment. */
+  at: Date;
+  /** Replays the decision at `at` as this organisation's request (an audit question). */
+  replayFor?: OrganizationRef;
+  requestId?: string;
+}
+
+export async function consentDecision(
+  ctx: GatewayContext,
+  principal: Principal,
+  question: DecisionQuestion,
+  opts: ConsentDecisionOptions,
+): Promise<{ run: DecisionRun; auditId: string }> {
+  const replay = opts.replayFor !== undefined;
+  const asker = opts.replayFor ? await replayRequester(ctx, opts.replayFor) : principal;
+  const { recipient, request } = await decisionRequestOf(ctx.db, asker, question);
+  const run = await runDecision(ctx.db, ctx.config, asker, request, question.subject, {
+    at: opts.at,
+    replay,
+  });
+  const auditId = await auditDecision(ctx.db, principal, run, {
+    subtype: 'consent-decision',
+    subject: question.subject,
+    recipientOrg: recipient.reference,
+    practitioner: question.practitioner,
+    requestId: opts.requestId,
+  });
+  return { run, auditId };
+}
+
+/** The organisation whose request is replayed (parameter "requester"), with its role from the directory. */
+async function replayRequester(ctx: GatewayContext, ref: OrganizationRef): Promise<Principal> {
+  const party = await resolveOrganization(ctx.db, ref, 'requester');
+  if (!party.role || !isRole(party.role))
+    throw badRequest('The requester organisation has no client role in the directory');
+  return { clientId: 'replay', org: party.reference, role: party.role, scope: '' };
+}

@@ -1,0 +1,64 @@
+// The parties of an exchange: organisations of the gateway's directory, found by reference or identifier, with their
+// agency role and their FHIR Endpoint.
+import type { Endpoint, Identifier, Organization } from '@medplum/fhirtypes';
+import { AGENCY_ROLE_SYSTEM } from '../consent/constants.js';
+import type { Queryable } from '../store/database.js';
+import { readResource, searchResources } from '../store/resources.js';
+import { unprocessable } from '../fhir/outcomes.js';
+
+export interface Party {
+  reference: string;
+  organization: Organization;
+  role?: string;
+}
+
+/** How a request names an organisation: the id of a directory Organization, or one of its identifiers. */
+export type OrganizationRef = { id: string } | { identifier: Identifier & { value: string } };
+
+export function rule(diagnostics: string, expression: string) {
+  return unprocessable([{ severity: 'error', code: 'business-rule', diagnostics, expression: [expression] }]);
+}
+
+/** Finds an Organization by id or identifier; 422 when the directory does not know it. */
+export async function resolveOrganization(db: Queryable, ref: OrganizationRef, name: string): Promise<Party> {
+  let organization: Organization | undefined;
+  if ('id' in ref) {
+    organization = (await readResource<Organization>(db, 'Organization', ref.id))?.resource;
+  } else {
+    const found = await searchResources<Organization>(db, {
+      type: 'Organization',
+      criteria: [
+        { param: 'identifier', values: [{ system: ref.identifier.system, value: ref.identifier.value }] },
+      ],
+      count: 2,
+      offset: 0,
+      sort: 'asc',
+    });
+    organization = found.total === 1 ? found.resources[0] : undefined;
+  }
+  if (!organization)
+    throw rule(`The ${name} organisation is not in the gateway's directory`, `Parameters.parameter[${name}]`);
+  return { reference: `Organization/${organization.id}`, organization, role: roleOf(organization) };
+}
+
+export function roleOf(organization: Organization): string | undefined {
+  return organization.type?.flatMap((t) => t.coding ?? []).find((c) => c.system === AGENCY_ROLE_SYSTEM)?.code;
+}
+
+/** The active FHIR Endpoint of an organisation; 422 when it has none. */
+export async function endpointOf(db: Queryable, party: Party, name = 'recipient'): Promise<string> {
+  const found = await searchResources<Endpoint>(db, {
+    type: 'Endpoint',
+    criteria: [
+      { param: 'organization', values: [{ value: party.reference }] },
+      { param: 'status', values: [{ value: 'active' }] },
+    ],
+    count: 1,
+    offset: 0,
+    sort: 'asc',
+    total: false,
+  });
+  const address = found.resources[0]?.address;
+  if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
+  return address;
+}
