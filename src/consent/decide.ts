@@ -1,6 +1,6 @@
 // decide(): every exchange decided as one pure function of (request, facts, catalogue, moment). No I/O.
 import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum/fhirtypes';
-import { ageOn } from './age.js';
+import { ageOn } from '../time/amsterdam.js';
 import type { Catalogue, LegalBasisEntry } from './catalogue.js';
 import { classify, decisionData, UNKNOWN_CONTENT } from './classify.js';
 import { clinicalCodes } from './consent-scope.js';

@@ -1,7 +1,7 @@
 // What a recipient may receive about a person now, and until when: the forward-looking companion of the access report.
 // Each line is the decision $consent-decision would give (the same runDecision), so the two cannot disagree.
 import type { Consent, ConsentProvision, Organization } from '@medplum/fhirtypes';
-import { ageOn } from '../consent/age.js';
+import { ageOn } from '../time/amsterdam.js';
 import { loadCovenants } from '../consent/covenant.js';
 import { loadCatalogue } from '../consent/catalogue.js';
 import type { Config } from '../config.js';
