@@ -1,14 +1,12 @@
 // FHIR date search values (prefixes, partial dates as ranges, Amsterdam time unless a zone is given) as SQL
 // conditions over a timestamptz column: one meaning of a date for every search the gateway serves.
-import { amsterdamInstant, endOfDate, startOfDate, wallClock } from '../time/amsterdam.js';
+import { amsterdamInstant, daysInMonth, endOfDate, startOfDate, wallClock } from '../time/amsterdam.js';
 
 /** A date search value that is not one (a 400 at the edge). */
 export class DateSearchError extends Error {}
 
 const DATE =
   /^(eq|ne|gt|lt|ge|le|sa|eb)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
 /**
  * The range [start, end) a FHIR date search value stands for: `2026` is the whole year, `2026-11` the whole month,
@@ -27,7 +25,7 @@ export function dateRange(value: string): { prefix: string; start: Date; end: Da
   const day = d === undefined ? 1 : Number(d);
   if (year < 1) throw refuse('has no year 0000');
   if (month < 1 || month > 12) throw refuse('names a month that does not exist');
-  if (day < 1 || day > daysIn(year, month)) throw refuse('names a day that does not exist');
+  if (day < 1 || day > daysInMonth(year, month)) throw refuse('names a day that does not exist');
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59))
     throw refuse('names a time that does not exist');
   if (zone && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.slice(4)) > 59))

@@ -76,6 +76,9 @@ export function amsterdamInstant(wall: number): number {
   return at;
 }
 
+/** The number of days in a month (1–12) of a year. */
+export const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
 const DATE_ONLY = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
 
 /** Year, month and day of a date-only value (YYYY, YYYY-MM or YYYY-MM-DD), and the same of the date after it. */
