@@ -5,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { evaluateConsent } from './provisions.js';
 import type { DecisionRequest } from './types.js';
 
+// Care coordination from the CJG to the school.
 const request: DecisionRequest = {
+  subjectBsn: '999911120',
+  purpose: { code: 'CAREMGT' },
   requesterOrg: 'Organization/cjg-venlo',
   requesterRole: 'cjg',
   recipientOrg: 'Organization/school-de-wilgen',
-  recipientRole: 'school',
-  subjectBsn: '999911120',
-  purpose: { code: 'CAREMGT' },
 };
 
 /** A permit for the school, for care coordination, over `period`. */

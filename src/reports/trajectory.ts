@@ -7,9 +7,6 @@ import { isCalendarDate } from '../mappings/fields.js';
 import { knownCodes } from '../mappings/profile-check.js';
 import { CODE_SYSTEM_BASE, PROFILE_BASE } from '../mappings/profiles.js';
 
-const CS = CODE_SYSTEM_BASE;
-const SD = PROFILE_BASE;
-
 /** One trajectory as the report keeps it: nothing that identifies the family. */
 export interface ReportTrajectory {
   /** HMAC-SHA256 (the gateway's pseudonym key) over the recording organisation and its own trajectory identifier. */
@@ -27,6 +24,8 @@ export interface ReportTrajectory {
   lifeDomains: string[];
 }
 
+const CS = CODE_SYSTEM_BASE;
+const SD = PROFILE_BASE;
 const codeFrom = (codings: Coding[] | undefined, system: string) =>
   codings?.find((c) => c.system === system)?.code;
 const extCode = (episode: EpisodeOfCare, id: string) =>
