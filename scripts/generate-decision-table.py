@@ -1,4 +1,4 @@
-# Writes test/decision-table/cases.json, the decision table of the consent engine (run from the repository root).
+# Writes src/consent/decision-table/cases.json, the decision table of the consent engine (run from the repository root).
 import json
 C=[]
 def case(name, expect, **kw):
@@ -217,5 +217,5 @@ case("asked for mental health under a consent that names it", P(reasons=CP,discl
      consents=[con(["mother","father"],codes=["mental-health"])], request=req(categories=["mental-health"]))
 out={"description":"Decision table for decide(): each case builds facts from a compact description, decides at 'at' and checks the decision, its reason codes, obligations and what is delivered or removed. Organisation keys map to the sandbox directory.",
  "at":"2026-06-15T10:00:00Z","cases":C}
-open("test/decision-table/cases.json","w").write(json.dumps(out,indent=1,ensure_ascii=False)+"\n")
+open("src/consent/decision-table/cases.json","w").write(json.dumps(out,indent=1,ensure_ascii=False)+"\n")
 print(len(C))

@@ -3,14 +3,6 @@
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** Dates and moments as the pages show them: in Dutch, Amsterdam time ("24 november 2026 om 10:51"). */
-export const dutchDay = new Intl.DateTimeFormat('nl-NL', { dateStyle: 'long', timeZone: 'Europe/Amsterdam' });
-export const dutchMoment = new Intl.DateTimeFormat('nl-NL', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'Europe/Amsterdam',
-});
-
 /** A whole page: `title` is escaped, `body` is HTML the caller built with escapeHtml. */
 export function htmlPage(title: string, body: string, css = ''): string {
   return `<!doctype html>

@@ -1,5 +1,6 @@
 // The client access report: who received or read a person's data, when, why and on which basis — as FHIR and as a Dutch page.
-import { dutchMoment, escapeHtml as escape, htmlPage } from '../html.js';
+import { escapeHtml as escape, htmlPage } from '../html.js';
+import { dutchMoment } from '../time/amsterdam.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
 
 export const REPORT_SUBTYPES = [

@@ -1,6 +1,7 @@
 // Who must consent (Dutch age rules) and whether the consents on record add up to a basis for one person.
 import type { Consent, Patient, RelatedPerson } from '@medplum/fhirtypes';
-import { ageBand, ageOn, type AgeBand } from './age.js';
+import { ageOn } from '../time/amsterdam.js';
+import { ageBand, type AgeBand } from './age.js';
 import { BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
 import { isPrivacyConsent } from './consent-scope.js';
 import { evaluateConsent, type DataItem } from './provisions.js';

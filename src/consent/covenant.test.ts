@@ -48,6 +48,22 @@ describe('the regional covenant (profiles/covenants)', () => {
     expect(covenantScope(region, request(), new Date('2028-12-31T23:00:00+01:00')).outside).toBe(false);
   });
 
+  it('is in force for whole days in Amsterdam: a date-only start and end in summer time as in winter time', () => {
+    const [c] = region;
+    const summer = [{ ...c!, start: '2026-07-01', end: '2026-07-01' }];
+    // 00:30 and 23:30 on 1 July in Amsterdam (UTC+2); 00:30 on 2 July is after it.
+    expect(covenantScope(summer, request(), new Date('2026-06-30T22:30:00Z')).outside).toBe(false);
+    expect(covenantScope(summer, request(), new Date('2026-07-01T21:30:00Z')).outside).toBe(false);
+    expect(covenantScope(summer, request(), new Date('2026-07-01T22:30:00Z')).outside).toBe(true);
+    expect(covenantScope(summer, request(), new Date('2026-06-30T21:30:00Z')).outside).toBe(true);
+    const winter = [{ ...c!, start: '2026-01-15', end: '2026-01-15' }];
+    // 00:30 and 23:30 on 15 January in Amsterdam (UTC+1).
+    expect(covenantScope(winter, request(), new Date('2026-01-14T23:30:00Z')).outside).toBe(false);
+    expect(covenantScope(winter, request(), new Date('2026-01-15T22:30:00Z')).outside).toBe(false);
+    expect(covenantScope(winter, request(), new Date('2026-01-15T23:30:00Z')).outside).toBe(true);
+    expect(covenantScope(winter, request(), new Date('2026-01-14T22:30:00Z')).outside).toBe(true);
+  });
+
   it('a pull is decided on its source: the sender is the organisation that discloses', () => {
     const pull = request({
       requesterOrg: 'Organization/school-de-wilgen',

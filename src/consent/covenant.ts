@@ -8,6 +8,7 @@ import { loadCatalogue, type LegalBasisEntry } from './catalogue.js';
 import type { PersonBasis, PersonFacts } from './consenters.js';
 import type { DataItem } from './provisions.js';
 import type { Covenant, DecisionRequest, Reason } from './types.js';
+import { inPeriod } from '../time/amsterdam.js';
 
 export type { Covenant };
 type CovenantTerm = Covenant['terms'][number];
@@ -81,13 +82,9 @@ export function loadCovenants(dir: string): Covenant[] {
   return found;
 }
 
+/** Whether a covenant applies at a moment: a date-only start or end is a whole (Dutch) day. */
 function inForce(c: Covenant, at: Date): boolean {
-  const t = at.getTime();
-  if (c.start && new Date(c.start).getTime() > t) return false;
-  // A date-only end lasts the whole (Dutch) day.
-  if (c.end && new Date(c.end.length === 10 ? `${c.end}T23:59:59.999+01:00` : c.end).getTime() < t)
-    return false;
-  return true;
+  return inPeriod({ start: c.start, end: c.end }, at);
 }
 
 /** What the covenants of the region allow for this request: the categories, or a reason when it is outside all of them. */

@@ -1,24 +1,14 @@
 // decide(): every exchange decided as one pure function of (request, facts, catalogue, moment). No I/O.
-import type { BundleEntry, Coding, Patient, Reference, Resource } from '@medplum/fhirtypes';
-import { ageOn } from './age.js';
+import type { Patient } from '@medplum/fhirtypes';
+import { ageOn } from '../time/amsterdam.js';
 import type { Catalogue, LegalBasisEntry } from './catalogue.js';
-import { classify, decisionData, UNKNOWN_CONTENT } from './classify.js';
-import { clinicalCodes } from './consent-scope.js';
 import { covenantScope, withinCovenant } from './covenant.js';
 import { screenEvidence } from './evidence.js';
 import { consentBasis, personFacts, type PersonBasis, type PersonFacts } from './consenters.js';
-import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
+import { decideCategories, deny, minimisePayload, type BasisFn } from './disclose.js';
 import { legalBasisProblems } from './legal-basis.js';
-import {
-  labelledBundle,
-  mask,
-  OBLIGATION_SYSTEM,
-  pseudonymiseBundle,
-  receivesPseudonymsOnly,
-  withLabels,
-} from './minimise.js';
 import { renderReason } from './explain.js';
-import { evaluateConsent, type DataItem } from './provisions.js';
+import { evaluateConsent } from './provisions.js';
 import { withoutUnevaluableConsents } from './unevaluable.js';
 import type {
   DecideOptions,
@@ -26,7 +16,6 @@ import type {
   DecisionFacts,
   DecisionRequest,
   DisputedFact,
-  Obligation,
   Reason,
 } from './types.js';
 
@@ -37,15 +26,6 @@ export const DEFAULT_OPTIONS: DecideOptions = {
   ageTransitionPolicy: 'keep-until-withdrawn',
   pseudonymKey: 'ketenpoort-default-pseudonym-key',
 };
-
-const deny = (reasons: Reason[]): Decision => ({
-  decision: 'deny',
-  consents: [],
-  reasons,
-  obligations: [],
-  disclosed: [],
-  redacted: [],
-});
 
 /** Decides a request. Any failure inside is a deny with reason decision-error: the engine fails closed. */
 export function decide(
@@ -67,9 +47,6 @@ export function decide(
     ]);
   }
 }
-
-/** The basis for one person and one piece of data (or the request as a whole when item is undefined). */
-type BasisFn = (person: PersonFacts, item?: DataItem) => PersonBasis;
 
 function decideUnsafe(
   req: DecisionRequest,
@@ -243,233 +220,4 @@ function legalExceptionBasis(entry: LegalBasisEntry, req: DecisionRequest, at: D
     const covered = item.categories.every((c) => entry.categories.includes(c));
     return covered ? permit : { verdict: 'deny', consents: [], reason: permit.reason };
   };
-}
-
-interface Attributed {
-  entry: BundleEntry;
-  resource: Resource;
-  item: DataItem;
-  /** The person it is about: a member's reference, 'family' for the whole family, or undefined for a stranger. */
-  owner: string | undefined;
-}
-
-function bsnOf(resource: { identifier?: { system?: string; value?: string }[] }): string | undefined {
-  return resource.identifier?.find((i) => i.system === BSN_SYSTEM)?.value;
-}
-
-/** Works out whose data each entry is, following subject/patient/for references inside the Bundle and to the index. */
-function attribute(
-  req: DecisionRequest,
-  persons: PersonFacts[],
-  entries: BundleEntry[],
-  catalogue: Catalogue,
-): Attributed[] {
-  const byBsn = new Map(persons.filter((p) => p.bsn).map((p) => [p.bsn!, p.ref]));
-  const byRef = new Set(persons.map((p) => p.ref));
-  const family = req.subjectKind === 'family';
-  // References resolve inside the Bundle first (by fullUrl, or by type/id of an entry), then to the person index.
-  const byFullUrl = new Map<string, string | undefined>();
-  const byLocalRef = new Map<string, string | undefined>();
-  const patientOwner = (p: Resource) =>
-    byBsn.get(bsnOf(p as Patient) ?? '') ??
-    (p.id && byRef.has(`Patient/${p.id}`) ? `Patient/${p.id}` : undefined);
-  for (const e of entries) {
-    const r = e.resource;
-    if (!r || (r.resourceType !== 'Patient' && r.resourceType !== 'Group')) continue;
-    const owner = r.resourceType === 'Patient' ? patientOwner(r) : 'family';
-    if (e.fullUrl) byFullUrl.set(e.fullUrl, owner);
-    if (r.id) byLocalRef.set(`${r.resourceType}/${r.id}`, owner);
-  }
-  const ownerOfRef = (ref: Reference): string | undefined => {
-    const target = ref.reference;
-    if (target && byFullUrl.has(target)) return byFullUrl.get(target);
-    if (target?.startsWith('Patient/')) return byRef.has(target) ? target : byLocalRef.get(target);
-    if (target?.startsWith('Group/')) return family ? 'family' : undefined;
-    if (ref.identifier?.system === BSN_SYSTEM) return byBsn.get(ref.identifier.value ?? '');
-    return undefined;
-  };
-  return entries
-    .filter((e) => e.resource)
-    .map((e) => {
-      const resource = e.resource!;
-      const cls = classify(resource, catalogue);
-      let owner: string | undefined;
-      if (resource.resourceType === 'Patient') owner = patientOwner(resource);
-      else if (resource.resourceType === 'RelatedPerson') owner = ownerOfRef(resource.patient);
-      else {
-        const record = resource as unknown as Record<string, unknown>;
-        const path = catalogue.personPaths.find((p) => record[p] !== undefined);
-        if (path) {
-          const value = record[path];
-          const ref = (Array.isArray(value) ? value[0] : value) as Reference;
-          owner = ownerOfRef(ref);
-        } else {
-          // Not about a person (an Organization, a Practitioner): it travels with the subject's data.
-          owner = family ? 'family' : persons[0]!.ref;
-        }
-      }
-      const record = resource as unknown as Record<string, string | undefined>;
-      const date =
-        record.recordedDate ??
-        record.authoredOn ??
-        record.created ??
-        record.date ??
-        record.issued ??
-        resource.meta?.lastUpdated;
-      const reference = resource.id ? `${resource.resourceType}/${resource.id}` : e.fullUrl;
-      return {
-        entry: e,
-        resource,
-        owner,
-        item: {
-          resourceType: resource.resourceType,
-          ...decisionData(cls, catalogue),
-          date,
-          reference,
-          codes: clinicalCodes(resource),
-        },
-      };
-    });
-}
-
-function obligationLabel(code: string): Coding {
-  return { system: OBLIGATION_SYSTEM, code };
-}
-
-function minimisePayload(
-  req: DecisionRequest,
-  result: Decision,
-  persons: PersonFacts[],
-  basisFor: BasisFn,
-  catalogue: Catalogue,
-  at: Date,
-  options: DecideOptions,
-  legal: LegalBasisEntry | undefined,
-): Decision {
-  const byRef = new Map(persons.map((p) => [p.ref, p]));
-  // Research receives pseudonymised data only, whatever the basis (a consent included).
-  const pseudonymised = legal?.pseudonymise === true || receivesPseudonymsOnly(req.recipientRole);
-  const kept: BundleEntry[] = [];
-  const obligations: Obligation[] = [...result.obligations];
-  const reasons = [...result.reasons];
-  const disclosed = new Set<string>();
-  const redacted = new Set<string>();
-  const consents = new Set<string>();
-  const labels = new Map<string, Coding>();
-  for (const a of attribute(req, persons, req.payload!.entry ?? [], catalogue)) {
-    const owners = a.owner === 'family' ? persons : a.owner ? [byRef.get(a.owner)!] : [];
-    const bases = owners.map((p) => basisFor(p, a.item));
-    const permitted = owners.length > 0 && bases.every((b) => b.verdict === 'permit');
-    const name = a.item.reference ?? a.resource.resourceType;
-    // Content the table cannot classify is decided as every sensitive category at once, and reported as what it is.
-    const unknown = a.item.categories.includes(UNKNOWN_CONTENT);
-    const reported = unknown ? [UNKNOWN_CONTENT] : a.item.categories;
-    if (!permitted) {
-      reported.forEach((c) => redacted.add(c));
-      obligations.push({
-        code: 'REDACT',
-        detail: unknown
-          ? `${name} holds unknown content (the gateway cannot tell what it holds) and the basis does not cover all data`
-          : `${name} (${a.item.categories.join(', ')}) is not covered by the basis`,
-        removed: name,
-      });
-      reasons.push({
-        code: unknown ? 'unknown-content-removed' : 'data-removed',
-        params: {
-          resource: name,
-          categories: reported.join(', '),
-          person: a.owner ?? { en: 'someone outside this request', nl: 'iemand buiten dit verzoek' },
-        },
-      });
-      continue;
-    }
-    bases.forEach((b) => b.consents.forEach((c) => consents.add(c)));
-    reported.forEach((c) => disclosed.add(c));
-    let resource: Resource = structuredClone(a.resource);
-    const adolescent = owners.some((p) => {
-      const age = p.patient.birthDate ? ageOn(p.patient.birthDate, at) : undefined;
-      return (
-        age !== undefined &&
-        age >= catalogue.adolescentLabel.fromAge &&
-        age <= catalogue.adolescentLabel.toAge
-      );
-    });
-    const resourceLabels = [
-      ...a.item.labels,
-      ...(adolescent
-        ? [{ system: catalogue.adolescentLabel.system, code: catalogue.adolescentLabel.code }]
-        : []),
-    ];
-    if (legal?.mask.length) {
-      const masked = mask(resource, legal.mask);
-      if (masked.length)
-        obligations.push({ code: 'MASK', detail: `Removed ${masked.join(', ')}`, removed: name });
-    }
-    if (pseudonymised) {
-      obligations.push({
-        code: 'PSEUD',
-        detail: `Identifiers of ${name} replaced by pseudonyms (${PSEUDONYM_SYSTEM})`,
-        removed: name,
-      });
-    }
-    resource = withLabels(resource, resourceLabels);
-    resourceLabels.forEach((l) => labels.set(`${l.system}|${l.code}`, l));
-    kept.push({ ...a.entry, resource });
-  }
-  if (kept.length === 0 && (req.payload!.entry ?? []).length > 0) {
-    return {
-      ...deny([
-        { code: 'nothing-to-disclose', params: {} },
-        ...reasons.filter((r) => r.code !== 'consent-permits' && r.code !== 'legal-basis-permits'),
-      ]),
-      redacted: [...redacted],
-    };
-  }
-  const obligationCodes = [...new Set(obligations.map((o) => o.code))].filter(
-    (c) => c === 'REDACT' || c === 'MASK' || c === 'PSEUD',
-  );
-  const purpose = req.purpose.system
-    ? { system: req.purpose.system, code: req.purpose.code }
-    : { code: req.purpose.code };
-  const bundleLabels = [...labels.values(), purpose as Coding, ...obligationCodes.map(obligationLabel)];
-  return {
-    ...result,
-    consents: result.basis === 'consent' ? [...consents] : result.consents,
-    reasons,
-    obligations,
-    disclosed: [...disclosed],
-    redacted: [...redacted],
-    delivered: pseudonymised
-      ? pseudonymiseBundle(labelledBundle(req.payload!, kept, bundleLabels), options.pseudonymKey)
-      : labelledBundle(req.payload!, kept, bundleLabels),
-  };
-}
-
-/** A request for categories without data: each category is decided as a piece of data of that category. */
-function decideCategories(
-  req: DecisionRequest,
-  result: Decision,
-  persons: PersonFacts[],
-  basisFor: BasisFn,
-  catalogue: Catalogue,
-): Decision {
-  const disclosed: string[] = [];
-  const redacted: string[] = [];
-  const obligations = [...result.obligations];
-  for (const category of req.categories!) {
-    const info = catalogue.categories.get(category);
-    const item: DataItem = {
-      categories: [category],
-      labels: info?.labels ?? [],
-      sensitive: info?.sensitive ? [category] : [],
-    };
-    const ok = info !== undefined && persons.some((p) => basisFor(p, item).verdict === 'permit');
-    if (ok) disclosed.push(category);
-    else {
-      redacted.push(category);
-      obligations.push({ code: 'REDACT', detail: `Category ${category} is not covered by the basis` });
-    }
-  }
-  if (disclosed.length === 0) return { ...deny([{ code: 'nothing-to-disclose', params: {} }]), redacted };
-  return { ...result, obligations, disclosed, redacted };
 }

@@ -3,8 +3,9 @@ import type { Consent } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
 import { performersOf, personFacts, personLabel, type PersonFacts } from './consenters.js';
 import { evidenceOf, evidenceProblem, type Evidence, type EvidencePolicy } from './evidence.js';
-import { actorMatches, evaluateConsent, inPeriod } from './provisions.js';
+import { actorMatches, evaluateConsent } from './provisions.js';
 import type { DecisionFacts, DecisionRequest, Reason } from './types.js';
+import { inPeriod } from '../time/amsterdam.js';
 
 export type ConsentOutcome = 'not-applicable' | 'not-counted' | 'no-matching-provision' | 'permit' | 'deny';
 

@@ -1,35 +1,54 @@
-// Consent periods as Dutch calendar dates: a date-only bound is a whole day in Amsterdam, in summer as in winter.
+// Consent periods as Dutch calendar dates: a provision with a date-only start or end holds for whole days in
+// Amsterdam, in summer time (UTC+2) as in winter time (UTC+1).
+import type { Consent, ConsentProvision } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { inPeriod } from './provisions.js';
+import { evaluateConsent } from './provisions.js';
+import type { DecisionRequest } from './types.js';
 
-describe('inPeriod', () => {
-  it('starts a date-only period at midnight in Amsterdam in summer time (UTC+2), not at midnight UTC', () => {
-    const period = { start: '2026-07-01' };
+// Care coordination from the CJG to the school.
+const request: DecisionRequest = {
+  subjectBsn: '999911120',
+  purpose: { code: 'CAREMGT' },
+  requesterOrg: 'Organization/cjg-venlo',
+  requesterRole: 'cjg',
+  recipientOrg: 'Organization/school-de-wilgen',
+};
+
+/** A permit for the school, for care coordination, over `period`. */
+const consentFor = (period: ConsentProvision['period']): Consent => ({
+  resourceType: 'Consent',
+  id: 'period',
+  status: 'active',
+  scope: { coding: [{ code: 'patient-privacy' }] },
+  category: [{ coding: [{ code: 'INFA' }] }],
+  provision: {
+    type: 'permit',
+    period,
+    actor: [
+      { role: { coding: [{ code: 'IRCP' }] }, reference: { reference: 'Organization/school-de-wilgen' } },
+    ],
+    purpose: [{ code: 'CAREMGT' }],
+  },
+});
+const verdictAt = (period: ConsentProvision['period'], at: string) =>
+  evaluateConsent(consentFor(period), request, new Date(at));
+
+describe('a provision with a date-only period', () => {
+  it('applies from midnight in Amsterdam on its start date in summer time, not from midnight UTC', () => {
     // 00:30 on 1 July in Amsterdam is 22:30 on 30 June in UTC.
-    expect(inPeriod(period, new Date('2026-06-30T22:30:00Z'))).toBe(true);
-    expect(inPeriod(period, new Date('2026-06-30T21:30:00Z'))).toBe(false);
+    expect(verdictAt({ start: '2026-07-01' }, '2026-06-30T22:30:00Z')).toBe('permit');
+    expect(verdictAt({ start: '2026-07-01' }, '2026-06-30T21:30:00Z')).toBeUndefined();
   });
 
-  it('ends a date-only period with the last moment of that day in Amsterdam, in summer and in winter time', () => {
-    expect(inPeriod({ end: '2026-07-01' }, new Date('2026-07-01T21:59:59Z'))).toBe(true);
-    // 00:30 on 2 July in Amsterdam.
-    expect(inPeriod({ end: '2026-07-01' }, new Date('2026-07-01T22:30:00Z'))).toBe(false);
-    expect(inPeriod({ end: '2026-01-15' }, new Date('2026-01-15T22:59:59Z'))).toBe(true);
-    expect(inPeriod({ end: '2026-01-15' }, new Date('2026-01-15T23:00:00Z'))).toBe(false);
+  it('applies until the end of its end date in Amsterdam in summer time, and not a moment later', () => {
+    expect(verdictAt({ end: '2026-07-01' }, '2026-07-01T21:30:00Z')).toBe('permit'); // 23:30 CEST
+    expect(verdictAt({ end: '2026-07-01' }, '2026-07-01T22:30:00Z')).toBeUndefined(); // 00:30 on 2 July
   });
 
-  it('keeps the day on which summer time starts whole (23 hours)', () => {
-    const day = { start: '2026-03-29', end: '2026-03-29' };
-    expect(inPeriod(day, new Date('2026-03-28T23:00:00Z'))).toBe(true); // 00:00 CET
-    expect(inPeriod(day, new Date('2026-03-29T21:59:59Z'))).toBe(true); // 23:59:59 CEST
-    expect(inPeriod(day, new Date('2026-03-29T22:00:00Z'))).toBe(false);
-  });
-
-  it('reads a month or a year as the whole month or year, and a bound with a time as that instant', () => {
-    expect(inPeriod({ start: '2026-07', end: '2026-07' }, new Date('2026-07-31T21:00:00Z'))).toBe(true);
-    expect(inPeriod({ start: '2026-07', end: '2026-07' }, new Date('2026-07-31T22:30:00Z'))).toBe(false);
-    expect(inPeriod({ end: '2026' }, new Date('2026-12-31T22:59:00Z'))).toBe(true);
-    expect(inPeriod({ end: '2026-07-01T12:00:00+02:00' }, new Date('2026-07-01T10:00:01Z'))).toBe(false);
-    expect(inPeriod({ start: '2026-07-01T12:00:00+02:00' }, new Date('2026-07-01T10:00:00Z'))).toBe(true);
+  it('does the same in winter time (UTC+1)', () => {
+    expect(verdictAt({ start: '2026-01-15' }, '2026-01-14T23:30:00Z')).toBe('permit'); // 00:30 CET
+    expect(verdictAt({ start: '2026-01-15' }, '2026-01-14T22:30:00Z')).toBeUndefined();
+    expect(verdictAt({ end: '2026-01-15' }, '2026-01-15T22:30:00Z')).toBe('permit'); // 23:30 CET
+    expect(verdictAt({ end: '2026-01-15' }, '2026-01-15T23:30:00Z')).toBeUndefined();
   });
 });

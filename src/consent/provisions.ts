@@ -1,10 +1,10 @@
 // Consent provisions: which rule of a Consent applies to a request (and a piece of data); the most specific wins.
-import { dutchDate } from './age.js';
 import type { Coding, Consent, ConsentProvision, Identifier } from '@medplum/fhirtypes';
 import { partiesAndActionsApply } from './actions.js';
 import { AGENCY_ROLE_SYSTEM } from './constants.js';
 import { matchesConsentCategory, sameCoding } from './consent-scope.js';
 import type { DecisionRequest } from './types.js';
+import { inPeriod } from '../time/amsterdam.js';
 
 /** One piece of data being decided: its type, categories, labels, date and reference. */
 export interface DataItem {
@@ -22,33 +22,6 @@ export type Verdict = 'permit' | 'deny';
 
 /** true, false, or undefined when the data needed to tell are absent. */
 type Tri = boolean | undefined;
-
-// Consents repeat the same few dates; parsing them once keeps a decision in the microseconds.
-const parsed = new Map<string, number>();
-function instant(value: string): number {
-  let t = parsed.get(value);
-  if (t === undefined) {
-    t = new Date(value).getTime();
-    if (parsed.size > 10_000) parsed.clear();
-    parsed.set(value, t);
-  }
-  return t;
-}
-
-/**
- * Whether a moment lies in a period. A bound without a time (2026-07-01, 2026-07, 2026) is a calendar date in the
- * Netherlands: the period starts with the first moment of that day (month, year) in Amsterdam and ends with its last,
- * in summer time as in winter time; a bound with a time is that instant.
- */
-export function inPeriod(period: { start?: string; end?: string } | undefined, at: Date): boolean {
-  if (!period) return true;
-  const t = at.getTime();
-  const { start, end } = period;
-  if (start && (start.includes('T') ? instant(start) > t : dutchDate(at).slice(0, start.length) < start))
-    return false;
-  if (end && (end.includes('T') ? instant(end) < t : dutchDate(at).slice(0, end.length) > end)) return false;
-  return true;
-}
 
 function sameIdentifier(a: Identifier | undefined, list: Identifier[] | undefined): boolean {
   return !!a?.value && (list ?? []).some((b) => b.value === a.value && (!a.system || a.system === b.system));

@@ -1,7 +1,7 @@
 // What a recipient may receive about a person now, and until when: the forward-looking companion of the access report.
 // Each line is the decision $consent-decision would give (the same runDecision), so the two cannot disagree.
 import type { Consent, ConsentProvision, Organization } from '@medplum/fhirtypes';
-import { ageOn } from '../consent/age.js';
+import { ageOn, periodEnd } from '../time/amsterdam.js';
 import { loadCovenants } from '../consent/covenant.js';
 import { loadCatalogue } from '../consent/catalogue.js';
 import type { Config } from '../config.js';
@@ -37,8 +37,7 @@ function purposesIn(p: ConsentProvision | undefined, out: Set<string>): Set<stri
 
 /** The earliest of several ends (ISO strings; a date-only end lasts the whole day). */
 function earliest(ends: (string | undefined)[]): string | undefined {
-  const moment = (e: string) => new Date(e.length === 10 ? `${e}T23:59:59+01:00` : e).getTime();
-  return ends.filter((e): e is string => !!e).sort((a, b) => moment(a) - moment(b))[0];
+  return ends.filter((e): e is string => !!e).sort((a, b) => periodEnd(a) - periodEnd(b))[0];
 }
 
 /** The day a child moves to the next age band (12 or 16), when renewal is then required. */

@@ -1,5 +1,6 @@
 // The Dutch page of Patient/$permissions: who may receive what about this person now, and until when.
-import { dutchDay, dutchMoment, escapeHtml, htmlPage } from '../html.js';
+import { escapeHtml, htmlPage } from '../html.js';
+import { dutchMoment, formatDutchDay } from '../time/amsterdam.js';
 import { loadCatalogue } from '../consent/catalogue.js';
 import type { PermissionLine } from '../exchange/permissions.js';
 
@@ -20,9 +21,7 @@ export function permissionsHtml(
   const rows = lines
     .map((l) => {
       const cats = l.categories.map((c) => categories.get(c)?.display ?? c).join(', ') || '—';
-      const until = l.until
-        ? dutchDay.format(new Date(l.until.length === 10 ? `${l.until}T12:00:00Z` : l.until))
-        : 'tot intrekking';
+      const until = l.until ? formatDutchDay(l.until) : 'tot intrekking';
       return `<tr><td>${escapeHtml(l.recipientName)}</td><td>${escapeHtml(names.get(l.sender) ?? l.sender)}</td><td>${escapeHtml(PURPOSE_NL[l.purpose] ?? l.purpose)} (${escapeHtml(l.purpose)})</td><td>${escapeHtml(cats)}</td><td>toestemming (${escapeHtml(l.consents.join(', '))})</td><td>${escapeHtml(until)}</td></tr>`;
     })
     .join('\n');

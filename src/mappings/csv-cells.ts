@@ -1,6 +1,6 @@
 // One CSV cell against its field: the text as Excel writes it (dd-mm-jjjj dates, ja/nee) read into the native value,
 // or what is wrong with it, naming the value and what was expected, in Dutch and English.
-import { dutchDate } from '../consent/age.js';
+import { dutchDate } from '../time/amsterdam.js';
 import { isValidBsn } from './bsn.js';
 import type { Bilingual } from './csv.js';
 import { isCalendarDate, type Field } from './fields.js';

@@ -2,7 +2,7 @@
 // dates that exist and do not lie in the future), every issue at its field path, naming the value, in Dutch or English.
 import type { ErrorObject } from 'ajv';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { dutchDate } from '../consent/age.js';
+import { dutchDate } from '../time/amsterdam.js';
 import type { Language } from '../consent/explain.js';
 import { isValidBsn } from './bsn.js';
 import {

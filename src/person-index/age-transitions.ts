@@ -3,7 +3,7 @@
 // consents stop counting on the birthday), routine under keep-until-withdrawn (they stay valid; the young person's own
 // voice is asked for). One Task per registration, birthday and organisation; the sweep runs at start-up and every 6 hours.
 import type { Patient, Task } from '@medplum/fhirtypes';
-import { ageOn, dutchDate } from '../consent/age.js';
+import { ageOn, dutchDate } from '../time/amsterdam.js';
 import { TASK_CODE_SYSTEM } from '../consent/constants.js';
 import type { Config } from '../config.js';
 import { GATEWAY_ORG } from './conflicts.js';

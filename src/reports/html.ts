@@ -1,7 +1,8 @@
 // The municipal report as a printable Dutch page, rendered from the MeasureReport itself: the same counts, the same
 // masked cells (shown as "afgeschermd").
 import type { MeasureReport, MeasureReportGroup } from '@medplum/fhirtypes';
-import { dutchDay, dutchMoment, escapeHtml, htmlPage } from '../html.js';
+import { escapeHtml, htmlPage } from '../html.js';
+import { dutchMoment, formatDutchDay } from '../time/amsterdam.js';
 import { displayIn, flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
 
 let names: Map<string, string> | undefined;
@@ -60,7 +61,7 @@ export function municipalReportHtml(report: MeasureReport): string {
     .join('\n');
   const throughput = group('throughput-time');
   const municipality = report.reporter?.display ?? `gemeente ${report.reporter?.identifier?.value ?? ''}`;
-  const period = `${dutchDay.format(new Date(report.period.start!))} tot en met ${dutchDay.format(new Date(report.period.end!))}`;
+  const period = `${formatDutchDay(report.period.start!)} tot en met ${formatDutchDay(report.period.end!)}`;
   return htmlPage(
     `Rapportage gezinsregie ${municipality}`,
     `<h1>Rapportage gezinsregie — ${escapeHtml(municipality)}</h1>

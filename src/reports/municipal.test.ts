@@ -5,13 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { validateFhir } from '../mappings/validate.js';
 import { FIXTURES_DIR } from '../paths.js';
 import { fixtureEpisode, fixtureInput, type FixtureTrajectory } from './fixtures.js';
-import {
-  municipalMeasure,
-  municipalReport,
-  parseMunicipality,
-  parsePeriod,
-  reportTrajectory,
-} from './municipal.js';
+import { municipalMeasure, municipalReport } from './municipal.js';
+import { parseMunicipality, parsePeriod } from './period.js';
+import { reportTrajectory } from './trajectory.js';
 
 const fixture = (file: string) =>
   JSON.parse(readFileSync(path.join(FIXTURES_DIR, 'trajectories', file), 'utf8')) as FixtureTrajectory[];

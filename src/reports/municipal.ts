@@ -1,24 +1,19 @@
 // The municipal report: aggregate counts of coordination trajectories for one municipality and period, as a FHIR
-// MeasureReport (summary) with small cells suppressed. Coordinating agencies record their trajectories for it without
-// anything that identifies the family: the trajectory's type, level and framework, who referred, the life domains,
-// start, end and closure reason, under a pseudonym of the agency's own trajectory id.
-import { createHmac } from 'node:crypto';
+// MeasureReport (summary) with small cells suppressed, and the Measure it is an instance of. The trajectories it counts
+// are recorded as trajectory.ts keeps them; the period and municipality are read by period.ts.
 import type {
   CodeableConcept,
-  Coding,
-  EpisodeOfCare,
   Extension,
   Measure,
   MeasureReport,
   MeasureReportGroup,
   MeasureReportGroupStratifier,
-  OperationOutcomeIssue,
 } from '@medplum/fhirtypes';
-import { isCalendarDate } from '../mappings/fields.js';
 import { MUNICIPALITY_SYSTEM } from '../mappings/municipal-case.js';
-import { knownCodes } from '../mappings/profile-check.js';
 import { CODE_SYSTEM_BASE, flattenConcepts, loadCodeSystems, PROFILE_BASE } from '../mappings/profiles.js';
+import type { ReportPeriod } from './period.js';
 import { suppress, type Constraint } from './suppression.js';
+import type { ReportTrajectory } from './trajectory.js';
 
 const CS = CODE_SYSTEM_BASE;
 const SD = PROFILE_BASE;
@@ -29,71 +24,6 @@ const DATA_ABSENT = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason'
 const THRESHOLD_EXTENSION = `${SD}/suppression-threshold`;
 const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';
 const UNKNOWN = 'unknown';
-
-/** One trajectory as the report keeps it: nothing that identifies the family. */
-export interface ReportTrajectory {
-  /** HMAC-SHA256 (the gateway's pseudonym key) over the recording organisation and its own trajectory identifier. */
-  key: string;
-  org: string;
-  municipality: string;
-  trajectoryType: string;
-  coordinationLevel?: string;
-  framework?: string;
-  referralSource?: string;
-  /** YYYY-MM-DD */
-  started: string;
-  ended?: string;
-  closureReason?: string;
-  lifeDomains: string[];
-}
-
-export interface ReportPeriod {
-  label: string;
-  /** year, quarter or month; range for two of them joined by a slash. */
-  kind: 'year' | 'quarter' | 'month' | 'range';
-  /** First and last day, YYYY-MM-DD. */
-  start: string;
-  end: string;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-const lastDay = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
-
-/** `2023`, `2023-Q2`, `2023-05`, or a range of two of them (`2005/2007`, `2023-Q1/2023-Q3`); undefined otherwise. */
-export function parsePeriod(text: string): ReportPeriod | undefined {
-  const parts = text.split('/');
-  if (parts.length > 2) return undefined;
-  const first = onePeriod(parts[0]!);
-  const last = parts.length === 2 ? onePeriod(parts[1]!) : first;
-  if (!first || !last || last.end < first.start) return undefined;
-  return { label: text, kind: parts.length === 2 ? 'range' : first.kind, start: first.start, end: last.end };
-}
-
-function onePeriod(
-  text: string,
-): { kind: 'year' | 'quarter' | 'month'; start: string; end: string } | undefined {
-  const m = /^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$/.exec(text);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  if (year < 1900 || year > 2999) return undefined;
-  const [first, last] = m[2]
-    ? [(Number(m[2]) - 1) * 3 + 1, Number(m[2]) * 3]
-    : m[3]
-      ? [Number(m[3]), Number(m[3])]
-      : [1, 12];
-  return {
-    kind: m[2] ? 'quarter' : m[3] ? 'month' : 'year',
-    start: `${year}-${pad(first)}-01`,
-    end: `${year}-${pad(last)}-${pad(lastDay(year, last))}`,
-  };
-}
-
-/** A CBS municipality code: `0984`, `GM0984` or `<system>|0984`; the four digits, or undefined. */
-export function parseMunicipality(text: string): string | undefined {
-  const value = text.includes('|') ? text.slice(text.indexOf('|') + 1) : text;
-  if (text.includes('|') && text.slice(0, text.indexOf('|')) !== MUNICIPALITY_SYSTEM) return undefined;
-  return /^(?:GM)?(\d{4})$/i.exec(value)?.[1];
-}
 
 /** The codes of one of the gateway's CodeSystems, in their order (read once). */
 const codeLists = new Map<string, { code: string; display?: string }[]>();
@@ -106,97 +36,6 @@ function codesOf(id: string): { code: string; display?: string }[] {
     codeLists.set(id, codes);
   }
   return codes;
-}
-
-const codeFrom = (codings: Coding[] | undefined, system: string) =>
-  codings?.find((c) => c.system === system)?.code;
-const extCode = (episode: EpisodeOfCare, id: string) =>
-  episode.extension?.find((e) => e.url === `${SD}/${id}`)?.valueCoding?.code;
-
-/**
- * The pseudonym a trajectory is kept under: HMAC-SHA256 over the recording organisation and its own identifier of the
- * trajectory (its first identifier with system and value, else its id); undefined when it has neither.
- */
-export function trajectoryKey(pseudonymKey: string, org: string, episode: EpisodeOfCare): string | undefined {
-  const identifier = episode.identifier?.find((i) => i.system && i.value);
-  const localId = identifier ? `${identifier.system}|${identifier.value}` : episode.id;
-  return localId ? createHmac('sha256', pseudonymKey).update(`${org}\n${localId}`).digest('hex') : undefined;
-}
-
-/**
- * Reads a trajectory for the report from the coordinating agency's EpisodeOfCare (already checked against the
- * coordination profile) and the referral source and life domains it names; issues for what the report cannot use.
- */
-export function reportTrajectory(input: {
-  pseudonymKey: string;
-  org: string;
-  municipality: string;
-  episode: EpisodeOfCare;
-  referralSource?: Coding;
-  lifeDomains: Coding[];
-}): { trajectory?: ReportTrajectory; issues: OperationOutcomeIssue[] } {
-  const { episode } = input;
-  const issues: OperationOutcomeIssue[] = [];
-  const issue = (diagnostics: string, expression: string) =>
-    issues.push({ severity: 'error', code: 'required', diagnostics, expression: [expression] });
-  const key = trajectoryKey(input.pseudonymKey, input.org, episode);
-  if (!key)
-    issue(
-      'The trajectory needs an identifier (system and value) or an id, so that a later record replaces this one',
-      'EpisodeOfCare.identifier',
-    );
-  const started = episode.period?.start?.slice(0, 10);
-  const ended = episode.period?.end?.slice(0, 10);
-  if (!started) issue('The trajectory needs period.start', 'EpisodeOfCare.period.start');
-  // The report counts by day: a start or end known only to the month or year cannot be placed in a period.
-  if (started && !isCalendarDate(started))
-    issue('period.start must be a full, existing date (YYYY-MM-DD)', 'EpisodeOfCare.period.start');
-  if (ended && !isCalendarDate(ended))
-    issue('period.end must be a full, existing date (YYYY-MM-DD)', 'EpisodeOfCare.period.end');
-  if (episode.status === 'finished' && !ended)
-    issue('A finished trajectory needs period.end', 'EpisodeOfCare.period.end');
-  if (ended && episode.status !== 'finished' && episode.status !== 'cancelled')
-    issue('A trajectory with period.end must have status finished (or cancelled)', 'EpisodeOfCare.status');
-  if (started && ended && isCalendarDate(started) && isCalendarDate(ended) && ended < started)
-    issue('period.end lies before period.start', 'EpisodeOfCare.period.end');
-  const trajectoryType = codeFrom(
-    episode.type?.flatMap((t) => t.coding ?? []),
-    `${CS}/trajectory-type`,
-  );
-  if (!trajectoryType) issue('The trajectory needs its trajectory type', 'EpisodeOfCare.type');
-  if (input.referralSource && input.referralSource.system !== `${CS}/referral-source`)
-    issue(`referralSource must be a code of ${CS}/referral-source`, 'Parameters.parameter[referralSource]');
-  for (const d of input.lifeDomains)
-    if (d.system !== `${CS}/life-domain`)
-      issue(`lifeDomain must be a code of ${CS}/life-domain`, 'Parameters.parameter[lifeDomain]');
-  const known = (id: string, code: string | undefined, expression: string) => {
-    if (code !== undefined && !knownCodes().get(`${CS}/${id}`)?.has(code))
-      issues.push({
-        severity: 'error',
-        code: 'code-invalid',
-        diagnostics: `Unknown code "${code}" in ${CS}/${id}`,
-        expression: [expression],
-      });
-  };
-  known('referral-source', input.referralSource?.code, 'Parameters.parameter[referralSource]');
-  for (const d of input.lifeDomains) known('life-domain', d.code, 'Parameters.parameter[lifeDomain]');
-  if (issues.length) return { issues };
-  return {
-    issues,
-    trajectory: {
-      key: key!,
-      org: input.org,
-      municipality: input.municipality,
-      trajectoryType: trajectoryType!,
-      coordinationLevel: extCode(episode, 'coordination-level'),
-      framework: extCode(episode, 'coordination-framework'),
-      referralSource: input.referralSource?.code,
-      started: started!,
-      ended: ended ?? undefined,
-      closureReason: extCode(episode, 'closure-reason'),
-      lifeDomains: [...new Set(input.lifeDomains.map((d) => d.code!))].sort(),
-    },
-  };
 }
 
 /** The counts of a period and the sums they are known to make up (for the suppression). */

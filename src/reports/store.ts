@@ -1,6 +1,7 @@
 // Storage of the trajectories the municipal report counts.
 import type { Queryable } from '../store/database.js';
-import type { ReportPeriod, ReportTrajectory } from './municipal.js';
+import type { ReportPeriod } from './period.js';
+import type { ReportTrajectory } from './trajectory.js';
 
 /** Records a trajectory, replacing the organisation's earlier record of it; says which it was. */
 export async function recordTrajectory(tx: Queryable, t: ReportTrajectory): Promise<'created' | 'updated'> {

@@ -1,7 +1,7 @@
 // GET /sandbox: a page (Dutch first, English second) listing the sandbox clients, the fixture families with their
 // BSNs and ages on the sandbox clock, example calls and the controls; JSON with Accept: application/json.
 import type { Bundle, Patient, RelatedPerson } from '@medplum/fhirtypes';
-import { ageOn, dutchDate } from '../consent/age.js';
+import { ageOn, dutchDate } from '../time/amsterdam.js';
 import { escapeHtml, htmlPage } from '../html.js';
 
 export interface SandboxClientLine {

@@ -11,7 +11,8 @@ import { runTransaction } from '../person-index/transaction.js';
 
 import { auditAll } from '../audit/record.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';
-import { MUNICIPALITY_SYSTEM, reportTrajectory } from '../reports/municipal.js';
+import { MUNICIPALITY_SYSTEM } from '../reports/municipal.js';
+import { reportTrajectory } from '../reports/trajectory.js';
 import { recordTrajectories } from '../reports/store.js';
 import {
   BSN_SYSTEM,

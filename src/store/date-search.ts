@@ -1,30 +1,12 @@
 // FHIR date search values (prefixes, partial dates as ranges, Amsterdam time unless a zone is given) as SQL
 // conditions over a timestamptz column: one meaning of a date for every search the gateway serves.
+import { amsterdamInstant, daysInMonth, endOfDate, startOfDate, wallClock } from '../time/amsterdam.js';
 
 /** A date search value that is not one (a 400 at the edge). */
 export class DateSearchError extends Error {}
 
 const DATE =
   /^(eq|ne|gt|lt|ge|le|sa|eb)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
-const OFFSET = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Amsterdam', timeZoneName: 'longOffset' });
-
-/** Minutes Amsterdam is ahead of UTC at an instant (60 in winter, 120 in summer). */
-function amsterdamOffset(at: number): number {
-  const name = OFFSET.formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
-  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-}
-
-/** The instant of a wall-clock time in Amsterdam (fields as UTC milliseconds of that wall-clock time). */
-function amsterdamInstant(wallClock: number): number {
-  let at = wallClock - amsterdamOffset(wallClock) * 60_000;
-  // Once more with the offset at the first guess: right across a change of daylight-saving time.
-  at = wallClock - amsterdamOffset(at) * 60_000;
-  return at;
-}
-
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 
 /**
  * The range [start, end) a FHIR date search value stands for: `2026` is the whole year, `2026-11` the whole month,
@@ -43,34 +25,19 @@ export function dateRange(value: string): { prefix: string; start: Date; end: Da
   const day = d === undefined ? 1 : Number(d);
   if (year < 1) throw refuse('has no year 0000');
   if (month < 1 || month > 12) throw refuse('names a month that does not exist');
-  if (day < 1 || day > daysIn(year, month)) throw refuse('names a day that does not exist');
+  if (day < 1 || day > daysInMonth(year, month)) throw refuse('names a day that does not exist');
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59))
     throw refuse('names a time that does not exist');
   if (zone && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.slice(4)) > 59))
     throw refuse('has a time zone that does not exist');
-  const wall = (yy: number, mm: number, dd: number, hh = 0, mn = 0, ss = 0, ms = 0) => {
-    const t = new Date(0);
-    t.setUTCFullYear(yy, mm - 1, dd);
-    t.setUTCHours(hh, mn, ss, ms);
-    return t.getTime();
-  };
   if (h === undefined) {
-    const [endY, endM, endD] =
-      mo === undefined
-        ? [year + 1, 1, 1]
-        : d === undefined
-          ? [month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1]
-          : [year, month, day + 1];
-    return {
-      prefix,
-      start: new Date(amsterdamInstant(wall(year, month, day))),
-      end: new Date(amsterdamInstant(wall(endY, endM, endD))),
-    };
+    const date = value.slice(m[1]?.length ?? 0);
+    return { prefix, start: startOfDate(date), end: endOfDate(date) };
   }
   const digits = fraction ? fraction.length - 1 : 0;
   const unit = s === undefined ? 60_000 : digits === 0 ? 1000 : Math.max(1, 10 ** (3 - Math.min(digits, 3)));
   const ms = fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0;
-  const local = wall(year, month, day, Number(h), Number(mi), Number(s ?? 0), ms);
+  const local = wallClock(year, month, day, Number(h), Number(mi), Number(s ?? 0), ms);
   const start = !zone
     ? amsterdamInstant(local)
     : local -

@@ -3,7 +3,7 @@ import type { AuditEvent, Organization } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { REPORT_SUBTYPES, reportHtml, reportLines } from '../../audit/access-report.js';
 import { PERSON_SQL } from '../../audit/search.js';
-import { ageOn } from '../../consent/age.js';
+import { ageOn } from '../../time/amsterdam.js';
 import { loadCatalogue } from '../../consent/catalogue.js';
 import { BSN_SYSTEM } from '../../consent/constants.js';
 import { gezagAgreed } from '../../person-index/registrations.js';

@@ -12,6 +12,7 @@ import {
   searchAuditEvents,
   type AuditRow,
 } from '../../audit/search.js';
+import { amsterdamIso } from '../../time/amsterdam.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, principalOf, sendFhir } from '../http.js';
 import { demand } from '../../auth/access.js';
@@ -239,25 +240,6 @@ export function csvField(value: unknown): string {
     value === null || value === undefined ? '' : value instanceof Date ? amsterdamIso(value) : String(value);
   const text = neutralised(raw);
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-const AMSTERDAM = new Intl.DateTimeFormat('sv-SE', {
-  timeZone: 'Europe/Amsterdam',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  fractionalSecondDigits: 3,
-  timeZoneName: 'longOffset',
-});
-
-/** An instant as Amsterdam wall-clock time with its offset (`2026-11-03T10:15:00.000+01:00`), as the console shows it. */
-export function amsterdamIso(at: Date): string {
-  const part = Object.fromEntries(AMSTERDAM.formatToParts(at).map((x) => [x.type, x.value]));
-  const zone = /GMT([+-]\d{2}:\d{2})/.exec(part.timeZoneName ?? '')?.[1] ?? '+00:00';
-  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}.${part.fractionalSecond}${zone}`;
 }
 
 function csvLine(r: AuditRow): string {

@@ -5,15 +5,9 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { EpisodeOfCare, Organization } from '@medplum/fhirtypes';
 import { validateFhir } from '../../mappings/validate.js';
-import {
-  MUNICIPALITY_SYSTEM,
-  municipalMeasure,
-  municipalReport,
-  parseMunicipality,
-  parsePeriod,
-  reportTrajectory,
-  trajectoryKey,
-} from '../../reports/municipal.js';
+import { MUNICIPALITY_SYSTEM, municipalMeasure, municipalReport } from '../../reports/municipal.js';
+import { parseMunicipality, parsePeriod } from '../../reports/period.js';
+import { reportTrajectory, trajectoryKey } from '../../reports/trajectory.js';
 import { municipalReportHtml } from '../../reports/html.js';
 import { recordTrajectory, removeTrajectory, trajectoriesIn } from '../../reports/store.js';
 import { readResource, searchResources } from '../../store/resources.js';

@@ -2,10 +2,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Consent, ConsentProvision, Patient, RelatedPerson } from '@medplum/fhirtypes';
-import { loadCatalogue } from '../src/consent/catalogue.js';
-import { BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from '../src/consent/constants.js';
-import { decide, DEFAULT_OPTIONS } from '../src/consent/decide.js';
-import type { DecisionFacts, DecisionRequest } from '../src/consent/types.js';
+import { loadCatalogue } from './catalogue.js';
+import { BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
+import { decide, DEFAULT_OPTIONS } from './decide.js';
+import type { DecisionFacts, DecisionRequest } from './types.js';
 
 const catalogue = loadCatalogue();
 const at = new Date('2026-06-15T10:00:00Z');

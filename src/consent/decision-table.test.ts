@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Bundle, Consent, ConsentProvision, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
-import { loadCatalogue } from '../src/consent/catalogue.js';
-import { AGENCY_ROLE_SYSTEM, BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from '../src/consent/constants.js';
-import { decide, DEFAULT_OPTIONS } from '../src/consent/decide.js';
-import { renderReason } from '../src/consent/explain.js';
-import type { DecisionFacts, DecisionRequest } from '../src/consent/types.js';
+import { loadCatalogue } from './catalogue.js';
+import { AGENCY_ROLE_SYSTEM, BSN_SYSTEM, PARENTAL_AUTHORITY_URL } from './constants.js';
+import { decide, DEFAULT_OPTIONS } from './decide.js';
+import { renderReason } from './explain.js';
+import type { DecisionFacts, DecisionRequest } from './types.js';
 
 interface NestedSpec {
   type: 'permit' | 'deny';
