@@ -7,6 +7,7 @@ import type { Database } from './store/database.js';
 import type { Clock } from './time/clock.js';
 import type { Authenticator, GatewayKey } from './auth/auth.js';
 import type { DeliveryWorker } from './exchange/delivery.js';
+import type { DecisionFactsStore } from './person-index/decision-facts.js';
 
 export interface GatewayContext {
   config: Config;
@@ -20,4 +21,6 @@ export interface GatewayContext {
   version: string;
   /** The moment a request acts at (decisions, Tasks, audit search windows): read once per request. */
   clock: Clock;
+  /** The facts decisions rest on, kept in memory for one fact version (valid across processes). */
+  facts: DecisionFactsStore;
 }

@@ -12,6 +12,7 @@ import { Capabilities } from './http/capabilities.js';
 import { readClientsFile } from './auth/clients-file.js';
 import type { HttpContext } from './http/context.js';
 import { systemClock } from './time/clock.js';
+import { DecisionFactsStore } from './person-index/decision-facts.js';
 import { runDecision } from './exchange/decisions.js';
 import { auditExplanation } from './exchange/reasons.js';
 import { DeliveryWorker } from './exchange/delivery.js';
@@ -76,6 +77,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       new ClientKeys({ cacheSeconds: config.jwksCacheSeconds, cooldownSeconds: config.jwksCooldownSeconds }),
     ),
     caps: new Capabilities(),
+    facts: new DecisionFactsStore(db),
     auditWriter: new AuditWriter(db),
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
@@ -84,7 +86,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       timeoutMs: config.agencyTimeoutMs,
       recheck: async ({ request, subject, principal }) => {
         // The re-check at send time decides at that moment, on the process's clock.
-        const run = await runDecision(db, config, principal, request, subject, { at: ctx.clock() });
+        const run = await runDecision(ctx, principal, request, subject, { at: ctx.clock() });
         return { decision: run.decision.decision, explanation: auditExplanation(run.decision) };
       },
     }),

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Parameters } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import type { GatewayContext } from '../src/context.js';
 import { SimulatedAgencies } from '../src/sandbox/agencies.js';
@@ -19,6 +19,8 @@ import {
   exchangeParameters,
   fhir,
   freshDatabase,
+  questionAbout,
+  verdictOf,
   requestToken,
   testConfig,
   waitFor,
@@ -243,6 +245,53 @@ describe.runIf(process.env.TEST_DATABASE_URL)('gateway processes on one PostgreS
       await drop();
     }
   }, 240_000);
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('facts kept in memory, two processes', () => {
+  it('honours a consent withdrawn through one process in the very next decision of the other', async () => {
+    const { db, url, drop } = await freshDatabase('postgres');
+    let a: GatewayProcess | undefined;
+    let b: GatewayProcess | undefined;
+    try {
+      await seed(db, 'http://127.0.0.1:9/agencies');
+      [a, b] = await Promise.all([spawnGateway(url!), spawnGateway(url!)]);
+      const tokenA = await tokenFor(a.url, 'sandbox-cjg');
+      const tokenB = await tokenFor(b.url, 'sandbox-cjg');
+      const ask = async () => {
+        const res = await fhir<Parameters>(
+          b!.url,
+          tokenB,
+          'POST',
+          '/fhir/$consent-decision',
+          questionAbout(NOAH, GP),
+        );
+        expect(res.status).toBe(200);
+        return res.body;
+      };
+      const restingOn = (p: Parameters) =>
+        (p.parameter ?? []).filter((x) => x.name === 'consent').map((x) => x.valueReference!.reference!);
+      // B decides (and keeps Noah's facts) several times before anything changes.
+      for (let i = 0; i < 3; i++) expect(verdictOf(await ask())).toBe('permit');
+      const withdrawn = new Set<string>();
+      let answer = await ask();
+      while (verdictOf(answer) === 'permit') {
+        const consent = restingOn(answer).find((c) => !withdrawn.has(c));
+        expect(consent).toBeDefined();
+        const res = await fhir(a.url, tokenA, 'POST', `/fhir/${consent!}/$withdraw`, {});
+        expect(res.status).toBe(200);
+        withdrawn.add(consent!);
+        // No waiting: the next decision in the other process must not rest on what was just withdrawn.
+        answer = await ask();
+        for (const c of restingOn(answer)) expect(withdrawn.has(c)).toBe(false);
+      }
+      expect(withdrawn.size).toBeGreaterThan(0);
+      expect(verdictOf(answer)).toBe('deny');
+    } finally {
+      await a?.stop();
+      await b?.stop();
+      await drop();
+    }
+  }, 120_000);
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('storage going away', () => {

@@ -8,14 +8,14 @@ import type { Language } from '../consent/explain.js';
 import { dataLevelDenials } from '../consent/provisions.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
 import { isValidBsn } from '../mappings/bsn.js';
-import { readResource, searchResources } from '../store/resources.js';
+import { readResource } from '../store/resources.js';
 import { detailWithExplanations } from '../exchange/consent-explanations.js';
 import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import type { Subject } from '../person-index/facts.js';
 import { auditDecision } from '../exchange/decision-audit.js';
 import { runDecision, type DecisionRun } from '../exchange/decisions.js';
-import { roleOf } from '../exchange/parties.js';
+import { lookupOrganization, roleOf } from '../exchange/parties.js';
 import { reasonText, shownReasons } from '../exchange/reasons.js';
 import { badRequest } from '../fhir/outcomes.js';
 import { combinePurposes } from './purposes.js';
@@ -65,14 +65,8 @@ function subjectOf(ids: Identifier[]): Subject | undefined {
 async function recipientOf(ctx: GatewayContext, actors: Identifier[]): Promise<Organization | undefined> {
   for (const id of actors) {
     if (!id.value) continue;
-    const found = await searchResources<Organization>(ctx.db, {
-      type: 'Organization',
-      criteria: [{ param: 'identifier', values: [{ system: id.system, value: id.value }] }],
-      count: 2,
-      offset: 0,
-      sort: 'asc',
-    });
-    if (found.total === 1 && found.resources[0]) return found.resources[0];
+    const found = await lookupOrganization(ctx, { identifier: { system: id.system, value: id.value } });
+    if (found) return found;
   }
   return undefined;
 }
@@ -147,7 +141,7 @@ export async function consult(
   }));
   // Each purpose decided as $consent-decision and $exchange decide it (same facts, engine and minimisation).
   const runs: DecisionRun[] = [];
-  for (const r of requests) runs.push(await runDecision(ctx.db, ctx.config, principal, r, subject, { at }));
+  for (const r of requests) runs.push(await runDecision(ctx, principal, r, subject, { at }));
   let decision: Decision = combinePurposes(runs.map((r) => r.decision));
   const codes =
     decision.decision === 'permit'
@@ -172,7 +166,7 @@ export async function consult(
       ],
     };
   const run: DecisionRun = { ...(runs.find((r) => r.decision.decision === 'deny') ?? runs[0]!), decision };
-  await auditDecision(ctx.db, principal, run, {
+  await auditDecision(ctx, principal, run, {
     subtype: 'consent-decision',
     subject,
     recipientOrg: base.recipientOrg || undefined,

@@ -24,12 +24,12 @@ export async function consentDecision(
 ): Promise<{ run: DecisionRun; auditId: string }> {
   const replay = opts.replayFor !== undefined;
   const asker = opts.replayFor ? await replayRequester(ctx, opts.replayFor) : principal;
-  const { recipient, request } = await decisionRequestOf(ctx.db, asker, question);
-  const run = await runDecision(ctx.db, ctx.config, asker, request, question.subject, {
+  const { recipient, request } = await decisionRequestOf(ctx, asker, question);
+  const run = await runDecision(ctx, asker, request, question.subject, {
     at: opts.at,
     replay,
   });
-  const auditId = await auditDecision(ctx.db, principal, run, {
+  const auditId = await auditDecision(ctx, principal, run, {
     subtype: 'consent-decision',
     subject: question.subject,
     recipientOrg: recipient.reference,
@@ -41,7 +41,7 @@ export async function consentDecision(
 
 /** The organisation whose request is replayed (parameter "requester"), with its role from the directory. */
 async function replayRequester(ctx: GatewayContext, ref: OrganizationRef): Promise<Principal> {
-  const party = await resolveOrganization(ctx.db, ref, 'requester');
+  const party = await resolveOrganization(ctx, ref, 'requester');
   if (!party.role || !isRole(party.role))
     throw badRequest('The requester organisation has no client role in the directory');
   return { clientId: 'replay', org: party.reference, role: party.role, scope: '' };

@@ -5,23 +5,15 @@ import { DECISION_REASON_SYSTEM } from '../consent/constants.js';
 import type { ConsentExplanation } from '../consent/explain-consents.js';
 import { loadCatalogue } from '../consent/catalogue.js';
 import { renderReason } from '../consent/explain.js';
-import type { Queryable } from '../store/database.js';
 import type { Principal } from '../auth/access.js';
 
-export async function visibleExplanations(
-  db: Queryable,
+export function visibleExplanations(
   principal: Principal,
   explanations: ConsentExplanation[],
-): Promise<ConsentExplanation[]> {
-  if (explanations.length === 0) return [];
+  registeredByRequester: (consentRef: string) => boolean,
+): ConsentExplanation[] {
   if (principal.role === 'privacy-officer') return explanations;
-  const ids = explanations.map((e) => e.consent.slice('Consent/'.length));
-  const rows = await db.query<{ id: string }>(
-    `SELECT id FROM resource_orgs WHERE type = 'Consent' AND id = ANY($1::text[]) AND org = $2`,
-    [ids, principal.org],
-  );
-  const own = new Set(rows.map((r) => `Consent/${r.id}`));
-  return explanations.filter((e) => own.has(e.consent));
+  return explanations.filter((e) => registeredByRequester(e.consent));
 }
 
 /** The sentence of one explanation in Dutch and in English. */

@@ -1,9 +1,9 @@
 // The audit record of a decision, as $exchange, $request-records, $consent-decision and CDS Hooks write it.
 import type { Identifier } from '@medplum/fhirtypes';
-import type { Database } from '../store/database.js';
+import type { AuditWriter } from '../audit/writer.js';
 import type { Principal } from '../auth/access.js';
 import type { Subject } from '../person-index/facts.js';
-import { audit, type AuditRecord } from '../audit/record.js';
+import { auditRead, type AuditRecord } from '../audit/record.js';
 import type { DecisionRun } from './decisions.js';
 import { auditExplanation } from './reasons.js';
 
@@ -33,14 +33,17 @@ export interface DecisionAuditOptions {
   via?: string;
 }
 
-/** Writes the audit record of a decision in a transaction of its own (a decision that moves no data); its id. */
+/**
+ * Records a decision that moves no data, through the group-commit writer: decisions answered in the same turn share
+ * one commit, and each resolves (and is answered) only once its own record is committed. Its id.
+ */
 export async function auditDecision(
-  db: Database,
+  ctx: { auditWriter: AuditWriter },
   principal: Principal,
   run: DecisionRun,
   opts: DecisionAuditOptions,
 ): Promise<string> {
-  return db.transaction((tx) => audit(tx, principal, decisionAudit(run, opts)));
+  return auditRead(ctx, principal, decisionAudit(run, opts));
 }
 
 /**

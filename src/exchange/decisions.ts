@@ -5,8 +5,13 @@ import type { Decision, DecisionRequest } from '../consent/types.js';
 import type { Config } from '../config.js';
 import type { Queryable } from '../store/database.js';
 import { reportConflicts } from '../person-index/conflicts.js';
-import { loadFacts, type Subject } from '../person-index/facts.js';
-import { hasAccessToAny, ownOf } from '../store/resources.js';
+import type { Subject } from '../person-index/facts.js';
+import {
+  loadSubjectFacts,
+  ownRegistration,
+  ownsAny,
+  type DecisionFactsStore,
+} from '../person-index/decision-facts.js';
 import type { Principal } from '../auth/access.js';
 import { explainConsents, type ConsentExplanation } from '../consent/explain-consents.js';
 import { visibleExplanations } from './consent-explanations.js';
@@ -33,18 +38,27 @@ export interface DecisionMoment {
   replay?: boolean;
 }
 
+/** What a decision needs: the store, the configuration, and (in a gateway process) the facts kept in memory. */
+export interface DecisionServices {
+  db: Queryable;
+  config: Config;
+  facts?: DecisionFactsStore;
+}
+
 /** Loads the facts for a request and decides it: now, or as of a replayed moment with the facts as they were then. */
 export async function runDecision(
-  db: Queryable,
-  config: Config,
+  { db, config, facts: store }: DecisionServices,
   principal: Principal,
   request: DecisionRequest,
   subject: Subject,
   { at, replay = false }: DecisionMoment,
 ): Promise<DecisionRun> {
-  const facts = await loadFacts(db, subject, replay ? at : undefined);
-  const ids = (refs: string[]) => refs.map((r) => r.slice(r.indexOf('/') + 1));
-  const own = await ownOf(db, 'Patient', ids(facts.registrations), principal.org);
+  const known =
+    store && !replay
+      ? await store.subject(subject)
+      : await loadSubjectFacts(db, subject, replay ? at : undefined);
+  const { facts } = known;
+  const own = ownRegistration(known, principal.org);
   const related = own !== undefined;
   const decision = decide(
     request,
@@ -60,12 +74,12 @@ export async function runDecision(
   );
   // A dispute found now goes to the privacy officer's queue; a replay only looks back.
   if (facts.conflicts.length && !replay) await reportConflicts(db, facts.conflicts, facts.subjectRef, at);
-  const consentIds = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
-  const fullExplanation = await hasAccessToAny(db, 'Consent', consentIds, principal.org);
-  const consentExplanations = await visibleExplanations(
-    db,
+  const consentRefs = facts.consents.flatMap((c) => (c.id ? [`Consent/${c.id}`] : []));
+  const fullExplanation = ownsAny(known, consentRefs, principal.org);
+  const consentExplanations = visibleExplanations(
     principal,
     explainConsents(request, facts, at, config.consentEvidencePolicy),
+    (ref) => ownsAny(known, [ref], principal.org),
   );
   return {
     request,

@@ -5,6 +5,7 @@ import { AGENCY_ROLE_SYSTEM } from '../consent/constants.js';
 import type { Queryable } from '../store/database.js';
 import { readResource, searchResources } from '../store/resources.js';
 import { unprocessable } from '../fhir/outcomes.js';
+import type { DecisionFactsStore } from '../person-index/decision-facts.js';
 
 export interface Party {
   reference: string;
@@ -20,25 +21,40 @@ export function rule(diagnostics: string, expression: string) {
 }
 
 /** Finds an Organization by id or identifier; 422 when the directory does not know it. */
-export async function resolveOrganization(db: Queryable, ref: OrganizationRef, name: string): Promise<Party> {
-  let organization: Organization | undefined;
-  if ('id' in ref) {
-    organization = (await readResource<Organization>(db, 'Organization', ref.id))?.resource;
-  } else {
-    const found = await searchResources<Organization>(db, {
-      type: 'Organization',
-      criteria: [
-        { param: 'identifier', values: [{ system: ref.identifier.system, value: ref.identifier.value }] },
-      ],
-      count: 2,
-      offset: 0,
-      sort: 'asc',
-    });
-    organization = found.total === 1 ? found.resources[0] : undefined;
-  }
+export async function resolveOrganization(
+  { db, facts }: { db: Queryable; facts?: DecisionFactsStore },
+  ref: OrganizationRef,
+  name: string,
+): Promise<Party> {
+  const organization = await lookupOrganization({ db, facts }, ref);
   if (!organization)
     throw rule(`The ${name} organisation is not in the gateway's directory`, `Parameters.parameter[${name}]`);
   return { reference: `Organization/${organization.id}`, organization, role: roleOf(organization) };
+}
+
+/** The directory's Organization by id, or by an identifier that exactly one holds; undefined when none. */
+export function lookupOrganization(
+  { db, facts }: { db: Queryable; facts?: DecisionFactsStore },
+  ref: OrganizationRef,
+): Promise<Organization | undefined> {
+  const key =
+    'id' in ref ? `id|${ref.id}` : `identifier|${ref.identifier.system ?? ''}|${ref.identifier.value}`;
+  const find = () => findOrganization(db, ref);
+  return facts ? facts.organization(key, find) : find();
+}
+
+async function findOrganization(db: Queryable, ref: OrganizationRef): Promise<Organization | undefined> {
+  if ('id' in ref) return (await readResource<Organization>(db, 'Organization', ref.id))?.resource;
+  const found = await searchResources<Organization>(db, {
+    type: 'Organization',
+    criteria: [
+      { param: 'identifier', values: [{ system: ref.identifier.system, value: ref.identifier.value }] },
+    ],
+    count: 2,
+    offset: 0,
+    sort: 'asc',
+  });
+  return found.total === 1 ? found.resources[0] : undefined;
 }
 
 export function roleOf(organization: Organization): string | undefined {

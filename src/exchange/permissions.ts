@@ -107,9 +107,9 @@ export async function permissionsOf(
         purpose: { system: ACT_REASON, code: purpose },
         categories: [] as string[],
       };
-      const run = await runDecision(db, config, sender, request, subject, { at });
+      const run = await runDecision({ db, config }, sender, request, subject, { at });
       if (run.decision.decision !== 'permit') continue;
-      const detail = await runDecision(db, config, sender, { ...request, categories }, subject, { at });
+      const detail = await runDecision({ db, config }, sender, { ...request, categories }, subject, { at });
       const consents = run.decision.consents;
       lines.push({
         sender: sender.org,

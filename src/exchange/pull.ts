@@ -94,7 +94,7 @@ export async function pullRecords(
   opts: { at: Date; requestId?: string },
 ): Promise<DecisionRun> {
   const { subject, practitioner } = q;
-  const source = await resolveOrganization(ctx.db, q.source, 'source');
+  const source = await resolveOrganization(ctx, q.source, 'source');
   // A pull sends the BSN to the source's server; a research organisation never receives a BSN.
   if (source.role === 'research')
     throw forbidden(
@@ -132,9 +132,9 @@ export async function pullRecords(
     justification: request.justification,
   };
 
-  const first = await runDecision(ctx.db, ctx.config, principal, request, subject, { at: opts.at });
+  const first = await runDecision(ctx, principal, request, subject, { at: opts.at });
   if (first.decision.decision === 'deny') {
-    await auditDecision(ctx.db, principal, first, {
+    await auditDecision(ctx, principal, first, {
       subtype: 'request-records',
       subject,
       recipientOrg: principal.org,
@@ -168,8 +168,7 @@ export async function pullRecords(
   }
   const pulled: Bundle = { resourceType: 'Bundle', type: 'collection', entry: entries };
   const run = await runDecision(
-    ctx.db,
-    ctx.config,
+    ctx,
     principal,
     { ...request, categories: undefined, payload: pulled },
     subject,

@@ -49,11 +49,11 @@ export async function pushExchange(
   commit: (tx: Queryable, outcome: ExchangeOutcome) => Promise<void>,
 ): Promise<ExchangeOutcome> {
   const { subject, practitioner } = question;
-  const { recipient, request } = await decisionRequestOf(ctx.db, principal, question);
+  const { recipient, request } = await decisionRequestOf(ctx, principal, question);
   request.payload = payload;
   const endpoint = await endpointOf(ctx.db, recipient);
 
-  const run = await runDecision(ctx.db, ctx.config, principal, request, subject, { at: opts.at });
+  const run = await runDecision(ctx, principal, request, subject, { at: opts.at });
   const { decision } = run;
   const auditBase = decisionAudit(run, {
     subtype: 'exchange',

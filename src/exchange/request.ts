@@ -4,6 +4,7 @@ import type { DecisionRequest } from '../consent/types.js';
 import type { Queryable } from '../store/database.js';
 import type { Principal } from '../auth/access.js';
 import type { Subject } from '../person-index/facts.js';
+import type { DecisionFactsStore } from '../person-index/decision-facts.js';
 import { resolveOrganization, type OrganizationRef, type Party } from './parties.js';
 
 /** The common parameters of $exchange and $consent-decision, as plain values. */
@@ -20,11 +21,11 @@ export interface DecisionQuestion {
 
 /** The request as decide() takes it: the requester's, to the recipient of the directory (422 when unknown). */
 export async function decisionRequestOf(
-  db: Queryable,
+  services: { db: Queryable; facts?: DecisionFactsStore },
   principal: Principal,
   q: DecisionQuestion,
 ): Promise<{ recipient: Party; request: DecisionRequest }> {
-  const recipient = await resolveOrganization(db, q.recipient, 'recipient');
+  const recipient = await resolveOrganization(services, q.recipient, 'recipient');
   const request: DecisionRequest = {
     requesterOrg: principal.org,
     requesterRole: principal.role,

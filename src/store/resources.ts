@@ -181,6 +181,23 @@ export async function ownOf(
   return rows[0]?.id;
 }
 
+/** Who registered each of these resources (`Type/id`), in one query: reference → organisations. */
+export async function ownersOf(db: Queryable, refs: string[]): Promise<Map<string, Set<string>>> {
+  const owners = new Map<string, Set<string>>();
+  if (refs.length === 0) return owners;
+  const rows = await db.query<{ ref: string; org: string }>(
+    `SELECT type || '/' || id AS ref, org FROM resource_orgs
+     WHERE (type, id) IN (SELECT split_part(r, '/', 1), split_part(r, '/', 2) FROM unnest($1::text[]) AS r)`,
+    [refs],
+  );
+  for (const { ref, org } of rows) {
+    const set = owners.get(ref) ?? new Set<string>();
+    set.add(org);
+    owners.set(ref, set);
+  }
+  return owners;
+}
+
 export async function hasAccess(db: Queryable, type: string, id: string, org: string): Promise<boolean> {
   const rows = await db.query('SELECT 1 FROM resource_orgs WHERE type = $1 AND id = $2 AND org = $3', [
     type,
