@@ -58,17 +58,6 @@ function withMeta<T extends AnyResource>(resource: T, id: string, versionId: num
   };
 }
 
-/** Replaces a resource's search tokens: one statement (the old ones deleted, the new ones inserted). */
-async function writeTokens(tx: Queryable, resource: AnyResource, id: string): Promise<void> {
-  await tx.query(
-    `WITH gone AS (DELETE FROM resource_tokens WHERE type = $1 AND id = $2)
-     INSERT INTO resource_tokens (type, id, param, system, value)
-     SELECT $1, $2, t.param, t.system, t.value
-     FROM jsonb_to_recordset($3::jsonb) AS t(param text, system text, value text)`,
-    [resource.resourceType, id, JSON.stringify(extractTokens(resource))],
-  );
-}
-
 export async function createResource<T extends AnyResource>(
   tx: Queryable,
   resource: T,
@@ -78,17 +67,29 @@ export async function createResource<T extends AnyResource>(
   const id = resource.id ?? randomUUID();
   const now = new Date();
   const stored = withMeta(resource, id, 1, now);
-  // The resource and its first history version in one statement.
+  // The resource, its first history version, its search tokens and its owner: one statement, one round trip.
   await tx.query(
     `WITH created AS (
        INSERT INTO resources (type, id, version_id, last_updated, unique_key, content)
-       VALUES ($1, $2, 1, $3, $4, $5::jsonb) RETURNING type, id, content)
-     INSERT INTO resource_history (type, id, version_id, valid_from, content)
-     SELECT type, id, 1, $3, content FROM created`,
-    [resource.resourceType, id, now, uniqueKey, JSON.stringify(stored)],
+       VALUES ($1, $2, 1, $3, $4, $5::jsonb) RETURNING type, id, content),
+     history AS (
+       INSERT INTO resource_history (type, id, version_id, valid_from, content)
+       SELECT type, id, 1, $3, content FROM created),
+     tokens AS (
+       INSERT INTO resource_tokens (type, id, param, system, value)
+       SELECT c.type, c.id, t.param, t.system, t.value
+       FROM created c, jsonb_to_recordset($6::jsonb) AS t(param text, system text, value text))
+     INSERT INTO resource_orgs (type, id, org) SELECT type, id, $7 FROM created ON CONFLICT DO NOTHING`,
+    [
+      resource.resourceType,
+      id,
+      now,
+      uniqueKey,
+      JSON.stringify(stored),
+      JSON.stringify(extractTokens(stored)),
+      org,
+    ],
   );
-  await writeTokens(tx, stored, id);
-  await grantAccess(tx, resource.resourceType, id, org);
   return stored;
 }
 
@@ -110,15 +111,27 @@ export async function updateResource<T extends AnyResource>(
        WHERE type = $1 AND id = $2 AND valid_to IS NULL AND EXISTS (SELECT 1 FROM updated)),
      added AS (
        INSERT INTO resource_history (type, id, version_id, valid_from, content)
-       SELECT type, id, version_id, $3, content FROM updated)
+       SELECT type, id, version_id, $3, content FROM updated),
+     -- The search tokens replaced in the same statement (the delete does not see the rows inserted beside it).
+     gone AS (DELETE FROM resource_tokens WHERE type = $1 AND id = $2 AND EXISTS (SELECT 1 FROM updated)),
+     tokens AS (
+       INSERT INTO resource_tokens (type, id, param, system, value)
+       SELECT u.type, u.id, t.param, t.system, t.value
+       FROM updated u, jsonb_to_recordset($7::jsonb) AS t(param text, system text, value text))
      SELECT version_id FROM updated`,
-    [resource.resourceType, resource.id, now, uniqueKey, JSON.stringify(resource), now.toISOString()],
+    [
+      resource.resourceType,
+      resource.id,
+      now,
+      uniqueKey,
+      JSON.stringify(resource),
+      now.toISOString(),
+      JSON.stringify(extractTokens(resource)),
+    ],
   );
   const versionId = rows[0]?.version_id;
   if (versionId === undefined) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
-  const stored = withMeta(resource, resource.id, versionId, now);
-  await writeTokens(tx, stored, resource.id);
-  return stored;
+  return withMeta(resource, resource.id, versionId, now);
 }
 
 export async function readResource<T extends Resource>(
