@@ -6,7 +6,7 @@ import { FIXTURES_DIR } from '../src/paths.js';
 import type { FixtureTrajectory } from '../src/reports/fixtures.js';
 import { municipalReport, parsePeriod, type ReportTrajectory } from '../src/reports/municipal.js';
 import { recordTrajectory, trajectoriesIn } from '../src/reports/store.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { bench } from './lib.js';
 
 export async function run(): Promise<void> {

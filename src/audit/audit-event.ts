@@ -7,7 +7,7 @@ import type {
   Identifier,
   Reference,
 } from '@medplum/fhirtypes';
-import type { AuditIndex } from './chain.js';
+import type { AuditIndex } from './audit-index.js';
 import { distinctPersons, personEntity, personIndex, type AuditPerson } from './persons.js';
 
 export const AUDIT_SUBTYPE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/audit-subtype';
