@@ -2,7 +2,8 @@
 import type { Bundle, BundleEntry, Consent, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { personsIn } from '../audit/persons.js';
 import { PARENTAL_AUTHORITY_URL } from '../consent/constants.js';
-import { validateFhir } from '../mappings/validate.js';
+import { checkFhir } from '../mappings/validate.js';
+import { accepted } from '../fhir/verdict.js';
 import type { Queryable } from '../store/database.js';
 import {
   BSN_SYSTEM,
@@ -153,7 +154,7 @@ export async function createIndexed(
   ifNoneExist?: string,
 ): Promise<WriteResult> {
   demand(principal, permissionFor(type, true));
-  const resource = validateFhir<Resource>(body, [type]);
+  const resource = accepted(checkFhir<Resource>(body, [type]));
   const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
   if (ifNoneExist) {
     const existing = await findExisting(tx, principal, fresh as Resource, ifNoneExist);
@@ -273,7 +274,7 @@ export async function updateIndexed(
   ifMatch?: string,
 ): Promise<WriteResult> {
   demand(principal, permissionFor(type, true));
-  const resource = validateFhir<Resource>(body, [type]);
+  const resource = accepted(checkFhir<Resource>(body, [type]));
   if (resource.id !== id)
     throw badRequest(
       `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,

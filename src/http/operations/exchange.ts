@@ -22,8 +22,8 @@ import { audit } from '../../audit/record.js';
 import { badRequest, unprocessable } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { FORMATS, mapNative } from '../../mappings/formats.js';
-import { NativeInputError } from '../../mappings/referral-format.js';
-import { validateFhir } from '../../mappings/validate.js';
+import { checkFhir } from '../../mappings/validate.js';
+import { accepted } from '../../fhir/verdict.js';
 import { TASK_CODE_SYSTEM } from '../../exchange/tasks.js';
 import {
   earlierAnswer,
@@ -42,24 +42,15 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
       'Parameters.parameter[format]',
     );
   const at = 'Parameters.parameter[nativePayload]';
-  let bundles: Bundle[];
-  try {
-    let body: unknown = text;
-    if (text.trimStart().startsWith('{')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw badRequest(`The native payload is not valid JSON`, at);
-      }
+  let body: unknown = text;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw badRequest(`The native payload is not valid JSON`, at);
     }
-    bundles = mapNative(format, body, at, lang);
-  } catch (err) {
-    if (err instanceof NativeInputError)
-      throw unprocessable(
-        err.issues.map((i) => ({ ...i, expression: (i.expression ?? []).map((e) => `${at}.${e}`) })),
-      );
-    throw err;
   }
+  const bundles = accepted(mapNative(format, body, at, lang));
   if (bundles.length !== 1)
     throw unprocessable([
       {
@@ -69,7 +60,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
         expression: [at],
       },
     ]);
-  return validateFhir<Bundle>(bundles[0], ['Bundle']);
+  return accepted(checkFhir<Bundle>(bundles[0], ['Bundle']));
 }
 
 /** The payload: a collection Bundle, given as resource, or a native record that is mapped first. */
