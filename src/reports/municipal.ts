@@ -16,7 +16,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { isCalendarDate } from '../mappings/fields.js';
 import { MUNICIPALITY_SYSTEM } from '../mappings/municipal-case.js';
-import { knownCodes } from '../mappings/profile-check.js';
+import { knownCodes } from '../mappings/code-systems.js';
 import { CODE_SYSTEM_BASE, flattenConcepts, loadCodeSystems, PROFILE_BASE } from '../mappings/profiles.js';
 import { suppress, type Constraint } from './suppression.js';
 
