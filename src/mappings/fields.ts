@@ -287,6 +287,16 @@ export function clientBsnField<R extends { patient: Patient }>(name: string): Fi
   );
 }
 
+/** A person field of the client, on the Patient of a record's parts (youth-care registration, municipal case). */
+export function clientField<R extends { patient: Patient }>(
+  part: 'family' | 'given' | 'birthDate',
+  name: string,
+  description: string,
+  required = false,
+): Field<R> {
+  return personField<R>(part, name, (r) => r.patient, 'Patient', description, required);
+}
+
 type Named = { name?: HumanName[]; birthDate?: string };
 
 /** The person fields every format has: family name, call name and birth date, on the person `on` finds. */

@@ -18,7 +18,7 @@ import {
   getExtension,
   identifierField,
   KP_EXT,
-  personField,
+  clientField,
   read,
   setExtension,
   unusedEntries,
@@ -113,14 +113,7 @@ export const decisionEntity: Entity<CaseParts> = {
       take: (r) => first(r)?.authoredOn,
     },
     clientBsnField<CaseParts>('ClientBsn'),
-    personField<CaseParts>(
-      'birthDate',
-      'ClientGeboortedatum',
-      (r) => r.patient,
-      'Patient',
-      'Birth date of the client',
-      true,
-    ),
+    clientField<CaseParts>('birthDate', 'ClientGeboortedatum', 'Birth date of the client', true),
     {
       name: 'ClientGeslacht',
       type: 'code',
@@ -131,21 +124,8 @@ export const decisionEntity: Entity<CaseParts> = {
       put: (r, v: string) => void (r.patient.gender = GESLACHT[v]),
       take: (r) => Object.entries(GESLACHT).find(([, g]) => g === r.patient.gender)?.[0],
     },
-    personField<CaseParts>(
-      'family',
-      'ClientAchternaam',
-      (r) => r.patient,
-      'Patient',
-      'Family name of the client',
-      true,
-    ),
-    personField<CaseParts>(
-      'given',
-      'ClientVoornamen',
-      (r) => r.patient,
-      'Patient',
-      'Given names of the client',
-    ),
+    clientField<CaseParts>('family', 'ClientAchternaam', 'Family name of the client', true),
+    clientField<CaseParts>('given', 'ClientVoornamen', 'Given names of the client'),
   ],
 };
 

@@ -26,7 +26,7 @@ import {
   type Entity,
   type NativeRecord,
   identifierField,
-  personField,
+  clientField,
   unusedEntries,
 } from './fields.js';
 
@@ -97,29 +97,9 @@ export const registrationEntity: Entity<RegistrationParts> = {
       { pattern: '^\\d{8}$' },
     ),
     clientBsnField<RegistrationParts>('clientBsn'),
-    personField<RegistrationParts>(
-      'family',
-      'clientFamilyName',
-      (r) => r.patient,
-      'Patient',
-      'Family name of the client',
-      true,
-    ),
-    personField<RegistrationParts>(
-      'given',
-      'clientGivenName',
-      (r) => r.patient,
-      'Patient',
-      'Call name of the client',
-    ),
-    personField<RegistrationParts>(
-      'birthDate',
-      'clientBirthDate',
-      (r) => r.patient,
-      'Patient',
-      'Birth date of the client',
-      true,
-    ),
+    clientField<RegistrationParts>('family', 'clientFamilyName', 'Family name of the client', true),
+    clientField<RegistrationParts>('given', 'clientGivenName', 'Call name of the client'),
+    clientField<RegistrationParts>('birthDate', 'clientBirthDate', 'Birth date of the client', true),
     elementField(
       'clientSex',
       'code',
