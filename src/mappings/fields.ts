@@ -3,6 +3,7 @@
 import { PROFILE_BASE } from './profiles.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type {
+  Bundle,
   BundleEntry,
   Extension,
   HumanName,
@@ -191,6 +192,11 @@ export function isCalendarDate(v: string): boolean {
 
 /** A native record: field name → value. */
 export type NativeRecord = Record<string, unknown>;
+
+/** A collection Bundle of these entries: what a mapping to FHIR answers. */
+export function collection(entry: BundleEntry[]): Bundle {
+  return { resourceType: 'Bundle', type: 'collection', entry };
+}
 
 /** A stable urn:uuid for a part of a native record, so that the same record always maps to the same Bundle. */
 export function urn(referralId: string, part: string): string {

@@ -11,6 +11,7 @@ import type {
 } from '@medplum/fhirtypes';
 import {
   apply,
+  collection,
   clientBsnField,
   elementField,
   extensionField,
@@ -265,15 +266,11 @@ export function caseToFhir(native: NativeCase): Bundle {
     requests,
   };
   apply(decisionEntity, top, parts);
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: patientUrl, resource: parts.patient },
-      { fullUrl: municipalityUrl, resource: parts.municipality },
-      ...requests.map((r, i) => ({ fullUrl: urn(id, `assignment/${i}`), resource: r })),
-    ],
-  };
+  return collection([
+    { fullUrl: patientUrl, resource: parts.patient },
+    { fullUrl: municipalityUrl, resource: parts.municipality },
+    ...requests.map((r, i) => ({ fullUrl: urn(id, `assignment/${i}`), resource: r })),
+  ]);
 }
 
 export function caseFromFhir(bundle: Bundle): { native: NativeCase; issues: OperationOutcomeIssue[] } {

@@ -14,7 +14,16 @@ import type {
 } from '@medplum/fhirtypes';
 import { agencyEntity, referralEntity, type NativeReferral } from './cjg-referral.js';
 import { childEntity, parentEntity } from './referral-people.js';
-import { apply, MappingError, read, unmapped, unusedEntries, urn, type NativeRecord } from './fields.js';
+import {
+  apply,
+  collection,
+  MappingError,
+  read,
+  unmapped,
+  unusedEntries,
+  urn,
+  type NativeRecord,
+} from './fields.js';
 
 /** Maps a (schema-checked) referral form onto a FHIR collection Bundle. */
 export function referralToFhir(native: NativeReferral): Bundle {
@@ -55,15 +64,11 @@ export function referralToFhir(native: NativeReferral): Bundle {
   });
   if (request.supportingInfo.length === 0) delete request.supportingInfo;
   if (group.member!.length === 0) delete group.member;
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: urn(id, 'request'), resource: request },
-      { fullUrl: urn(id, 'family'), resource: group },
-      ...entries,
-    ],
-  };
+  return collection([
+    { fullUrl: urn(id, 'request'), resource: request },
+    { fullUrl: urn(id, 'family'), resource: group },
+    ...entries,
+  ]);
 }
 
 /** Maps a referral Bundle back onto the form; what the form cannot hold is reported as issues. */

@@ -15,6 +15,7 @@ import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
 import { LIFE_DOMAINS } from './cjg-referral.js';
 import {
   apply,
+  collection,
   clientBsnField,
   elementField,
   MappingError,
@@ -284,17 +285,13 @@ export function registrationToFhir(native: NativeRegistration): Bundle {
     return { fullUrl: urn(id, `goal/${i}`), resource: goal };
   });
   if (goalEntries.length) parts.plan.goal = goalEntries.map((e) => ({ reference: e.fullUrl }));
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: patientUrl, resource: parts.patient },
-      { fullUrl: providerUrl, resource: parts.provider },
-      { fullUrl: episodeUrl, resource: parts.episode },
-      { fullUrl: planUrl, resource: parts.plan },
-      ...goalEntries,
-    ],
-  };
+  return collection([
+    { fullUrl: patientUrl, resource: parts.patient },
+    { fullUrl: providerUrl, resource: parts.provider },
+    { fullUrl: episodeUrl, resource: parts.episode },
+    { fullUrl: planUrl, resource: parts.plan },
+    ...goalEntries,
+  ]);
 }
 
 export function registrationFromFhir(bundle: Bundle): {
