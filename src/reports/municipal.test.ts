@@ -122,7 +122,9 @@ describe('municipal report', () => {
   });
 
   it('is valid FHIR R4, as is its Measure', () => {
-    expect(() => accepted(checkFhir(report(venray, '2023'), ['MeasureReport'], { thorough: true }))).not.toThrow();
+    expect(() =>
+      accepted(checkFhir(report(venray, '2023'), ['MeasureReport'], { thorough: true })),
+    ).not.toThrow();
     expect(() => accepted(checkFhir(municipalMeasure(), ['Measure'], { thorough: true }))).not.toThrow();
   });
 
