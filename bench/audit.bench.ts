@@ -5,7 +5,8 @@ import { buildAuditEvent } from '../src/audit/audit-event.js';
 import { appendAudit, chainHash, genesis, MAX_AUDIT_CHAINS, verifyChain } from '../src/audit/chain.js';
 import { configureAuditSigning } from '../src/audit/signing.js';
 import { loadGatewayKey } from '../src/auth/auth.js';
-import { openDatabase, type Database } from '../src/store/database.js';
+import type { Database } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { AuditWriter } from '../src/audit/writer.js';
 import { bench, report } from './lib.js';
 

@@ -4,7 +4,7 @@ import type { Bundle, Parameters } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startSandbox } from '../src/sandbox/index.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { report } from './lib.js';
 
 const N = 400;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startSandbox } from '../src/sandbox/index.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { summariseProfile } from './cpu-profile.js';
 import { drive } from './http-load.js';
 import { freshPostgres, sandboxToken, startTarget } from './http-targets.js';

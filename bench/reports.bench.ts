@@ -8,7 +8,7 @@ import { municipalReport } from '../src/reports/municipal.js';
 import { parsePeriod } from '../src/reports/period.js';
 import type { ReportTrajectory } from '../src/reports/trajectory.js';
 import { recordTrajectory, trajectoriesIn } from '../src/reports/store.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { bench } from './lib.js';
 
 export async function run(): Promise<void> {

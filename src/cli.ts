@@ -9,7 +9,8 @@ import { pruneExpired } from './audit/retention.js';
 import { loadConfig } from './config.js';
 import { loadCatalogue } from './consent/catalogue.js';
 import { loadGatewayKey } from './auth/auth.js';
-import { openDatabase, type Database } from './store/database.js';
+import type { Database } from './store/database.js';
+import { openDatabase } from './store/open.js';
 
 const USAGE = `usage: ketenpoort audit verify [--independent] [database options]
          verify the audit log's hash chain and signed checkpoints

@@ -22,7 +22,8 @@ import { configureAuditSigning } from './audit/signing.js';
 import { AuditWriter } from './audit/writer.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
-import { openDatabase, type Database } from './store/database.js';
+import type { Database } from './store/database.js';
+import { openDatabase } from './store/open.js';
 
 export const VERSION = '0.1.0';
 

@@ -13,7 +13,7 @@ import { pruneExpired } from '../src/audit/retention.js';
 import { configureAuditSigning } from '../src/audit/signing.js';
 import { loadCatalogue } from '../src/consent/catalogue.js';
 import { loadGatewayKey } from '../src/auth/auth.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import type {
   Identifier,
   Reference,
 } from '@medplum/fhirtypes';
-import type { AuditIndex } from './chain.js';
+import type { AuditIndex } from './audit-index.js';
 import { distinctPersons, personEntity, personIndex, type AuditPerson } from './persons.js';
 
 export const AUDIT_SUBTYPE_SYSTEM = 'https://ketenpoort.nl/fhir/CodeSystem/audit-subtype';
@@ -17,50 +17,38 @@ const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 export type AuditOutcome = 'success' | 'denied' | 'error';
 const OUTCOME_CODE: Record<AuditOutcome, AuditEvent['outcome']> = { success: '0', denied: '4', error: '8' };
 
+type AccessType = { type: Coding; action: AuditEvent['action'] };
+/** A RESTful interaction (audit-event-type `rest`) with its action. */
+const rest = (action: AuditEvent['action']): AccessType => ({
+  type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
+  action,
+});
+/** A DICOM audit event type (DCM) with its action. */
+const dcm = (code: string, display: string, action: AuditEvent['action']): AccessType => ({
+  type: { system: DCM, code, display },
+  action,
+});
+
 /** What kind of access this was; the subtype names the operation or interaction. */
-const TYPES: Record<string, { type: Coding; action: AuditEvent['action'] }> = {
-  exchange: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
-  'request-records': { type: { system: DCM, code: '110107', display: 'Import' }, action: 'E' },
-  'consent-decision': { type: { system: DCM, code: '110112', display: 'Query' }, action: 'E' },
-  create: {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'C',
-  },
-  update: {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'U',
-  },
-  read: {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'R',
-  },
-  search: {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'E',
-  },
-  withdraw: {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'U',
-  },
-  'audit-read': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'R' },
-  delivery: { type: { system: DCM, code: '110106', display: 'Export' }, action: 'E' },
+const TYPES: Record<string, AccessType> = {
+  exchange: dcm('110106', 'Export', 'E'),
+  'request-records': dcm('110107', 'Import', 'E'),
+  'consent-decision': dcm('110112', 'Query', 'E'),
+  create: rest('C'),
+  update: rest('U'),
+  read: rest('R'),
+  search: rest('E'),
+  withdraw: rest('U'),
+  'audit-read': dcm('110101', 'Audit Log Used', 'R'),
+  delivery: dcm('110106', 'Export', 'E'),
   // A request refused at the edge (401, 403, 404); the action is that of the refused request.
-  refusal: { type: { system: DCM, code: '110113', display: 'Security Alert' }, action: 'E' },
-  'audit-prune': { type: { system: DCM, code: '110101', display: 'Audit Log Used' }, action: 'D' },
+  refusal: dcm('110113', 'Security Alert', 'E'),
+  'audit-prune': dcm('110101', 'Audit Log Used', 'D'),
   // Aggregate reporting: a trajectory recorded for it (no personal data) and a report read.
-  'report-record': {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'C',
-  },
-  'municipal-report': {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'R',
-  },
+  'report-record': rest('C'),
+  'municipal-report': rest('R'),
   // The sandbox emptied back to its fixtures (POST /sandbox/reset; sandbox mode only).
-  'sandbox-reset': {
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' },
-    action: 'D',
-  },
+  'sandbox-reset': rest('D'),
 };
 
 export interface AuditInput {

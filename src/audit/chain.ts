@@ -2,21 +2,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
+import type { AuditIndex } from './audit-index.js';
 import { attributePersons } from './persons.js';
-
-/** Columns that audit searches filter on; they are copied out of the AuditEvent, which stays the record. */
-export interface AuditIndex {
-  action: string;
-  subtype: string;
-  outcome: string;
-  patient?: string;
-  /** Every BSN the event concerns, when there are several (migration 010). */
-  patients?: string[];
-  agentOrg?: string;
-  recipientOrg?: string;
-  purpose?: string;
-  legalBasis?: string;
-}
 
 export interface CheckpointPayload {
   /** The chain this checkpoint belongs to (1 when absent: checkpoints signed before there were several chains). */

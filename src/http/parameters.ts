@@ -1,13 +1,14 @@
 // Reading operation input (FHIR Parameters): typed access with clear 400s for what is missing.
 import type { Coding, Identifier, Parameters, ParametersParameter, Reference } from '@medplum/fhirtypes';
-import { validateFhir } from '../mappings/validate.js';
+import { checkFhir } from '../mappings/validate.js';
+import { accepted } from '../fhir/verdict.js';
 import { badRequest } from '../fhir/outcomes.js';
 
 export class OperationInput {
   readonly parameters: Parameters;
 
   constructor(body: unknown) {
-    this.parameters = validateFhir<Parameters>(body, ['Parameters']);
+    this.parameters = accepted(checkFhir<Parameters>(body, ['Parameters']));
   }
 
   all(name: string): ParametersParameter[] {

@@ -6,8 +6,8 @@ import type { Language } from '../consent/explain.js';
 import { isKnownCode } from '../consent/code-allowlist.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import { FORMATS, mapNative } from '../mappings/formats.js';
-import { NativeInputError } from '../mappings/referral-format.js';
-import { validateFhir } from '../mappings/validate.js';
+import { checkFhir } from '../mappings/validate.js';
+import { accepted } from '../fhir/verdict.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import type { Subject } from '../person-index/facts.js';
 import { rule, type OrganizationRef } from '../exchange/parties.js';
@@ -87,24 +87,15 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
       'Parameters.parameter[format]',
     );
   const at = 'Parameters.parameter[nativePayload]';
-  let bundles: Bundle[];
-  try {
-    let body: unknown = text;
-    if (text.trimStart().startsWith('{')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw badRequest(`The native payload is not valid JSON`, at);
-      }
+  let body: unknown = text;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw badRequest(`The native payload is not valid JSON`, at);
     }
-    bundles = mapNative(format, body, at, lang);
-  } catch (err) {
-    if (err instanceof NativeInputError)
-      throw unprocessable(
-        err.issues.map((i) => ({ ...i, expression: (i.expression ?? []).map((e) => `${at}.${e}`) })),
-      );
-    throw err;
   }
+  const bundles = accepted(mapNative(format, body, at, lang));
   if (bundles.length !== 1)
     throw unprocessable([
       {
@@ -114,7 +105,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
         expression: [at],
       },
     ]);
-  return validateFhir<Bundle>(bundles[0], ['Bundle']);
+  return accepted(checkFhir<Bundle>(bundles[0], ['Bundle']));
 }
 
 /** The payload: a collection Bundle, given as resource, or a native record that is mapped first. */

@@ -3,14 +3,17 @@
 import { PROFILE_BASE } from './profiles.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type {
+  Bundle,
   BundleEntry,
   Extension,
   HumanName,
   Identifier,
   OperationOutcomeIssue,
+  Patient,
   Resource,
 } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
+import { BSN_SYSTEM } from '../consent/constants.js';
 
 export type FieldType = 'string' | 'date' | 'boolean' | 'code' | 'bsn' | 'codes';
 
@@ -53,6 +56,62 @@ export function getExtension(target: WithExtensions | undefined, url: string): E
   return target?.extension?.find((e) => e.url === url);
 }
 
+/** How a field is checked: required, its codes, a future date, a pattern (the Field members of the same names). */
+export type FieldRules = Pick<Field<unknown>, 'required' | 'codes' | 'future' | 'pattern'>;
+
+/** A field kept as one element of the resource (or part) `on` finds: `ServiceRequest.authoredOn`, `Patient.gender`. */
+export function elementField<R, T, K extends keyof T>(
+  name: string,
+  type: FieldType,
+  on: (r: R) => T,
+  key: K,
+  fhir: string,
+  description: string,
+  rules: FieldRules = {},
+): Field<R> {
+  return {
+    name,
+    type,
+    ...rules,
+    fhir,
+    description,
+    put: (r, v: T[K]) => void (on(r)[key] = v),
+    take: (r) => on(r)[key],
+  };
+}
+
+type ExtensionValue = 'valueString' | 'valueCode' | 'valueBoolean';
+const VALUE_TYPES: Record<ExtensionValue, FieldType> = {
+  valueString: 'string',
+  valueCode: 'code',
+  valueBoolean: 'boolean',
+};
+
+/**
+ * A field kept in a Ketenpoort extension (`${KP_EXT}/slug`) of what `on` finds; `fhir` names that element in the
+ * field tables (empty for the resource itself).
+ */
+export function extensionField<R>(
+  name: string,
+  value: ExtensionValue,
+  slug: string,
+  on: (r: R) => WithExtensions,
+  fhir: string,
+  description: string,
+  rules: FieldRules = {},
+): Field<R> {
+  const url = `${KP_EXT}/${slug}`;
+  return {
+    name,
+    type: VALUE_TYPES[value],
+    ...rules,
+    fhir: `${fhir}${fhir ? '.' : ''}extension(${url}).${value}`,
+    description,
+    put: (r, v: string | boolean) => setExtension(on(r), url, { [value]: v }),
+    take: (r) => getExtension(on(r), url)?.[value],
+  };
+}
+
 /** A string field kept in an extension of the given resource. */
 export function stringExtension<R extends WithExtensions>(
   name: string,
@@ -60,16 +119,7 @@ export function stringExtension<R extends WithExtensions>(
   description: string,
   opts: { required?: boolean } = {},
 ): Field<R> {
-  const url = `${KP_EXT}/${slug}`;
-  return {
-    name,
-    type: 'string',
-    ...opts,
-    fhir: `extension(${url}).valueString`,
-    description,
-    put: (r, v: string) => setExtension(r, url, { valueString: v }),
-    take: (r) => getExtension(r, url)?.valueString,
-  };
+  return extensionField<R>(name, 'valueString', slug, (r) => r, '', description, opts);
 }
 
 /** The JSON Schema (draft 2020-12 subset that ajv checks) of one entity's native record. */
@@ -143,6 +193,11 @@ export function isCalendarDate(v: string): boolean {
 /** A native record: field name → value. */
 export type NativeRecord = Record<string, unknown>;
 
+/** A collection Bundle of these entries: what a mapping to FHIR answers. */
+export function collection(entry: BundleEntry[]): Bundle {
+  return { resourceType: 'Bundle', type: 'collection', entry };
+}
+
 /** A stable urn:uuid for a part of a native record, so that the same record always maps to the same Bundle. */
 export function urn(referralId: string, part: string): string {
   const h = createHash('sha256').update(`${referralId}/${part}`).digest('hex');
@@ -168,6 +223,16 @@ export function read<R>(entity: Entity<R>, source: R): NativeRecord {
 /** A warning for something of a Bundle that the native format has no place for. */
 export function unmapped(expression: string, text: string): OperationOutcomeIssue {
   return { severity: 'warning', code: 'informational', diagnostics: text, expression: [expression] };
+}
+
+/** A Bundle that cannot be mapped back at all (its parts are missing or do not hang together), at `expression`. */
+export class MappingError extends Error {
+  constructor(
+    message: string,
+    readonly expression: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Warnings for the Bundle entries a mapping did not use. */
@@ -211,6 +276,31 @@ export function identifierField<R>(
     },
     take: (r) => on(r).identifier?.find((i) => i.system === system)?.value,
   };
+}
+
+/** The client's BSN, on the Patient of a record's parts (youth-care registration, municipal case). */
+export function clientBsnField<R extends { patient: Patient }>(name: string): Field<R> {
+  return identifierField<R>(
+    name,
+    'bsn',
+    BSN_SYSTEM,
+    (r) => r.patient,
+    'Patient',
+    'BSN of the client (11-test checked)',
+    {
+      required: true,
+    },
+  );
+}
+
+/** A person field of the client, on the Patient of a record's parts (youth-care registration, municipal case). */
+export function clientField<R extends { patient: Patient }>(
+  part: 'family' | 'given' | 'birthDate',
+  name: string,
+  description: string,
+  required = false,
+): Field<R> {
+  return personField<R>(part, name, (r) => r.patient, 'Patient', description, required);
 }
 
 type Named = { name?: HumanName[]; birthDate?: string };

@@ -6,11 +6,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bundle } from '@medplum/fhirtypes';
 import { FIXTURES_DIR } from '../paths.js';
-import { isValidBsn } from './bsn.js';
+import { clean, isoDate, opt, validBsn } from '../../test/native-arbitraries.js';
 import { LIFE_DOMAINS } from './cjg-referral.js';
 import { FORMATS } from './formats.js';
 import { NativeInputError } from './referral-format.js';
-import { validateFhir } from './validate.js';
+import { checkFhir } from './validate.js';
+import { accepted } from '../fhir/verdict.js';
 
 const FOLDERS = {
   'youthcare-registration': 'youthcare-registrations',
@@ -48,7 +49,7 @@ describe.each(Object.keys(FOLDERS) as (keyof typeof FOLDERS)[])('%s', (format) =
     (_, f) => {
       const bundle = FORMATS[format]!.jsonToFhir(f.record);
       expect(bundle).toEqual(f.expected);
-      validateFhir(bundle, ['Bundle'], { thorough: true });
+      accepted(checkFhir(bundle, ['Bundle'], { thorough: true }));
       const back = FORMATS[format]!.fromFhir(bundle);
       expect(back.issues).toEqual([]);
       expect(back.native).toEqual(f.record);
@@ -59,18 +60,8 @@ describe.each(Object.keys(FOLDERS) as (keyof typeof FOLDERS)[])('%s', (format) =
 const text = fc
   .string({ minLength: 1, maxLength: 20, unit: fc.constantFrom('a', 'é', ' ', '"', 'Z', '9', '-') })
   .filter((s) => s.trim() === s && s !== '');
-const date = fc
-  .date({ min: new Date('1990-01-01'), max: new Date('2025-12-31'), noInvalidDate: true })
-  .map((d) => d.toISOString().slice(0, 10));
-const bsn = fc.integer({ min: 0, max: 99_999 }).map((n) => {
-  for (let k = n; ; k = (k + 1) % 100_000) {
-    const b = `9999${String(k).padStart(5, '0')}`;
-    if (isValidBsn(b)) return b;
-  }
-});
-const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
-const clean = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Record<string, unknown>;
+const date = isoDate('1990-01-01');
+const bsn = validBsn;
 const digits = (n: number) => fc.stringMatching(new RegExp(`^\\d{${n}}$`));
 
 const registration = fc

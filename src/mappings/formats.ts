@@ -1,6 +1,6 @@
 // The native formats the gateway maps, in one registry: what GET /mappings lists and the mapping endpoints use.
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { badRequest } from '../fhir/outcomes.js';
+import { unreadable, type Verdict } from '../fhir/verdict.js';
 import {
   NativeInputError,
   referralFromFhir,
@@ -10,7 +10,14 @@ import {
 } from './referral-format.js';
 import { CSV_COLUMNS, referralsFromCsv, referralsToCsv } from './referral-csv.js';
 import type { Language } from '../consent/explain.js';
-import { describeEntity, type Entity, type ListSpec, type NativeRecord } from './fields.js';
+import {
+  describeEntity,
+  invalid,
+  MappingError,
+  type Entity,
+  type ListSpec,
+  type NativeRecord,
+} from './fields.js';
 import { recordChecker } from './record-check.js';
 import {
   goalEntity,
@@ -100,13 +107,55 @@ export const FORMATS: Record<string, NativeFormat> = {
 
 /**
  * Maps a native body: a JSON record (an object) to one Bundle, CSV text (formats with columns) to one Bundle per
- * record. Throws NativeInputError with every problem, and a 400 for a body the format cannot read at all.
+ * record. Invalid input is refused with every problem; a body the format cannot read at all is unreadable. `at` is
+ * where the record stands in the request: the refusal's issues are placed there.
  */
-export function mapNative(format: NativeFormat, body: unknown, at?: string, lang?: Language): Bundle[] {
+export function mapNative(
+  format: NativeFormat,
+  body: unknown,
+  at?: string,
+  lang?: Language,
+): Verdict<Bundle[]> {
   if (typeof body === 'string') {
-    if (!format.csvToFhir) throw badRequest(`${format.name} is read as JSON only`, at);
-    return format.csvToFhir(body, lang);
+    const csvToFhir = format.csvToFhir;
+    if (!csvToFhir) return unreadable(`${format.name} is read as JSON only`, at);
+    return mapped(() => csvToFhir(body, lang), at);
   }
-  if (body && typeof body === 'object' && !Array.isArray(body)) return [format.jsonToFhir(body, lang)];
-  throw badRequest(`Send the record as ${format.contentTypes.join(' or ')}`, at);
+  if (body && typeof body === 'object' && !Array.isArray(body))
+    return mapped(() => [format.jsonToFhir(body, lang)], at);
+  return unreadable(`Send the record as ${format.contentTypes.join(' or ')}`, at);
+}
+
+/** Runs a mapping; its NativeInputError becomes an invalid verdict, each issue under `at` when given. */
+function mapped(map: () => Bundle[], at?: string): Verdict<Bundle[]> {
+  try {
+    return { issues: [], value: map() };
+  } catch (err) {
+    if (!(err instanceof NativeInputError)) throw err;
+    const issues = at
+      ? err.issues.map((i) => ({ ...i, expression: (i.expression ?? []).map((e) => `${at}.${e}`) }))
+      : err.issues;
+    return { refused: 'invalid', issues };
+  }
+}
+
+/**
+ * Maps Bundles back onto native records, one each; what the format cannot hold is among the issues (warnings). A
+ * Bundle whose parts are missing or do not hang together refuses them all (invalid).
+ */
+export function nativeFromFhir(format: NativeFormat, bundles: Bundle[]): Verdict<NativeRecord[]> {
+  const forms: NativeRecord[] = [];
+  const issues: OperationOutcomeIssue[] = [];
+  try {
+    for (const bundle of bundles) {
+      const { native, issues: found } = format.fromFhir(bundle);
+      forms.push(native);
+      issues.push(...found);
+    }
+  } catch (err) {
+    if (err instanceof MappingError)
+      return { refused: 'invalid', issues: [invalid(err.expression, err.message)] };
+    throw err;
+  }
+  return { issues, value: forms };
 }

@@ -9,19 +9,23 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import { BSN_SYSTEM } from '../consent/constants.js';
-import { MappingError } from './cjg-referral.js';
 import {
   apply,
+  collection,
+  clientBsnField,
+  elementField,
+  extensionField,
+  MappingError,
   getExtension,
   identifierField,
   KP_EXT,
-  personField,
+  clientField,
   read,
   setExtension,
   unusedEntries,
   urn,
   type Entity,
+  type Field,
   type NativeRecord,
 } from './fields.js';
 
@@ -81,14 +85,14 @@ export const decisionEntity: Entity<CaseParts> = {
       'CBS code of the municipality (four digits)',
       { required: true, pattern: '^\\d{4}$' },
     ),
-    {
-      name: 'Gemeentenaam',
-      type: 'string',
-      fhir: 'Organization.name',
-      description: 'Name of the municipality',
-      put: (r, v: string) => void (r.municipality.name = v),
-      take: (r) => r.municipality.name,
-    },
+    elementField(
+      'Gemeentenaam',
+      'string',
+      (r: CaseParts) => r.municipality,
+      'name',
+      'Organization.name',
+      'Name of the municipality',
+    ),
     {
       name: 'Wet',
       type: 'code',
@@ -109,23 +113,8 @@ export const decisionEntity: Entity<CaseParts> = {
       put: (r, v: string) => r.requests.forEach((s) => (s.authoredOn = v)),
       take: (r) => first(r)?.authoredOn,
     },
-    identifierField<CaseParts>(
-      'ClientBsn',
-      'bsn',
-      BSN_SYSTEM,
-      (r) => r.patient,
-      'Patient',
-      'BSN of the client (11-test checked)',
-      { required: true },
-    ),
-    personField<CaseParts>(
-      'birthDate',
-      'ClientGeboortedatum',
-      (r) => r.patient,
-      'Patient',
-      'Birth date of the client',
-      true,
-    ),
+    clientBsnField<CaseParts>('ClientBsn'),
+    clientField<CaseParts>('birthDate', 'ClientGeboortedatum', 'Birth date of the client', true),
     {
       name: 'ClientGeslacht',
       type: 'code',
@@ -136,39 +125,44 @@ export const decisionEntity: Entity<CaseParts> = {
       put: (r, v: string) => void (r.patient.gender = GESLACHT[v]),
       take: (r) => Object.entries(GESLACHT).find(([, g]) => g === r.patient.gender)?.[0],
     },
-    personField<CaseParts>(
-      'family',
-      'ClientAchternaam',
-      (r) => r.patient,
-      'Patient',
-      'Family name of the client',
-      true,
-    ),
-    personField<CaseParts>(
-      'given',
-      'ClientVoornamen',
-      (r) => r.patient,
-      'Patient',
-      'Given names of the client',
-    ),
+    clientField<CaseParts>('family', 'ClientAchternaam', 'Family name of the client', true),
+    clientField<CaseParts>('given', 'ClientVoornamen', 'Given names of the client'),
   ],
 };
+
+/** A day of the assignment's period (a date that may lie in the future). */
+function periodField(
+  name: string,
+  edge: 'start' | 'end',
+  description: string,
+  required = false,
+): Field<ServiceRequest> {
+  return {
+    name,
+    type: 'date',
+    required,
+    future: true,
+    fhir: `ServiceRequest.occurrencePeriod.${edge}`,
+    description,
+    put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, [edge]: v }),
+    take: (r) => r.occurrencePeriod?.[edge],
+  };
+}
 
 export const assignmentEntity: Entity<ServiceRequest> = {
   name: 'Toewijzing',
   cardinality: 'many',
   resource: 'ServiceRequest',
   fields: [
-    {
-      name: 'ToewijzingNummer',
-      type: 'string',
-      required: true,
-      fhir: `ServiceRequest.identifier (${ASSIGNMENT_SYSTEM})`,
-      description: 'Number of the assignment',
-      put: (r, v: string) =>
-        void (r.identifier = [...(r.identifier ?? []), { system: ASSIGNMENT_SYSTEM, value: v }]),
-      take: (r) => r.identifier?.find((i) => i.system === ASSIGNMENT_SYSTEM)?.value,
-    },
+    identifierField<ServiceRequest>(
+      'ToewijzingNummer',
+      'string',
+      ASSIGNMENT_SYSTEM,
+      (r) => r,
+      'ServiceRequest',
+      'Number of the assignment',
+      { required: true },
+    ),
     {
       name: 'ProductCategorie',
       type: 'string',
@@ -190,25 +184,8 @@ export const assignmentEntity: Entity<ServiceRequest> = {
         void (r.code = { coding: [...(r.code?.coding ?? []), { system: PRODUCT_SYSTEM, code: v }] }),
       take: (r) => r.code?.coding?.find((c) => c.system === PRODUCT_SYSTEM)?.code,
     },
-    {
-      name: 'Ingangsdatum',
-      type: 'date',
-      required: true,
-      future: true,
-      fhir: 'ServiceRequest.occurrencePeriod.start',
-      description: 'First day of the assignment',
-      put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, start: v }),
-      take: (r) => r.occurrencePeriod?.start,
-    },
-    {
-      name: 'Einddatum',
-      type: 'date',
-      future: true,
-      fhir: 'ServiceRequest.occurrencePeriod.end',
-      description: 'Last day of the assignment',
-      put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, end: v }),
-      take: (r) => r.occurrencePeriod?.end,
-    },
+    periodField('Ingangsdatum', 'start', 'First day of the assignment', true),
+    periodField('Einddatum', 'end', 'Last day of the assignment'),
     {
       name: 'Volume',
       type: 'string',
@@ -228,15 +205,15 @@ export const assignmentEntity: Entity<ServiceRequest> = {
         void (r.quantityQuantity = { ...r.quantityQuantity, system: UNIT_SYSTEM, code: v }),
       take: (r) => r.quantityQuantity?.code,
     },
-    {
-      name: 'Frequentie',
-      type: 'code',
-      codes: ['1', '2', '4', '6'],
-      fhir: `ServiceRequest.extension(${KP_EXT}/ijw-frequency).valueCode`,
-      description: 'iJw frequency: 1 per day, 2 per week, 4 per month, 6 in total',
-      put: (r, v: string) => setExtension(r, `${KP_EXT}/ijw-frequency`, { valueCode: v }),
-      take: (r) => getExtension(r, `${KP_EXT}/ijw-frequency`)?.valueCode,
-    },
+    extensionField(
+      'Frequentie',
+      'valueCode',
+      'ijw-frequency',
+      (r: ServiceRequest) => r,
+      'ServiceRequest',
+      'iJw frequency: 1 per day, 2 per week, 4 per month, 6 in total',
+      { codes: ['1', '2', '4', '6'] },
+    ),
     {
       name: 'Aanbieder',
       type: 'string',
@@ -289,15 +266,11 @@ export function caseToFhir(native: NativeCase): Bundle {
     requests,
   };
   apply(decisionEntity, top, parts);
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: patientUrl, resource: parts.patient },
-      { fullUrl: municipalityUrl, resource: parts.municipality },
-      ...requests.map((r, i) => ({ fullUrl: urn(id, `assignment/${i}`), resource: r })),
-    ],
-  };
+  return collection([
+    { fullUrl: patientUrl, resource: parts.patient },
+    { fullUrl: municipalityUrl, resource: parts.municipality },
+    ...requests.map((r, i) => ({ fullUrl: urn(id, `assignment/${i}`), resource: r })),
+  ]);
 }
 
 export function caseFromFhir(bundle: Bundle): { native: NativeCase; issues: OperationOutcomeIssue[] } {

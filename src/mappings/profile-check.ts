@@ -8,7 +8,8 @@ import type {
   Resource,
   StructureDefinition,
 } from '@medplum/fhirtypes';
-import { flattenConcepts, loadCodeSystems, loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
+import { knownCodes } from './code-systems.js';
+import { loadStructureDefinitions, PROFILE_BASE } from './profiles.js';
 import type { ValidationTier } from './payload-types.js';
 import { presentAt } from './structure.js';
 
@@ -37,7 +38,6 @@ interface CompiledProfile {
 }
 
 let compiled: Map<string, CompiledProfile> | undefined;
-let codes: Map<string, Set<string>> | undefined;
 
 function profiles(): Map<string, CompiledProfile> {
   if (compiled) return compiled;
@@ -70,14 +70,6 @@ function profiles(): Map<string, CompiledProfile> {
       }),
   );
   return compiled;
-}
-
-/** The codes of each of the gateway's CodeSystems, by system url (read once). */
-export function knownCodes(): Map<string, Set<string>> {
-  codes ??= new Map(
-    loadCodeSystems().map((cs) => [cs.url!, new Set(flattenConcepts(cs.concept).map((c) => c.code!))]),
-  );
-  return codes;
 }
 
 /**

@@ -2,13 +2,8 @@
 // row of the file and answers all problems at once, each with its line, column, value and what was expected.
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Language } from '../consent/explain.js';
-import {
-  agencyEntity,
-  childEntity,
-  parentEntity,
-  referralEntity,
-  type NativeReferral,
-} from './cjg-referral.js';
+import { agencyEntity, referralEntity, type NativeReferral } from './cjg-referral.js';
+import { childEntity, parentEntity } from './referral-people.js';
 import { csvIssue, readCsv, writeCsv, type CsvProblem } from './csv.js';
 import { emptyRequired, readCell, todayIn } from './csv-cells.js';
 import type { Field, NativeRecord } from './fields.js';

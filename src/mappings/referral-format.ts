@@ -1,17 +1,10 @@
 // The cjg-referral format as a whole: the JSON schema and checks of a form and its field tables (the CSV layout is
 // in referral-csv.ts).
 import type { Bundle, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import {
-  agencyEntity,
-  childEntity,
-  MappingError,
-  parentEntity,
-  referralEntity,
-  referralFromFhir,
-  referralToFhir,
-  type NativeReferral,
-} from './cjg-referral.js';
-import { describeEntity, type Entity, type ListSpec } from './fields.js';
+import { agencyEntity, referralEntity, type NativeReferral } from './cjg-referral.js';
+import { childEntity, parentEntity } from './referral-people.js';
+import { referralFromFhir, referralToFhir } from './referral-bundle.js';
+import { describeEntity, MappingError, type Entity, type ListSpec } from './fields.js';
 import { recordChecker } from './record-check.js';
 import type { Language } from '../consent/explain.js';
 

@@ -1,7 +1,7 @@
 // Validation of incoming FHIR: structure against the R4 definitions (@medplum/core), then the gateway's own rules.
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { badRequest, unprocessable } from '../fhir/outcomes.js';
+import { unreadable, type Verdict } from '../fhir/verdict.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { isCalendarDate } from './fields.js';
@@ -101,24 +101,6 @@ function gatewayRules(
   return issues;
 }
 
-/**
- * Checks that a parsed body is a FHIR resource of the expected type (400 otherwise) that is valid (422 with the
- * element path of every issue otherwise): the fast structural pass (schema and required elements), the Ketenpoort
- * profiles and the gateway's rules. `thorough` (as $validate asks) also runs @medplum/core's full validation with the
- * base specification's FHIRPath invariants; so does any resource the structural pass finds fault with, for the most
- * precise messages.
- */
-export function validateFhir<T extends Resource>(
-  body: unknown,
-  expectedTypes?: readonly string[],
-  opts: ValidateOptions = {},
-): T {
-  const { issues } = checkFhir(body, expectedTypes, opts);
-  const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-  if (errors.length) throw unprocessable(errors);
-  return body as T;
-}
-
 export interface ValidateOptions {
   /** Also run @medplum/core's full validation; what only it finds is reported as a warning (the verdict stays). */
   thorough?: boolean;
@@ -128,41 +110,50 @@ export interface ValidateOptions {
 
 /**
  * The one validation every incoming resource passes, returning every issue (errors, warnings, information) instead of
- * throwing for them; 400 for a body that is not a resource of the expected type. $validate and $exchange both call it,
- * so they give the same verdict on the same resource.
+ * throwing for them. A body that is not a FHIR resource of the expected type is refused as unreadable (400); one that
+ * is not well-formed as invalid (422, with the element path of every issue). Otherwise: the fast structural pass
+ * (schema and required elements), the Ketenpoort profiles and the gateway's rules; errors among the issues refuse the
+ * resource (422). `thorough` (as $validate asks) also runs @medplum/core's full validation with the base
+ * specification's FHIRPath invariants; so does any resource the structural pass finds fault with, for the most precise
+ * messages. $validate and $exchange both call it, so they give the same verdict on the same resource; `accepted()`
+ * (src/fhir/verdict.ts) turns the verdict into the resource or its OperationOutcome error.
  */
-export function checkFhir(
+export function checkFhir<T extends Resource = Resource>(
   body: unknown,
   expectedTypes?: readonly string[],
   opts: ValidateOptions = {},
-): { issues: OperationOutcomeIssue[] } {
+): Verdict<T> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw badRequest('The body must be a FHIR resource (a JSON object)');
+    return unreadable('The body must be a FHIR resource (a JSON object)');
   const type = (body as { resourceType?: unknown }).resourceType;
-  if (typeof type !== 'string') throw badRequest('The body has no resourceType', 'resourceType');
+  if (typeof type !== 'string') return unreadable('The body has no resourceType', 'resourceType');
   if (expectedTypes && !expectedTypes.includes(type)) {
-    throw badRequest(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
+    return unreadable(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
   }
   // Well-formedness first: a null, a string where R4 has an array or an object, an unknown nested resource or a
   // control character is refused before any other rule (or anything stored or decided) reads the resource.
   const pass = structuralPass(body as Resource);
-  if (!pass.wellFormed) throw unprocessable(pass.issues);
+  if (!pass.wellFormed) return { refused: 'invalid', issues: pass.issues };
   const structural = pass.issues;
   const issues: OperationOutcomeIssue[] = [];
   // A structural fault is reported with the full validation's more precise messages.
   if (structural.length > 0) {
-    issues.push(...fullValidation(body as Resource));
+    const full = fullValidation(body as Resource);
+    if (!Array.isArray(full)) return full;
+    issues.push(...full);
     if (issues.length === 0) issues.push(...structural);
   }
   issues.push(...gatewayRules(body as Resource, type, structural.length === 0, opts.tier ?? 'kept'));
   if (opts.thorough && !issues.some((i) => i.severity === 'error')) {
     // The base specification's FHIRPath invariants: reported, but the verdict is the one $exchange gives.
-    for (const i of fullValidation(body as Resource)) issues.push({ ...i, severity: 'warning' });
+    const full = fullValidation(body as Resource);
+    if (!Array.isArray(full)) return full;
+    for (const i of full) issues.push({ ...i, severity: 'warning' });
   }
-  return { issues };
+  return { issues, value: body as T };
 }
 
-function fullValidation(resource: Resource): OperationOutcomeIssue[] {
+function fullValidation(resource: Resource): OperationOutcomeIssue[] | Verdict<never> {
   loadFhirDefinitions();
   try {
     validateResource(resource);
@@ -170,7 +161,7 @@ function fullValidation(resource: Resource): OperationOutcomeIssue[] {
   } catch (err) {
     if (err instanceof OperationOutcomeError)
       return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    throw badRequest(`The resource could not be read: ${(err as Error).message}`);
+    return unreadable(`The resource could not be read: ${(err as Error).message}`);
   }
 }
 

@@ -11,11 +11,14 @@ import type {
   Patient,
   Resource,
 } from '@medplum/fhirtypes';
-import { BSN_SYSTEM } from '../consent/constants.js';
 import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
-import { LIFE_DOMAINS, MappingError } from './cjg-referral.js';
+import { LIFE_DOMAINS } from './cjg-referral.js';
 import {
   apply,
+  collection,
+  clientBsnField,
+  elementField,
+  MappingError,
   getExtension,
   KP_EXT,
   read,
@@ -24,7 +27,7 @@ import {
   type Entity,
   type NativeRecord,
   identifierField,
-  personField,
+  clientField,
   unusedEntries,
 } from './fields.js';
 
@@ -76,15 +79,15 @@ export const registrationEntity: Entity<RegistrationParts> = {
       "The provider's number of this registration",
       { required: true },
     ),
-    {
-      name: 'provider',
-      type: 'string',
-      required: true,
-      fhir: 'Organization.name',
-      description: 'The youth-care provider',
-      put: (r, v: string) => void (r.provider.name = v),
-      take: (r) => r.provider.name,
-    },
+    elementField(
+      'provider',
+      'string',
+      (r: RegistrationParts) => r.provider,
+      'name',
+      'Organization.name',
+      'The youth-care provider',
+      { required: true },
+    ),
     identifierField<RegistrationParts>(
       'providerAgb',
       'string',
@@ -94,48 +97,19 @@ export const registrationEntity: Entity<RegistrationParts> = {
       "The provider's AGB code",
       { pattern: '^\\d{8}$' },
     ),
-    identifierField<RegistrationParts>(
-      'clientBsn',
-      'bsn',
-      BSN_SYSTEM,
-      (r) => r.patient,
-      'Patient',
-      'BSN of the client (11-test checked)',
-      { required: true },
+    clientBsnField<RegistrationParts>('clientBsn'),
+    clientField<RegistrationParts>('family', 'clientFamilyName', 'Family name of the client', true),
+    clientField<RegistrationParts>('given', 'clientGivenName', 'Call name of the client'),
+    clientField<RegistrationParts>('birthDate', 'clientBirthDate', 'Birth date of the client', true),
+    elementField(
+      'clientSex',
+      'code',
+      (r: RegistrationParts) => r.patient,
+      'gender',
+      'Patient.gender',
+      'Sex of the client',
+      { required: true, codes: ['male', 'female', 'other', 'unknown'] },
     ),
-    personField<RegistrationParts>(
-      'family',
-      'clientFamilyName',
-      (r) => r.patient,
-      'Patient',
-      'Family name of the client',
-      true,
-    ),
-    personField<RegistrationParts>(
-      'given',
-      'clientGivenName',
-      (r) => r.patient,
-      'Patient',
-      'Call name of the client',
-    ),
-    personField<RegistrationParts>(
-      'birthDate',
-      'clientBirthDate',
-      (r) => r.patient,
-      'Patient',
-      'Birth date of the client',
-      true,
-    ),
-    {
-      name: 'clientSex',
-      type: 'code',
-      required: true,
-      codes: ['male', 'female', 'other', 'unknown'],
-      fhir: 'Patient.gender',
-      description: 'Sex of the client',
-      put: (r, v: Patient['gender']) => void (r.patient.gender = v),
-      take: (r) => r.patient.gender,
-    },
     {
       name: 'trajectoryType',
       type: 'code',
@@ -208,25 +182,24 @@ export const registrationEntity: Entity<RegistrationParts> = {
         setExtension(r.episode, `${KP_EXT}/referred-to`, { valueReference: { display: v } }),
       take: (r) => getExtension(r.episode, `${KP_EXT}/referred-to`)?.valueReference?.display,
     },
-    {
-      name: 'planTitle',
-      type: 'string',
-      required: true,
-      fhir: 'CarePlan.title',
-      description: 'Title of the care plan',
-      put: (r, v: string) => void (r.plan.title = v),
-      take: (r) => r.plan.title,
-    },
-    {
-      name: 'planStatus',
-      type: 'code',
-      required: true,
-      codes: ['draft', 'active', 'on-hold', 'revoked', 'completed'],
-      fhir: 'CarePlan.status',
-      description: 'Status of the care plan',
-      put: (r, v: CarePlan['status']) => void (r.plan.status = v),
-      take: (r) => r.plan.status,
-    },
+    elementField(
+      'planTitle',
+      'string',
+      (r: RegistrationParts) => r.plan,
+      'title',
+      'CarePlan.title',
+      'Title of the care plan',
+      { required: true },
+    ),
+    elementField(
+      'planStatus',
+      'code',
+      (r: RegistrationParts) => r.plan,
+      'status',
+      'CarePlan.status',
+      'Status of the care plan',
+      { required: true, codes: ['draft', 'active', 'on-hold', 'revoked', 'completed'] },
+    ),
   ],
 };
 
@@ -254,16 +227,18 @@ export const goalEntity: Entity<Goal> = {
       put: (r, v: string) => void (r.description = { text: v }),
       take: (r) => r.description?.text,
     },
-    {
-      name: 'status',
-      type: 'code',
-      required: true,
-      codes: ['proposed', 'planned', 'active', 'completed', 'cancelled'],
-      fhir: 'Goal.lifecycleStatus',
-      description: 'Status of the goal',
-      put: (r, v: Goal['lifecycleStatus']) => void (r.lifecycleStatus = v),
-      take: (r) => r.lifecycleStatus,
-    },
+    elementField(
+      'status',
+      'code',
+      (r: Goal) => r,
+      'lifecycleStatus',
+      'Goal.lifecycleStatus',
+      'Status of the goal',
+      {
+        required: true,
+        codes: ['proposed', 'planned', 'active', 'completed', 'cancelled'],
+      },
+    ),
     {
       name: 'dueDate',
       type: 'date',
@@ -310,17 +285,13 @@ export function registrationToFhir(native: NativeRegistration): Bundle {
     return { fullUrl: urn(id, `goal/${i}`), resource: goal };
   });
   if (goalEntries.length) parts.plan.goal = goalEntries.map((e) => ({ reference: e.fullUrl }));
-  return {
-    resourceType: 'Bundle',
-    type: 'collection',
-    entry: [
-      { fullUrl: patientUrl, resource: parts.patient },
-      { fullUrl: providerUrl, resource: parts.provider },
-      { fullUrl: episodeUrl, resource: parts.episode },
-      { fullUrl: planUrl, resource: parts.plan },
-      ...goalEntries,
-    ],
-  };
+  return collection([
+    { fullUrl: patientUrl, resource: parts.patient },
+    { fullUrl: providerUrl, resource: parts.provider },
+    { fullUrl: episodeUrl, resource: parts.episode },
+    { fullUrl: planUrl, resource: parts.plan },
+    ...goalEntries,
+  ]);
 }
 
 export function registrationFromFhir(bundle: Bundle): {

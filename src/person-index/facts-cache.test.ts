@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../store/database.js';
+import type { Database } from '../store/database.js';
+import { openDatabase } from '../store/open.js';
 import { FactVersionReader } from '../store/fact-version.js';
 import { FactsCache } from './facts-cache.js';
 

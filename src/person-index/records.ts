@@ -1,7 +1,8 @@
 // The person index and agency directory: create, update, read and search with per-organisation visibility.
 import type { Consent, Resource } from '@medplum/fhirtypes';
 import { personsIn } from '../audit/persons.js';
-import { validateFhir } from '../mappings/validate.js';
+import { checkFhir } from '../mappings/validate.js';
+import { accepted } from '../fhir/verdict.js';
 import type { Queryable } from '../store/database.js';
 import {
   BSN_SYSTEM,
@@ -88,7 +89,7 @@ export async function createIndexed(
   ifNoneExist?: string,
 ): Promise<WriteResult> {
   demand(principal, permissionFor(type, true));
-  const resource = validateFhir<Resource>(body, [type]);
+  const resource = accepted(checkFhir<Resource>(body, [type]));
   const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
   if (ifNoneExist) {
     const existing = await findExisting(tx, principal, fresh as Resource, ifNoneExist);
@@ -168,7 +169,7 @@ export async function updateIndexed(
   ifMatch?: string,
 ): Promise<WriteResult> {
   demand(principal, permissionFor(type, true));
-  const resource = validateFhir<Resource>(body, [type]);
+  const resource = accepted(checkFhir<Resource>(body, [type]));
   if (resource.id !== id)
     throw badRequest(
       `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,

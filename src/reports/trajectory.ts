@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { Coding, EpisodeOfCare, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { isCalendarDate } from '../mappings/fields.js';
-import { knownCodes } from '../mappings/profile-check.js';
+import { knownCodes } from '../mappings/code-systems.js';
 import { CODE_SYSTEM_BASE, PROFILE_BASE } from '../mappings/profiles.js';
 
 /** One trajectory as the report keeps it: nothing that identifies the family. */

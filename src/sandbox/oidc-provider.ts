@@ -115,30 +115,24 @@ export function mountSandboxProvider(app: Express, baseUrl: () => string): void 
   app.use(SANDBOX_ISSUER_PATH, async (req: Request, res: Response) => {
     (await get()).callback()(req, res);
   });
+  /** The sign-in this login page belongs to; undefined (answered 400) when it expired or is another one. */
+  const interactionOf = async (p: Provider, req: Request, res: Response) => {
+    const details = await p.interactionDetails(req, res).catch(() => undefined);
+    if (details && details.uid === req.params.uid) return details;
+    res.status(400).type('text').send('Deze aanmelding is verlopen; begin opnieuw. / This sign-in expired.');
+    return undefined;
+  };
   app.get('/sandbox/oidc-login/:uid', async (req, res) => {
-    const details = await (await get()).interactionDetails(req, res).catch(() => undefined);
-    if (!details || details.uid !== req.params.uid) {
-      res
-        .status(400)
-        .type('text')
-        .send('Deze aanmelding is verlopen; begin opnieuw. / This sign-in expired.');
-      return;
-    }
-    loginPage(res, details.uid);
+    const details = await interactionOf(await get(), req, res);
+    if (details) loginPage(res, details.uid);
   });
   app.post(
     '/sandbox/oidc-login/:uid',
     express.urlencoded({ extended: false, limit: '8kb' }),
     async (req, res) => {
       const p = await get();
-      const details = await p.interactionDetails(req, res).catch(() => undefined);
-      if (!details || details.uid !== req.params.uid) {
-        res
-          .status(400)
-          .type('text')
-          .send('Deze aanmelding is verlopen; begin opnieuw. / This sign-in expired.');
-        return;
-      }
+      const details = await interactionOf(p, req, res);
+      if (!details) return;
       const { login, password } = (req.body ?? {}) as Record<string, unknown>;
       const account = typeof login === 'string' ? accountOf(login) : undefined;
       if (!account || password !== account.password) {

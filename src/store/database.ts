@@ -114,12 +114,3 @@ export function splitStatements(sql: string): string[] {
   if (current.trim()) out.push(current.trim());
   return out;
 }
-
-/** Opens the database the configuration names: PostgreSQL when a URL is given, otherwise PGlite. */
-export async function openDatabase(opts: { databaseUrl?: string; dataDir?: string }): Promise<Database> {
-  const db = opts.databaseUrl
-    ? await (await import('./postgres.js')).openPostgres(opts.databaseUrl)
-    : await (await import('./pglite.js')).openPglite(opts.dataDir ?? 'memory://');
-  await migrate(db);
-  return db;
-}

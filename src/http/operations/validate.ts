@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 import type { ValidationTier } from '../../mappings/payload-types.js';
 import { checkFhir } from '../../mappings/validate.js';
 import { sendFhir } from '../http.js';
-import { FhirError, informational } from '../../fhir/outcomes.js';
+import { informational } from '../../fhir/outcomes.js';
+import { isError, refusal } from '../../fhir/verdict.js';
 
 /**
  * Validates the body (a resource, or Parameters with a `resource` part) as `type`; 200 with the issues found. The
@@ -18,18 +19,12 @@ export function validateOperation(type: string, tier: ValidationTier) {
       body?.resourceType === 'Parameters' && type !== 'Parameters'
         ? (Array.isArray(body.parameter) ? body.parameter : []).find((p) => p?.name === 'resource')?.resource
         : body;
-    let issues;
-    try {
-      ({ issues } = checkFhir(candidate, [type], { thorough: true, tier }));
-    } catch (err) {
-      // $validate answers 200 with the issues (a body that is not well-formed too); only a body that is not a
-      // resource of this type at all is a 400.
-      if (err instanceof FhirError && err.status === 422)
-        return sendFhir(res, 200, err.outcome as OperationOutcome);
-      throw err;
-    }
-    const errors = issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
-    if (errors) {
+    const verdict = checkFhir(candidate, [type], { thorough: true, tier });
+    // $validate answers 200 with the issues (a body that is not well-formed too); only a body that is not a
+    // resource of this type at all is a 400.
+    if (verdict.refused === 'unreadable') throw refusal(verdict);
+    const issues = verdict.issues;
+    if (verdict.refused || issues.some(isError)) {
       sendFhir(res, 200, { resourceType: 'OperationOutcome', issue: issues } satisfies OperationOutcome);
       return;
     }

@@ -3,14 +3,13 @@
 import express, { type Request, type Router } from 'express';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { languageOf } from '../../consent/explain.js';
-import { validateFhir } from '../../mappings/validate.js';
-import { FORMATS, mapNative, type NativeFormat } from '../../mappings/formats.js';
-import { MappingError, NativeInputError } from '../../mappings/referral-format.js';
-import type { NativeRecord } from '../../mappings/fields.js';
+import { checkFhir } from '../../mappings/validate.js';
+import { accepted } from '../../fhir/verdict.js';
+import { FORMATS, mapNative, nativeFromFhir, type NativeFormat } from '../../mappings/formats.js';
 import type { HttpContext } from '../context.js';
 import { guardedJson } from '../body-guard.js';
 import { requireToken, sendFhir } from '../http.js';
-import { badRequest, informational, notFound, unprocessable } from '../../fhir/outcomes.js';
+import { badRequest, informational, notFound } from '../../fhir/outcomes.js';
 
 /** What a mapping could not carry over, or that everything was. */
 function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): OperationOutcome {
@@ -55,13 +54,7 @@ export function mappingRoutes(ctx: HttpContext, router: Router): void {
   });
   router.post('/mappings/:format/\\$to-fhir', requireToken(ctx), ...bodies, (req, res) => {
     const format = formatOf(req);
-    let bundles: Bundle[];
-    try {
-      bundles = mapNative(format, req.body, undefined, languageOf(req.get('accept-language')));
-    } catch (err) {
-      if (err instanceof NativeInputError) throw unprocessable(err.issues);
-      throw err;
-    }
+    const bundles = accepted(mapNative(format, req.body, undefined, languageOf(req.get('accept-language'))));
     const result: Bundle =
       typeof req.body === 'string'
         ? { resourceType: 'Bundle', type: 'collection', entry: bundles.map((b) => ({ resource: b })) }
@@ -78,25 +71,15 @@ export function mappingRoutes(ctx: HttpContext, router: Router): void {
   });
   router.post('/mappings/:format/\\$from-fhir', requireToken(ctx), ...bodies, (req, res) => {
     const format = formatOf(req);
-    const bundle = validateFhir<Bundle>(req.body, ['Bundle']);
+    const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle']));
     const nested = (bundle.entry ?? []).filter((e) => e.resource?.resourceType === 'Bundle');
     const parts = nested.length ? nested.map((e) => e.resource as Bundle) : [bundle];
-    const forms: NativeRecord[] = [];
-    const issues: OperationOutcomeIssue[] = [];
-    try {
-      for (const part of parts) {
-        const { native, issues: found } = format.fromFhir(part);
-        forms.push(native);
-        issues.push(...found);
-      }
-    } catch (err) {
-      if (err instanceof MappingError)
-        throw unprocessable([
-          { severity: 'error', code: 'invalid', diagnostics: err.message, expression: [err.expression] },
-        ]);
-      throw err;
-    }
-    res.set('X-Mapping-Outcome', encodeURIComponent(JSON.stringify(mappedOutcome(forms.length, issues))));
+    const mapped = nativeFromFhir(format, parts);
+    const forms = accepted(mapped);
+    res.set(
+      'X-Mapping-Outcome',
+      encodeURIComponent(JSON.stringify(mappedOutcome(forms.length, mapped.issues))),
+    );
     const csv = req.query._format === 'csv' || (req.get('accept') ?? '').includes('text/csv');
     if (csv && !format.toCsv) throw badRequest(`${format.name} is written as application/json only`);
     if (csv && format.toCsv) res.type('text/csv; charset=utf-8').send(format.toCsv(forms));

@@ -4,7 +4,8 @@
 // its own report.
 import express, { type Request, type Response, type Router } from 'express';
 import type { EpisodeOfCare, Organization } from '@medplum/fhirtypes';
-import { validateFhir } from '../../mappings/validate.js';
+import { checkFhir } from '../../mappings/validate.js';
+import { accepted } from '../../fhir/verdict.js';
 import { MUNICIPALITY_SYSTEM, municipalMeasure, municipalReport } from '../../reports/municipal.js';
 import { parseMunicipality, parsePeriod } from '../../reports/period.js';
 import { reportTrajectory, trajectoryKey } from '../../reports/trajectory.js';
@@ -91,7 +92,7 @@ export function reportRoutes(ctx: HttpContext): Router {
           'Parameter "trajectory" (an EpisodeOfCare) is required',
           'Parameters.parameter[trajectory]',
         );
-      const episode = validateFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']);
+      const episode = accepted(checkFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']));
       if (episode.status === 'entered-in-error') {
         // A correction: the trajectory should never have been counted.
         const key = trajectoryKey(ctx.config.pseudonymKey, principal.org, episode);

@@ -4,7 +4,8 @@ import type { Router } from 'express';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
 import { auditRead } from '../../audit/record.js';
-import { validateFhir } from '../../mappings/validate.js';
+import { checkFhir } from '../../mappings/validate.js';
+import { accepted } from '../../fhir/verdict.js';
 import { badRequest } from '../../fhir/outcomes.js';
 import {
   createIndexed,
@@ -106,7 +107,7 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
     if ((req.body as Bundle | undefined)?.resourceType !== 'Bundle')
       throw badRequest('POST /fhir takes a transaction Bundle', 'resourceType');
     // The whole Bundle is checked as R4 (entries, fullUrl, request) before any entry is applied.
-    const bundle = validateFhir<Bundle>(req.body, ['Bundle']);
+    const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle']));
     if (bundle.type !== 'transaction')
       throw badRequest('Only Bundle.type transaction is supported here', 'Bundle.type');
     const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));

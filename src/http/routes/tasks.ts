@@ -2,7 +2,8 @@
 import type { Communication, Task } from '@medplum/fhirtypes';
 import type { Router } from 'express';
 import { personsIn } from '../../audit/persons.js';
-import { validateFhir } from '../../mappings/validate.js';
+import { checkFhir } from '../../mappings/validate.js';
+import { accepted } from '../../fhir/verdict.js';
 import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
 import { demand, sees } from '../../auth/access.js';
@@ -109,7 +110,7 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
         throw notFound(`Task/${id} is not known`);
       checkIfMatch(req.get('if-match'), current.versionId);
-      const incoming = validateFhir<Task>(req.body, ['Task']);
+      const incoming = accepted(checkFhir<Task>(req.body, ['Task']));
       if (incoming.id !== id)
         throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
       const next = workTask(principal, current.resource, incoming);
