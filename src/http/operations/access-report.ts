@@ -113,3 +113,20 @@ export async function accessReport(ctx: HttpContext, req: Request, res: Response
     })),
   });
 }
+
+import { defineOperation } from '../define-operation.js';
+import { personIdentifier } from '../operation-spec.js';
+
+export const accessReportOperation = defineOperation({
+  name: 'access-report',
+  on: 'Patient',
+  method: 'get',
+  permission: 'access-report',
+  summary: "Who received or read a person's data (FHIR or Accept: text/html)",
+  tag: 'Audit and oversight',
+  description: "Who received or read a person's data, when, for what purpose and on which basis.",
+  input: [personIdentifier],
+  returns: 'Bundle',
+  affectsState: false,
+  handler: accessReport,
+});

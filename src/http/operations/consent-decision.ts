@@ -66,3 +66,24 @@ async function replayRequester(ctx: HttpContext, input: OperationInput): Promise
     throw badRequest('The requester organisation has no client role in the directory');
   return { clientId: 'replay', org: party.reference, role: party.role, scope: '' };
 }
+
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs, param } from '../operation-spec.js';
+
+export const consentDecisionOperation = defineOperation({
+  name: 'consent-decision',
+  method: 'post',
+  // An exchange's question, or (privacy officers) a past decision replayed: the handler demands the one asked.
+  permission: ['exchange', 'audit:read'],
+  summary: 'Ask for a decision without moving data',
+  tag: 'Consent decisions',
+  description:
+    'Asks for a decision without moving data (privacy officers: a past decision replayed with at).',
+  input: [
+    ...decisionInputs('recipient'),
+    param('at', 'dateTime', 0, '1', 'Replay the decision as it was at this moment (privacy officers)'),
+  ],
+  returns: 'Parameters',
+  affectsState: false,
+  handler: consentDecision,
+});

@@ -232,3 +232,31 @@ export async function exchange(ctx: HttpContext, req: Request, res: Response): P
     throw err;
   }
 }
+
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs, param } from '../operation-spec.js';
+
+export const exchangeOperation = defineOperation({
+  name: 'exchange',
+  method: 'post',
+  permission: 'exchange',
+  summary: 'Push records to another agency (consent-checked)',
+  tag: 'Exchanges',
+  description:
+    'Pushes records to another agency after a consent decision; permitted → 202 with the decision and the Task tracking delivery, denied → 403.',
+  input: [
+    ...decisionInputs('recipient'),
+    param('payload', 'Bundle', 0, '1', 'The records (a collection Bundle); or nativePayload with format'),
+    param(
+      'nativePayload',
+      'string',
+      0,
+      '1',
+      'A native record to map first (GET /mappings lists the formats)',
+    ),
+    param('format', 'code', 0, '1', 'The format of nativePayload'),
+  ],
+  returns: 'Parameters',
+  affectsState: true,
+  handler: exchange,
+});

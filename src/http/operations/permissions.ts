@@ -120,3 +120,24 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
     ],
   });
 }
+
+import { defineOperation } from '../define-operation.js';
+import { param, personIdentifier } from '../operation-spec.js';
+
+export const permissionsOperation = defineOperation({
+  name: 'permissions',
+  on: 'Patient',
+  method: 'get',
+  permission: 'permissions',
+  summary: 'Who may receive what about a person now, and until when (FHIR or Accept: text/html)',
+  tag: 'Audit and oversight',
+  description:
+    'Which organisations may receive which data categories about a person, for which purposes, on which consents and until when.',
+  input: [
+    personIdentifier,
+    param('sender', 'string', 0, '1', 'Organization/<id> that discloses (default: each consent registrar)'),
+  ],
+  returns: 'Parameters',
+  affectsState: false,
+  handler: permissions,
+});

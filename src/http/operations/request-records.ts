@@ -233,3 +233,20 @@ export async function requestRecords(ctx: HttpContext, req: Request, res: Respon
   };
   sendFhir(res, 200, bundle);
 }
+
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs } from '../operation-spec.js';
+
+export const requestRecordsOperation = defineOperation({
+  name: 'request-records',
+  method: 'post',
+  permission: 'exchange',
+  summary: 'Pull records from another agency (consent-checked, minimised)',
+  tag: 'Exchanges',
+  description:
+    'Pulls records from another agency after a consent decision; answers the minimised Bundle, or 403 when denied.',
+  input: decisionInputs('source'),
+  returns: 'Bundle',
+  affectsState: true,
+  handler: requestRecords,
+});

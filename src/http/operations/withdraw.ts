@@ -49,3 +49,20 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
   });
   sendFhir(res, 200, withdrawn);
 }
+
+import { defineOperation } from '../define-operation.js';
+
+export const withdrawOperation = defineOperation({
+  name: 'withdraw',
+  on: 'Consent/:id',
+  method: 'post',
+  permission: 'person-index:write',
+  summary: 'Withdraw a consent (immediately inactive)',
+  tag: 'Person index and directory',
+  description:
+    'Withdraws a consent: it is inactive at once, and queued deliveries relying on it are cancelled.',
+  input: [],
+  returns: 'Consent',
+  affectsState: true,
+  handler: withdrawConsent,
+});
