@@ -12,14 +12,12 @@ import type { OperationParam, ParamType } from './operation-spec.js';
 export type OperationHandler = (ctx: HttpContext, req: Request, res: Response) => void | Promise<void>;
 
 export interface Operation {
-  /** The name after the `$`. */
-  name: string;
   /**
-   * Where it is invoked: absent on the system (`/fhir/$name`), a type (`Patient`), its instances (`Consent/:id`), or a
-   * path outside the FHIR base (`/reports`, `/mappings/:format`: in the OpenAPI description only).
+   * Its method and express path, as auth/scopes.ts names the route: on the system (`POST /fhir/$exchange`), a type
+   * (`GET /fhir/Patient/$permissions`), its instances (`POST /fhir/Consent/:id/$withdraw`), or outside the FHIR base
+   * (`GET /reports/$municipal`: in the OpenAPI description only, with no OperationDefinition).
    */
-  on?: string;
-  method: 'get' | 'post';
+  route: `${'GET' | 'POST'} /${string}$${string}`;
   /**
    * Demanded of the caller before the handler runs. `public`: no token. Several: the handler demands the one that
    * applies (the same list as the route's row in auth/scopes.ts).
@@ -42,10 +40,13 @@ export interface Operation {
 /** An operation, checked against the shape every operation has (operations/index.ts lists them all). */
 export const defineOperation = (operation: Operation): Operation => operation;
 
-/** The express path of an operation, from the root (`/fhir/Consent/:id/$withdraw`). */
-export function operationPath(op: Operation): string {
-  if (!op.on) return `/fhir/$${op.name}`;
-  return op.on.startsWith('/') ? `${op.on}/$${op.name}` : `/fhir/${op.on}/$${op.name}`;
+/** The parts of an operation's route: method, express path, the name after the `$`, and the FHIR type it is on. */
+export function routeOf(op: Operation) {
+  const [method, path] = op.route.split(' ') as [string, string];
+  const name = path.slice(path.lastIndexOf('$') + 1);
+  const below = path.startsWith('/fhir/') ? path.split('/')[2]! : undefined;
+  const type = below && !below.startsWith('$') ? below : undefined;
+  return { method: method.toLowerCase() as 'get' | 'post', path, name, type };
 }
 
 /**
@@ -59,25 +60,20 @@ export function mountOperations(
   operations: readonly Operation[],
 ): void {
   for (const op of operations) {
-    const path = operationPath(op);
+    const { method, path, name, type } = routeOf(op);
     if (!path.startsWith(`${base}/`)) throw new Error(`${path} is not below ${base}`);
-    const doc: RouteDoc = { method: op.method, path, summary: op.summary, tag: op.tag };
+    const doc: RouteDoc = { method, path, summary: op.summary, tag: op.tag };
     if (path.startsWith('/fhir/')) {
       const { description, input, returns, affectsState } = op;
-      ctx.caps.operation(op.name, op.on?.split('/')[0], doc, {
-        description,
-        in: input,
-        returns,
-        affectsState,
-      });
+      ctx.caps.operation(name, type, doc, { description, in: input, returns, affectsState });
     } else {
       // Outside FHIR a path parameter is written as OpenAPI writes it, as the CapabilityStatement's text lists it.
-      const query = op.method === 'get' ? op.input.map(queryParam) : [];
+      const query = method === 'get' ? op.input.map(queryParam) : [];
       const plain = { ...doc, path: path.replace(/:(\w+)/g, '{$1}') };
       ctx.caps.route(query.length ? { ...plain, query } : plain);
     }
     const { permission } = op;
-    router[op.method](
+    router[method](
       path.slice(base.length).replace('$', '\\$'),
       ...(op.before?.(ctx) ?? []),
       async (req: Request, res: Response) => {
@@ -115,7 +111,8 @@ export function routesOn(ctx: HttpContext, router: Router, base: string, tag: st
     const { method, path, summary, interaction, query, answers } = def;
     const doc: RouteDoc = {
       method,
-      path: `${base}${path}`,
+      // The root of a router below a mount point is the mount point itself (`/cds-services`).
+      path: base && path === '/' ? base : `${base}${path}`,
       summary,
       tag,
       ...(query ? { query } : {}),

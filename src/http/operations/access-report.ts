@@ -118,9 +118,7 @@ import { defineOperation } from '../define-operation.js';
 import { personIdentifier } from '../operation-spec.js';
 
 export const accessReportOperation = defineOperation({
-  name: 'access-report',
-  on: 'Patient',
-  method: 'get',
+  route: 'GET /fhir/Patient/$access-report',
   permission: 'access-report',
   summary: "Who received or read a person's data (FHIR or Accept: text/html)",
   tag: 'Audit and oversight',

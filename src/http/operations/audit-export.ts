@@ -63,9 +63,7 @@ async function exportLog(ctx: HttpContext, req: Request, res: Response): Promise
 }
 
 export const auditExportOperation = defineOperation({
-  name: 'export',
-  on: 'AuditEvent',
-  method: 'get',
+  route: 'GET /fhir/AuditEvent/$export',
   permission: 'audit:read',
   summary: 'Export the (filtered) log as NDJSON or CSV, streamed',
   tag: 'Audit and oversight',

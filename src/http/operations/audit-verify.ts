@@ -77,9 +77,7 @@ async function verify(ctx: HttpContext, req: Request, res: Response): Promise<vo
 }
 
 export const auditVerifyOperation = defineOperation({
-  name: 'verify',
-  on: 'AuditEvent',
-  method: 'get',
+  route: 'GET /fhir/AuditEvent/$verify',
   permission: 'audit:read',
   summary: 'Verify the hash chain of the audit log',
   tag: 'Audit and oversight',

@@ -71,8 +71,7 @@ import { defineOperation } from '../define-operation.js';
 import { decisionInputs, param } from '../operation-spec.js';
 
 export const consentDecisionOperation = defineOperation({
-  name: 'consent-decision',
-  method: 'post',
+  route: 'POST /fhir/$consent-decision',
   // An exchange's question, or (privacy officers) a past decision replayed: the handler demands the one asked.
   permission: ['exchange', 'audit:read'],
   summary: 'Ask for a decision without moving data',

@@ -237,8 +237,7 @@ import { defineOperation } from '../define-operation.js';
 import { decisionInputs, param } from '../operation-spec.js';
 
 export const exchangeOperation = defineOperation({
-  name: 'exchange',
-  method: 'post',
+  route: 'POST /fhir/$exchange',
   permission: 'exchange',
   summary: 'Push records to another agency (consent-checked)',
   tag: 'Exchanges',

@@ -7,9 +7,7 @@ import { sendFhir } from '../http.js';
 import { param } from '../operation-spec.js';
 
 export const expandOperation = defineOperation({
-  name: 'expand',
-  on: 'ValueSet',
-  method: 'get',
+  route: 'GET /fhir/ValueSet/$expand',
   permission: 'public',
   summary: 'Expand a ValueSet (filter, displayLanguage)',
   tag: 'Terminology',

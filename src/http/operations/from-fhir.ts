@@ -38,9 +38,7 @@ function fromFhir(_ctx: HttpContext, req: Request, res: Response): void {
 }
 
 export const fromFhirOperation = defineOperation({
-  name: 'from-fhir',
-  on: '/mappings/:format',
-  method: 'post',
+  route: 'POST /mappings/:format/$from-fhir',
   permission: 'exchange',
   summary:
     'FHIR Bundle → native JSON (or CSV with _format=csv); X-Mapping-Outcome names what the form cannot hold',

@@ -1,6 +1,6 @@
 // Every `$` operation the gateway offers, one file each. app.ts mounts them from this list, which is also the order
 // the CapabilityStatement and the OpenAPI description name them in.
-import type { Operation } from '../define-operation.js';
+import { routeOf, type Operation } from '../define-operation.js';
 import { accessReportOperation } from './access-report.js';
 import { auditExportOperation } from './audit-export.js';
 import { auditVerifyOperation } from './audit-verify.js';
@@ -42,8 +42,7 @@ export const OPERATIONS: readonly Operation[] = [
 ];
 
 /** Where an operation is mounted: `/fhir`, or the first segment of a path outside it (`/reports`, `/mappings`). */
-export const mountOf = (op: Operation): string =>
-  op.on?.startsWith('/') ? `/${op.on.split('/')[1]}` : '/fhir';
+export const mountOf = (op: Operation): string => `/${routeOf(op).path.split('/')[1]}`;
 
 /** The operations mounted at `base`: all of them, or those served without a token (`public`) or with one. */
 export function operationsAt(base: string, access?: 'public' | 'token'): Operation[] {

@@ -92,9 +92,7 @@ async function municipal(ctx: HttpContext, req: Request, res: Response): Promise
 }
 
 export const municipalOperation = defineOperation({
-  name: 'municipal',
-  on: '/reports',
-  method: 'get',
+  route: 'GET /reports/$municipal',
   permission: 'report:read',
   summary:
     'Municipal report (MeasureReport, summary): in care, inflow by referral source, outflow by closure reason, open, throughput time, life domains; small cells suppressed',

@@ -125,9 +125,7 @@ import { defineOperation } from '../define-operation.js';
 import { param, personIdentifier } from '../operation-spec.js';
 
 export const permissionsOperation = defineOperation({
-  name: 'permissions',
-  on: 'Patient',
-  method: 'get',
+  route: 'GET /fhir/Patient/$permissions',
   permission: 'permissions',
   summary: 'Who may receive what about a person now, and until when (FHIR or Accept: text/html)',
   tag: 'Audit and oversight',

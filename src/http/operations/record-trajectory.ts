@@ -95,9 +95,7 @@ async function record(ctx: HttpContext, req: Request, res: Response): Promise<vo
 }
 
 export const recordTrajectoryOperation = defineOperation({
-  name: 'record-trajectory',
-  on: '/reports',
-  method: 'post',
+  route: 'POST /reports/$record-trajectory',
   permission: 'report:record',
   summary:
     'Record a coordination trajectory for the municipal report (Parameters: municipality, trajectory, referralSource, lifeDomain); nothing identifying is kept',

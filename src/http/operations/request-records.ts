@@ -238,8 +238,7 @@ import { defineOperation } from '../define-operation.js';
 import { decisionInputs } from '../operation-spec.js';
 
 export const requestRecordsOperation = defineOperation({
-  name: 'request-records',
-  method: 'post',
+  route: 'POST /fhir/$request-records',
   permission: 'exchange',
   summary: 'Pull records from another agency (consent-checked, minimised)',
   tag: 'Exchanges',

@@ -56,9 +56,7 @@ export async function securityLabel(_ctx: HttpContext, req: Request, res: Respon
 }
 
 export const securityLabelOperation = defineOperation({
-  name: 'security-label',
-  on: 'Bundle',
-  method: 'post',
+  route: 'POST /fhir/Bundle/$security-label',
   permission: 'exchange',
   summary: 'Label a Bundle with the classification table: how sensitive is this?',
   tag: 'Consent decisions',

@@ -29,9 +29,7 @@ function toFhir(_ctx: HttpContext, req: Request, res: Response): void {
 }
 
 export const toFhirOperation = defineOperation({
-  name: 'to-fhir',
-  on: '/mappings/:format',
-  method: 'post',
+  route: 'POST /mappings/:format/$to-fhir',
   permission: 'exchange',
   summary: 'Native JSON or CSV → FHIR Bundle; its last entry is the OperationOutcome of what was not mapped',
   tag: 'Mappings',

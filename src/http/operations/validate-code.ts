@@ -27,9 +27,7 @@ function validateCode(req: Request, res: Response, kind: 'CodeSystem' | 'ValueSe
 }
 
 export const codeSystemValidateCodeOperation = defineOperation({
-  name: 'validate-code',
-  on: 'CodeSystem',
-  method: 'get',
+  route: 'GET /fhir/CodeSystem/$validate-code',
   permission: 'public',
   summary: 'Is this code in the CodeSystem?',
   tag: 'Terminology',
@@ -44,9 +42,7 @@ export const codeSystemValidateCodeOperation = defineOperation({
 });
 
 export const valueSetValidateCodeOperation = defineOperation({
-  name: 'validate-code',
-  on: 'ValueSet',
-  method: 'get',
+  route: 'GET /fhir/ValueSet/$validate-code',
   permission: 'public',
   summary: 'Is this code in the ValueSet?',
   tag: 'Terminology',

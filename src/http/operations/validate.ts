@@ -55,9 +55,7 @@ export const validateOperations = VALIDATED_TYPES.map((type) => {
   const kept = KEPT_TYPES.includes(type);
   const check = validateOperation(type, kept ? 'kept' : 'payload');
   return defineOperation({
-    name: 'validate',
-    on: type,
-    method: 'post',
+    route: `POST /fhir/${type}/$validate`,
     permission: !kept ? 'exchange' : PERSON_INDEX.includes(type) ? 'person-index:write' : 'directory:write',
     summary: `Validate a ${type} as the gateway would`,
     tag: 'Validation',

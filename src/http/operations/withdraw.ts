@@ -53,9 +53,7 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
 import { defineOperation } from '../define-operation.js';
 
 export const withdrawOperation = defineOperation({
-  name: 'withdraw',
-  on: 'Consent/:id',
-  method: 'post',
+  route: 'POST /fhir/Consent/:id/$withdraw',
   permission: 'person-index:write',
   summary: 'Withdraw a consent (immediately inactive)',
   tag: 'Person index and directory',
