@@ -2,28 +2,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../../paths.js';
-import type { RunningSandbox } from '../../sandbox/index.js';
-import { fhir, sandboxToken, testSandbox } from '../../../test/helpers.js';
+import { operationServer } from '../../../test/operation-server.js';
 
-const fixture = (name: string) => readFileSync(path.join(FIXTURES_DIR, 'referrals', name), 'utf8');
+const referral = (name: string) => readFileSync(path.join(FIXTURES_DIR, 'referrals', name), 'utf8');
 
 describe('mappings $from-fhir', () => {
-  let sandbox: RunningSandbox;
-  let token: string;
-  beforeAll(async () => {
-    sandbox = await testSandbox();
-    token = await sandboxToken(sandbox, 'cjg');
-  });
-  afterAll(() => sandbox?.close());
+  const server = operationServer();
   const back = (body: string) =>
-    fhir<OperationOutcome>(sandbox.url, token, 'POST', '/mappings/cjg-referral/$from-fhir', body);
+    server.call<OperationOutcome>('cjg', 'POST', '/mappings/cjg-referral/$from-fhir', body);
 
   it('writes a referral Bundle as the form it came from', async () => {
-    const res = await back(fixture('03-de-groot.bundle.json'));
+    const res = await back(referral('03-de-groot.bundle.json'));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual(JSON.parse(fixture('03-de-groot.json')));
+    expect(res.body).toEqual(JSON.parse(referral('03-de-groot.json')));
     const outcome = JSON.parse(decodeURIComponent(res.headers.get('x-mapping-outcome')!)) as OperationOutcome;
     expect(outcome.issue?.[0]?.severity).toBe('information');
   });

@@ -1,22 +1,14 @@
 // $municipal over HTTP: a municipality reads its own report; another municipality's report is refused.
 import type { MeasureReport, OperationOutcome } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../../sandbox/index.js';
-import { fhir, sandboxToken, testSandbox } from '../../../test/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { operationServer } from '../../../test/operation-server.js';
 
 describe('reports $municipal', () => {
-  let sandbox: RunningSandbox;
-  let municipality: string;
-  beforeAll(async () => {
-    sandbox = await testSandbox();
-    municipality = await sandboxToken(sandbox, 'municipality');
-  });
-  afterAll(() => sandbox?.close());
-  const report = <T = MeasureReport>(query: string) =>
-    fhir<T>(sandbox.url, municipality, 'GET', `/reports/$municipal?${query}`);
+  const server = operationServer();
+  const report = <T>(query: string) => server.call<T>('municipality', 'GET', `/reports/$municipal?${query}`);
 
   it('gives the municipality its own report', async () => {
-    const res = await report('period=2005/2007');
+    const res = await report<MeasureReport>('period=2005/2007');
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe('MeasureReport');
     expect(res.body.measure).toBe('https://ketenpoort.nl/fhir/Measure/municipal-report');

@@ -1,23 +1,16 @@
 // $security-label over HTTP: a Bundle comes back labelled entry by entry; a body that is no Bundle is a 400.
-import type { Bundle, OperationOutcome, Parameters } from '@medplum/fhirtypes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../../sandbox/index.js';
-import { carePlanPayload, fhir, NOAH, sandboxToken, testSandbox } from '../../../test/helpers.js';
+import type { OperationOutcome, Parameters } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { carePlanPayload, NOAH } from '../../../test/helpers.js';
+import { operationServer } from '../../../test/operation-server.js';
 
 describe('$security-label', () => {
-  let sandbox: RunningSandbox;
-  let token: string;
-  beforeAll(async () => {
-    sandbox = await testSandbox();
-    token = await sandboxToken(sandbox, 'cjg');
-  });
-  afterAll(() => sandbox?.close());
-  const label = <T = Parameters>(body: unknown) =>
-    fhir<T>(sandbox.url, token, 'POST', '/fhir/Bundle/$security-label', body);
+  const server = operationServer();
+  const label = <T>(body: unknown) => server.call<T>('cjg', 'POST', '/fhir/Bundle/$security-label', body);
 
   it('labels each entry of a care plan Bundle with its data categories', async () => {
-    const bundle: Bundle = carePlanPayload(NOAH);
-    const res = await label(bundle);
+    const bundle = carePlanPayload(NOAH);
+    const res = await label<Parameters>(bundle);
     expect(res.status).toBe(200);
     const entries = res.body.parameter!.filter((p) => p.name === 'entry');
     expect(entries.length).toBe(bundle.entry!.length);
