@@ -8,24 +8,17 @@ import { StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
 import type { HttpContext } from './context.js';
 import { guardedJson, urlGuard } from './body-guard.js';
+import { mountOperations, routesOn } from './define-operation.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
-import { accessReport } from './operations/access-report.js';
-import { permissions } from './operations/permissions.js';
+import { openApiDocument } from './openapi.js';
+import { operationsAt } from './operations/index.js';
 import { consentHistoryRoutes } from './routes/consent-history.js';
-import { consentDecision } from './operations/consent-decision.js';
-import { securityLabel } from './operations/security-label.js';
-import { exchange } from './operations/exchange.js';
-import { validateOperation } from './operations/validate.js';
-import { PAYLOAD_TYPES } from '../mappings/payload-types.js';
-import { DIRECTORY_TYPES, PERSON_INDEX_TYPES } from '../auth/access.js';
-import { requestRecords } from './operations/request-records.js';
-import { withdrawConsent } from './operations/withdraw.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from '../fhir/outcomes.js';
 import { apiRateLimit, tokenRateLimit } from './rate-limit.js';
 import { refusalLog } from './refusals.js';
 import { securityHeaders } from './security-headers.js';
-import { smartRoutes } from './smart.js';
+import { SMART_CONFIGURATION_PATHS, smartConfiguration } from './smart.js';
 import { auditRoutes } from './routes/audit.js';
 import { cdsHooksRoutes, xacmlRoutes } from './routes/cds-hooks.js';
 import { resourceRoutes } from './routes/resources.js';
@@ -38,10 +31,6 @@ import { operationDefinitionRoutes } from './routes/operation-definitions.js';
 const FHIR_TYPES = ['application/fhir+json', 'application/json', 'application/*+json'];
 /** A token request is a few short form fields; a client assertion is well under 8 KB. */
 const TOKEN_BODY_LIMIT = '64kb';
-/** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
-const VALIDATED_TYPES = ['Bundle', ...PAYLOAD_TYPES];
-/** Types $validate checks as the gateway keeps them (index and directory entries); the rest as payload content. */
-const KEPT_TYPES: readonly string[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
 
 export interface AppExtensions {
   /** Extra routes (sandbox, simulated agencies), mounted before the 404 handler. */
@@ -78,24 +67,19 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   app.use(urlGuard);
   app.use(securityHeaders(() => baseUrlOf(ctx).startsWith('https:')));
   const signIn = consoleSignIn(ctx);
+  const root = app as unknown as express.Router;
 
-  app.get('/health', (_req, res) => {
+  const probe = routesOn(ctx, root, '', 'Operations');
+  probe({ method: 'get', path: '/health', summary: 'Liveness' }, (_req, res) => {
     res.json({ status: 'ok', version: ctx.version });
   });
-  app.get('/ready', async (_req, res) => {
+  probe({ method: 'get', path: '/ready', summary: 'Readiness (database reachable)' }, async (_req, res) => {
     try {
       await ctx.db.query('SELECT 1');
       res.json({ status: 'ready', database: ctx.db.engine });
     } catch {
       sendFhir(res, 503, outcome('transient', 'The database is not reachable'));
     }
-  });
-  ctx.caps.route({ method: 'get', path: '/health', summary: 'Liveness', tag: 'Operations' });
-  ctx.caps.route({
-    method: 'get',
-    path: '/ready',
-    summary: 'Readiness (database reachable)',
-    tag: 'Operations',
   });
   app.use(apiRateLimit(ctx));
 
@@ -128,111 +112,43 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
       next(answer);
     }) as ErrorRequestHandler,
   );
-  ctx.caps.route({
+  const authentication = routesOn(ctx, root, '', 'Authentication');
+  const jwks = {
     method: 'get',
     path: '/.well-known/jwks.json',
     summary: "The gateway's public signing key",
-    tag: 'Authentication',
-  });
-  app.get('/.well-known/jwks.json', (_req, res) => {
+  } as const;
+  authentication(jwks, (_req, res) => {
     res.json({ keys: [ctx.key.publicJwk] });
   });
-  smartRoutes(ctx, app);
+  for (const path of SMART_CONFIGURATION_PATHS) {
+    const summary = 'SMART Backend Services discovery (token endpoint, scopes, signing algorithms)';
+    authentication({ method: 'get', path, summary }, (_req, res) => {
+      res.set('Cache-Control', 'public, max-age=300').json(smartConfiguration(baseUrlOf(ctx)));
+    });
+  }
 
-  mappingRoutes(ctx, app as unknown as express.Router);
+  mappingRoutes(ctx, root);
+  mountOperations(ctx, root, '', operationsAt('/mappings'));
 
   const fhir = express.Router();
   fhir.use(guardedJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
-  fhir.get('/metadata', (req, res) => {
+  routesOn(
+    ctx,
+    fhir,
+    '/fhir',
+    'Metadata',
+  )({ method: 'get', path: '/metadata', summary: 'CapabilityStatement' }, (req, res) => {
     sendFhir(res, 200, ctx.caps.capabilityStatement(baseUrlOf(ctx, req), ctx.version));
   });
+  // The terminology operations before the reads of the same types (`/ValueSet/:id` would match `$expand`).
+  mountOperations(ctx, fhir, '/fhir', operationsAt('/fhir', 'public'));
   terminologyRoutes(ctx, fhir);
   measureRoutes(ctx, fhir);
   operationDefinitionRoutes(ctx, fhir);
   fhir.use(signIn.session);
   fhir.use(requireToken(ctx));
-  for (const type of VALIDATED_TYPES) {
-    ctx.caps.typeOperation(type, 'validate', {
-      method: 'post',
-      path: `/fhir/${type}/$validate`,
-      summary: `Validate a ${type} as the gateway would`,
-      tag: 'Validation',
-    });
-    const tier = KEPT_TYPES.includes(type) ? 'kept' : 'payload';
-    fhir.post(`/${type}/\\$validate`, validateOperation(type, tier));
-  }
-
-  /** Registers an operation once: its route, and its entry in the CapabilityStatement and OpenAPI. */
-  const operation = (
-    on: string | undefined,
-    name: string,
-    method: 'get' | 'post',
-    summary: string,
-    tag: string,
-    handler: (ctx: HttpContext, req: express.Request, res: express.Response) => Promise<void>,
-  ) => {
-    const path = on === 'Consent' ? `/Consent/:id/$${name}` : `${on ? `/${on}` : ''}/$${name}`;
-    const doc = { method, path: `/fhir${path}`, summary, tag };
-    if (on) ctx.caps.typeOperation(on, name, doc);
-    else ctx.caps.systemOperation(name, doc);
-    fhir[method](path.replace('$', '\\$'), (req, res) => handler(ctx, req, res));
-  };
-  operation(
-    undefined,
-    'exchange',
-    'post',
-    'Push records to another agency (consent-checked)',
-    'Exchanges',
-    exchange,
-  );
-  operation(
-    undefined,
-    'request-records',
-    'post',
-    'Pull records from another agency (consent-checked, minimised)',
-    'Exchanges',
-    requestRecords,
-  );
-  operation(
-    undefined,
-    'consent-decision',
-    'post',
-    'Ask for a decision without moving data',
-    'Consent decisions',
-    consentDecision,
-  );
-  operation(
-    'Bundle',
-    'security-label',
-    'post',
-    'Label a Bundle with the classification table: how sensitive is this?',
-    'Consent decisions',
-    securityLabel,
-  );
-  operation(
-    'Consent',
-    'withdraw',
-    'post',
-    'Withdraw a consent (immediately inactive)',
-    'Person index and directory',
-    withdrawConsent,
-  );
-  operation(
-    'Patient',
-    'permissions',
-    'get',
-    'Who may receive what about a person now, and until when (FHIR or Accept: text/html)',
-    'Audit and oversight',
-    permissions,
-  );
-  operation(
-    'Patient',
-    'access-report',
-    'get',
-    "Who received or read a person's data (FHIR or Accept: text/html)",
-    'Audit and oversight',
-    accessReport,
-  );
+  mountOperations(ctx, fhir, '/fhir', operationsAt('/fhir', 'token'));
   taskRoutes(ctx, fhir);
   auditRoutes(ctx, fhir);
   consentHistoryRoutes(ctx, fhir);
@@ -266,15 +182,13 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
 
   ext.mount?.(app);
 
-  ctx.caps.route({ method: 'get', path: '/fhir/metadata', summary: 'CapabilityStatement', tag: 'Metadata' });
-  ctx.caps.route({
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This OpenAPI description',
-    tag: 'Metadata',
-  });
-  app.get('/openapi.json', (req, res) => {
-    res.json(ctx.caps.openApi(baseUrlOf(ctx, req), ctx.version));
+  routesOn(
+    ctx,
+    root,
+    '',
+    'Metadata',
+  )({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI description' }, (req, res) => {
+    res.json(openApiDocument(ctx.caps, baseUrlOf(ctx, req), ctx.version));
   });
 
   app.use((req) => {

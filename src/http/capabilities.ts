@@ -2,7 +2,7 @@
 // CapabilityStatement and the OpenAPI description are generated from it.
 import { loadStructureDefinitions } from '../mappings/profiles.js';
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
-import { openApiDocument } from './openapi.js';
+import type { OperationSpec } from './operation-spec.js';
 import { oauthUris } from './smart.js';
 
 export type Interaction =
@@ -27,6 +27,8 @@ export interface RegisteredRoute extends RouteDoc {
   interaction?: Interaction;
   /** The OperationDefinition id of a `$` operation. */
   operation?: string;
+  /** The parameters of a `$` operation. */
+  spec?: OperationSpec;
 }
 
 interface TypeCapability {
@@ -64,14 +66,15 @@ export class Capabilities {
     this.type(type).searchParams.set(name, paramType);
   }
 
-  typeOperation(type: string, name: string, route: RouteDoc): void {
-    this.type(type).operations.set(name, `${type}-${name}`);
-    this.routes.push({ ...route, type, operation: `${type}-${name}` });
-  }
-
-  systemOperation(name: string, route: RouteDoc): void {
-    this.systemOperations.set(name, name);
-    this.routes.push({ ...route, operation: name });
+  /** A `$` operation below the FHIR base: on a type (and its instances), or on the system when `type` is absent. */
+  operation(name: string, type: string | undefined, route: RouteDoc, spec: OperationSpec): void {
+    if (type) {
+      this.type(type).operations.set(name, `${type}-${name}`);
+      this.routes.push({ ...route, type, operation: `${type}-${name}`, spec });
+    } else {
+      this.systemOperations.set(name, name);
+      this.routes.push({ ...route, operation: name, spec });
+    }
   }
 
   /** A non-FHIR route (auth, health, mappings, sandbox): only in the OpenAPI description. */
@@ -155,9 +158,5 @@ export class Capabilities {
   /** The search parameters registered for a type, name → FHIR search type. */
   searchParamsOf(type: string): ReadonlyMap<string, string> {
     return this.types.get(type)?.searchParams ?? new Map();
-  }
-
-  openApi(baseUrl: string, version: string): Record<string, unknown> {
-    return openApiDocument(this, baseUrl, version);
   }
 }

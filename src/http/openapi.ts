@@ -4,7 +4,6 @@
 import { loadStructureDefinitions } from '../mappings/profiles.js';
 import type { Capabilities, RegisteredRoute } from './capabilities.js';
 import { fhirResourceSchema, PLAIN_SCHEMAS, ref, sharedResponses } from './openapi-schemas.js';
-import { operationSpec } from './operation-table.js';
 import { rateLimited } from './rate-limit.js';
 import { ROUTE_SCOPES } from '../auth/scopes.js';
 import { scopesSupported } from './smart.js';
@@ -174,8 +173,7 @@ function parameters(r: RegisteredRoute, caps: Capabilities, path: string): Json[
     add('_count', 'Page size (1–500, default 50)');
     add('_offset', 'Where the page starts');
   }
-  if (r.operation && r.method === 'get')
-    for (const p of operationSpec(r.operation, r).in) add(p.name, p.documentation, p.min === 1);
+  if (r.spec && r.method === 'get') for (const p of r.spec.in) add(p.name, p.documentation, p.min === 1);
   out.push(...query.values());
   const header = (name: string, description: string) =>
     out.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
@@ -203,7 +201,7 @@ function derivedSuccess(r: RegisteredRoute, special: Special | undefined): Recor
   if (r.interaction === 'search-type') return { '200': as('A searchset Bundle', ref('Bundle')) };
   if (r.interaction?.startsWith('history')) return { '200': as('A history Bundle', ref('Bundle')) };
   if (r.interaction) return { '200': as('OK', ref(type)) };
-  if (r.operation) return { '200': as('OK', ref(operationSpec(r.operation, r).returns)) };
+  if (r.spec) return { '200': as('OK', ref(r.spec.returns)) };
   return { '200': { description: 'OK', content: json(ref('Json')) } };
 }
 
@@ -216,8 +214,7 @@ function requestBody(r: RegisteredRoute, special: Special | undefined): Json | u
     return { required: true, content: fhirBody(ref(r.type!)) };
   if (r.operation?.endsWith('-validate'))
     return { required: true, content: fhirBody({ oneOf: [ref(r.type!), ref('Parameters')] }) };
-  if (r.operation && operationSpec(r.operation, r).in.length)
-    return { required: true, content: fhirBody(ref('Parameters')) };
+  if (r.spec?.in.length) return { required: true, content: fhirBody(ref('Parameters')) };
   return undefined;
 }
 
@@ -238,7 +235,7 @@ function errors(
   if (/\{\w+\}/.test(path)) found.add(404);
   if (r.method !== 'get') [400, 413, 422].forEach((s) => found.add(s));
   // Query parameters may be malformed (paging, NUL), and the edge refuses those with a 400 before any route.
-  // An operation refuses missing or malformed parameters (operation-table.ts lists those it knows).
+  // An operation refuses missing or malformed parameters (its definition in operations/ lists those it knows).
   if (hasQuery || r.operation) found.add(400);
   if (r.interaction === 'create') [409, 412].forEach((s) => found.add(s));
   if (r.interaction === 'update') [409, 412].forEach((s) => found.add(s));
@@ -256,7 +253,7 @@ export function openApiDocument(caps: Capabilities, baseUrl: string, version: st
     const scope = ROUTE_SCOPES.find((s) => s.route === key);
     const isPublic = !scope || scope.scope === 'none';
     if (r.type) types.add(r.type);
-    if (r.operation) types.add(operationSpec(r.operation, r).returns);
+    if (r.spec) types.add(r.spec.returns);
     const responses: Json = { ...success(r, special) };
     const oauth = key === 'POST /auth/token';
     const params = parameters(r, caps, path);

@@ -1,10 +1,7 @@
 // SMART Backend Services discovery: /.well-known/smart-configuration (at the root and below the FHIR base, where
 // SMART clients look) and the oauth-uris extension of the CapabilityStatement, both naming the token endpoint.
-import type { Express } from 'express';
 import type { Extension } from '@medplum/fhirtypes';
 import { ROLES } from '../auth/access.js';
-import type { HttpContext } from './context.js';
-import { baseUrlOf } from './http.js';
 import { roleScopes } from '../auth/scopes.js';
 
 export const OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
@@ -50,17 +47,3 @@ export const SMART_CONFIGURATION_PATHS = [
   '/.well-known/smart-configuration',
   '/fhir/.well-known/smart-configuration',
 ] as const;
-
-export function smartRoutes(ctx: HttpContext, app: Express): void {
-  for (const path of SMART_CONFIGURATION_PATHS) {
-    ctx.caps.route({
-      method: 'get',
-      path,
-      summary: 'SMART Backend Services discovery (token endpoint, scopes, signing algorithms)',
-      tag: 'Authentication',
-    });
-    app.get(path, (_req, res) => {
-      res.set('Cache-Control', 'public, max-age=300').json(smartConfiguration(baseUrlOf(ctx)));
-    });
-  }
-}

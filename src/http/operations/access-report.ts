@@ -15,6 +15,8 @@ import { baseUrlOf, principalOf, sendFhir } from '../http.js';
 import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
+import { defineOperation } from '../define-operation.js';
+import { personIdentifier } from '../operation-spec.js';
 
 /** Whether a person may see this report: their own from 12, or their child's under 16 when they hold gezag. */
 export async function mayRead(
@@ -120,3 +122,15 @@ export async function accessReport(ctx: HttpContext, req: Request, res: Response
     })),
   });
 }
+
+export const accessReportOperation = defineOperation({
+  route: 'GET /fhir/Patient/$access-report',
+  permission: 'access-report',
+  summary: "Who received or read a person's data (FHIR or Accept: text/html)",
+  tag: 'Audit and oversight',
+  description: "Who received or read a person's data, when, for what purpose and on which basis.",
+  input: [personIdentifier],
+  returns: 'Bundle',
+  affectsState: false,
+  handler: accessReport,
+});

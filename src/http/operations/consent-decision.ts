@@ -2,7 +2,7 @@
 // it got then (replayed from the history of the consents). Audited like any decision.
 import type { Request, Response } from 'express';
 import { languageOf } from '../../consent/explain.js';
-import { demand, isRole, type Principal } from '../../auth/access.js';
+import { demand } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { consentDecision as decideConsent } from '../../exchange/consent-decision.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
@@ -12,6 +12,8 @@ import { badRequest } from '../../fhir/outcomes.js';
 import { OperationInput } from '../parameters.js';
 import { organizationRef, questionOf } from '../parse-exchange.js';
 import { decisionParameters, parameters } from '../render-decision.js';
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs, param } from '../operation-spec.js';
 
 export async function consentDecision(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
@@ -50,3 +52,20 @@ function replayMoment(input: OperationInput, now: Date): Date | undefined {
     throw badRequest('Parameter "at" lies in the future; only past decisions can be replayed');
   return at;
 }
+
+export const consentDecisionOperation = defineOperation({
+  route: 'POST /fhir/$consent-decision',
+  // An exchange's question, or (privacy officers) a past decision replayed: the handler demands the one asked.
+  permission: ['exchange', 'audit:read'],
+  summary: 'Ask for a decision without moving data',
+  tag: 'Consent decisions',
+  description:
+    'Asks for a decision without moving data (privacy officers: a past decision replayed with at).',
+  input: [
+    ...decisionInputs('recipient'),
+    param('at', 'dateTime', 0, '1', 'Replay the decision as it was at this moment (privacy officers)'),
+  ],
+  returns: 'Parameters',
+  affectsState: false,
+  handler: consentDecision,
+});

@@ -17,6 +17,8 @@ import {
   recordAnswer,
   type StoredAnswer,
 } from '../../exchange/idempotency.js';
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs, param } from '../operation-spec.js';
 
 /** The answer as a replay gives it: `delivered` becomes a reference by identifier to the Bundle that went out. */
 function withoutDeliveredContent(answer: Parameters, delivered: Bundle): Parameters {
@@ -93,3 +95,27 @@ export async function exchange(ctx: HttpContext, req: Request, res: Response): P
   if (!outcome.accepted) throw denial(outcome.run, lang);
   sendFhir(res, 202, answerOf(outcome, lang).body, { 'Content-Location': `/fhir/Task/${outcome.taskId}` });
 }
+
+export const exchangeOperation = defineOperation({
+  route: 'POST /fhir/$exchange',
+  permission: 'exchange',
+  summary: 'Push records to another agency (consent-checked)',
+  tag: 'Exchanges',
+  description:
+    'Pushes records to another agency after a consent decision; permitted → 202 with the decision and the Task tracking delivery, denied → 403.',
+  input: [
+    ...decisionInputs('recipient'),
+    param('payload', 'Bundle', 0, '1', 'The records (a collection Bundle); or nativePayload with format'),
+    param(
+      'nativePayload',
+      'string',
+      0,
+      '1',
+      'A native record to map first (GET /mappings lists the formats)',
+    ),
+    param('format', 'code', 0, '1', 'The format of nativePayload'),
+  ],
+  returns: 'Parameters',
+  affectsState: true,
+  handler: exchange,
+});

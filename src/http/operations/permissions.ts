@@ -21,6 +21,8 @@ import {
   type PermissionLine,
 } from '../../exchange/permissions.js';
 import { mayRead } from './access-report.js';
+import { defineOperation } from '../define-operation.js';
+import { param, personIdentifier } from '../operation-spec.js';
 
 const DATA_CATEGORY = 'https://ketenpoort.nl/fhir/CodeSystem/data-category';
 
@@ -121,3 +123,19 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
     ],
   });
 }
+
+export const permissionsOperation = defineOperation({
+  route: 'GET /fhir/Patient/$permissions',
+  permission: 'permissions',
+  summary: 'Who may receive what about a person now, and until when (FHIR or Accept: text/html)',
+  tag: 'Audit and oversight',
+  description:
+    'Which organisations may receive which data categories about a person, for which purposes, on which consents and until when.',
+  input: [
+    personIdentifier,
+    param('sender', 'string', 0, '1', 'Organization/<id> that discloses (default: each consent registrar)'),
+  ],
+  returns: 'Parameters',
+  affectsState: false,
+  handler: permissions,
+});

@@ -9,6 +9,8 @@ import { demand } from '../../auth/access.js';
 import { OperationInput } from '../parameters.js';
 import { categoriesOf, organizationRef, subjectOf } from '../parse-exchange.js';
 import { denial, pulledBundle } from '../render-decision.js';
+import { defineOperation } from '../define-operation.js';
+import { decisionInputs } from '../operation-spec.js';
 
 export async function requestRecords(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
@@ -38,3 +40,16 @@ export async function requestRecords(ctx: HttpContext, req: Request, res: Respon
   if (run.decision.decision === 'deny') throw denial(run, lang);
   sendFhir(res, 200, pulledBundle(run.decision, lang));
 }
+
+export const requestRecordsOperation = defineOperation({
+  route: 'POST /fhir/$request-records',
+  permission: 'exchange',
+  summary: 'Pull records from another agency (consent-checked, minimised)',
+  tag: 'Exchanges',
+  description:
+    'Pulls records from another agency after a consent decision; answers the minimised Bundle, or 403 when denied.',
+  input: decisionInputs('source'),
+  returns: 'Bundle',
+  affectsState: true,
+  handler: requestRecords,
+});

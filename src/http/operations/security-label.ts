@@ -5,8 +5,9 @@ import type { Bundle, Parameters, ParametersParameter } from '@medplum/fhirtypes
 import type { Request, Response } from 'express';
 import { labelEntries } from '../../cds-hooks/labelling.js';
 import type { HttpContext } from '../context.js';
-import { principalOf, sendFhir } from '../http.js';
-import { demand } from '../../auth/access.js';
+import { defineOperation } from '../define-operation.js';
+import { sendFhir } from '../http.js';
+import { param } from '../operation-spec.js';
 import { badRequest } from '../../fhir/outcomes.js';
 
 function bundleOf(body: unknown): Bundle {
@@ -22,7 +23,6 @@ function bundleOf(body: unknown): Bundle {
 }
 
 export async function securityLabel(_ctx: HttpContext, req: Request, res: Response): Promise<void> {
-  demand(principalOf(res), 'exchange');
   const bundle = bundleOf(req.body);
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
     throw badRequest('Bundle.entry moet een lijst zijn / Bundle.entry must be a list', 'Bundle.entry');
@@ -54,3 +54,16 @@ export async function securityLabel(_ctx: HttpContext, req: Request, res: Respon
   };
   sendFhir(res, 200, parameters);
 }
+
+export const securityLabelOperation = defineOperation({
+  route: 'POST /fhir/Bundle/$security-label',
+  permission: 'exchange',
+  summary: 'Label a Bundle with the classification table: how sensitive is this?',
+  tag: 'Consent decisions',
+  description:
+    'Labels a Bundle with the classification table before it is sent: each entry with its data categories, security labels and confidentiality; stores nothing.',
+  input: [param('bundle', 'Bundle', 0, '1', 'The Bundle to label (or send the Bundle itself as the body)')],
+  returns: 'Parameters',
+  affectsState: false,
+  handler: securityLabel,
+});

@@ -1,11 +1,20 @@
 // POST /fhir/{type}/$validate: the validation the gateway applies to every incoming resource, without storing anything.
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
-import type { ValidationTier } from '../../mappings/payload-types.js';
+import { DIRECTORY_TYPES, PERSON_INDEX_TYPES } from '../../auth/access.js';
+import { PAYLOAD_TYPES, type ValidationTier } from '../../mappings/payload-types.js';
 import { checkFhir } from '../../mappings/validate.js';
+import { defineOperation } from '../define-operation.js';
 import { sendFhir } from '../http.js';
 import { informational } from '../../fhir/outcomes.js';
 import { isError, refusal } from '../../fhir/verdict.js';
+import { param } from '../operation-spec.js';
+
+/** Types an agency sends to the gateway (index entries and payload content) that $validate is offered for. */
+const VALIDATED_TYPES = ['Bundle', ...PAYLOAD_TYPES];
+const PERSON_INDEX: readonly string[] = PERSON_INDEX_TYPES;
+/** Types $validate checks as the gateway keeps them (index and directory entries); the rest as payload content. */
+const KEPT_TYPES: readonly string[] = [...PERSON_INDEX_TYPES, ...DIRECTORY_TYPES];
 
 /**
  * Validates the body (a resource, or Parameters with a `resource` part) as `type`; 200 with the issues found. The
@@ -32,3 +41,23 @@ export function validateOperation(type: string, tier: ValidationTier) {
     sendFhir(res, 200, { ...valid, issue: [...(valid.issue ?? []), ...issues] });
   };
 }
+
+/**
+ * $validate on each type: asking "would you take this" needs what taking it needs, an index entry its create's
+ * permission and payload content an exchange's.
+ */
+export const validateOperations = VALIDATED_TYPES.map((type) => {
+  const kept = KEPT_TYPES.includes(type);
+  const check = validateOperation(type, kept ? 'kept' : 'payload');
+  return defineOperation({
+    route: `POST /fhir/${type}/$validate`,
+    permission: !kept ? 'exchange' : PERSON_INDEX.includes(type) ? 'person-index:write' : 'directory:write',
+    summary: `Validate a ${type} as the gateway would`,
+    tag: 'Validation',
+    description: `Validates a ${type} as the gateway would (FHIR R4 structure and invariants, the Ketenpoort profile, BSN 11-test, codes), storing nothing.`,
+    input: [param('resource', 'Resource', 1, '1', `The ${type} (or the resource itself as the body)`)],
+    returns: 'OperationOutcome',
+    affectsState: false,
+    handler: (_ctx, req, res) => check(req, res),
+  });
+});

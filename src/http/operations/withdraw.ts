@@ -9,6 +9,7 @@ import { audit } from '../../audit/record.js';
 import { notFound } from '../../fhir/outcomes.js';
 import { canSee } from '../../person-index/records.js';
 import { cancelJobsResting } from '../../exchange/delivery.js';
+import { defineOperation } from '../define-operation.js';
 
 export const WITHDRAWN_AT_URL = 'https://ketenpoort.nl/fhir/StructureDefinition/consent-withdrawn-at';
 
@@ -52,3 +53,16 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
   });
   sendFhir(res, 200, withdrawn);
 }
+
+export const withdrawOperation = defineOperation({
+  route: 'POST /fhir/Consent/:id/$withdraw',
+  permission: 'person-index:write',
+  summary: 'Withdraw a consent (immediately inactive)',
+  tag: 'Person index and directory',
+  description:
+    'Withdraws a consent: it is inactive at once, and queued deliveries relying on it are cancelled.',
+  input: [],
+  returns: 'Consent',
+  affectsState: true,
+  handler: withdrawConsent,
+});

@@ -12,6 +12,7 @@ import { guardedJson } from '../body-guard.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, principalOf, requestIdOf, requireToken } from '../http.js';
 import { demand } from '../../auth/access.js';
+import { routesOn } from '../define-operation.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
 
@@ -37,33 +38,18 @@ const SERVICES = [
 export function cdsHooksRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
-  ctx.caps.route({
-    method: 'get',
-    path: '/cds-services',
-    summary: 'CDS Hooks discovery',
-    tag: 'Consent decisions',
-  });
-  ctx.caps.route({
-    method: 'post',
-    path: `/cds-services/${CONSULT_HOOK}`,
-    summary: 'LEAP-compatible consent decision (gateway token or CDS client JWT)',
-    tag: 'Consent decisions',
-  });
-  ctx.caps.route({
-    method: 'post',
-    path: `/cds-services/${LABEL_HOOK}`,
-    summary: 'LEAP-compatible security labelling of a Bundle (gateway token or CDS client JWT)',
-    tag: 'Consent decisions',
-  });
+  const route = routesOn(ctx, router, '/cds-services', 'Consent decisions');
   /** The service's own URL: the audience a CDS client's JWT must name. */
   const serviceAuth = (id: string) =>
     requireToken(withClientJwt(ctx, () => `${baseUrlOf(ctx)}/cds-services/${id}`));
 
-  router.get('/', (_req, res) => {
+  route({ method: 'get', path: '/', summary: 'CDS Hooks discovery' }, (_req, res) => {
     res.json({ services: SERVICES });
   });
 
-  router.post(`/${CONSULT_HOOK}`, serviceAuth(CONSULT_HOOK), async (req: Request, res: Response) => {
+  const consultSummary = 'LEAP-compatible consent decision (gateway token or CDS client JWT)';
+  const consultRoute = { method: 'post', path: `/${CONSULT_HOOK}`, summary: consultSummary } as const;
+  route(consultRoute, serviceAuth(CONSULT_HOOK), async (req: Request, res: Response) => {
     const principal = principalOf(res);
     demand(principal, 'exchange');
     const question = readConsult(req.body);
@@ -77,7 +63,9 @@ export function cdsHooksRoutes(ctx: HttpContext): Router {
     res.json({ cards: [consultCard(answer, { label: 'Ketenpoort', url: baseUrlOf(ctx) })] });
   });
 
-  router.post(`/${LABEL_HOOK}`, serviceAuth(LABEL_HOOK), (req: Request, res: Response) => {
+  const labelSummary = 'LEAP-compatible security labelling of a Bundle (gateway token or CDS client JWT)';
+  const labelRoute = { method: 'post', path: `/${LABEL_HOOK}`, summary: labelSummary } as const;
+  route(labelRoute, serviceAuth(LABEL_HOOK), (req: Request, res: Response) => {
     demand(principalOf(res), 'exchange');
     res.json(labelHookResponse(readLabelRequest(req.body)));
   });
@@ -88,13 +76,13 @@ export function cdsHooksRoutes(ctx: HttpContext): Router {
 export function xacmlRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
-  ctx.caps.route({
-    method: 'post',
-    path: '/xacml',
-    summary: 'LEAP-compatible consent decision in the XACML JSON profile',
-    tag: 'Consent decisions',
-  });
-  router.post('/', requireToken(ctx), async (req: Request, res: Response) => {
+  const summary = 'LEAP-compatible consent decision in the XACML JSON profile';
+  routesOn(
+    ctx,
+    router,
+    '/xacml',
+    'Consent decisions',
+  )({ method: 'post', path: '/', summary }, requireToken(ctx), async (req: Request, res: Response) => {
     const principal = principalOf(res);
     demand(principal, 'exchange');
     const answer = await consult(

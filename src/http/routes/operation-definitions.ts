@@ -1,12 +1,13 @@
 // The OperationDefinition of every `$` operation, served at the URL the CapabilityStatement names for it
-// (`{BASE_URL}/fhir/OperationDefinition/{id}`), generated from the registry and operation-table.ts. Public, like the
-// other conformance resources.
+// (`{BASE_URL}/fhir/OperationDefinition/{id}`), generated from the registry, which holds each operation's parameters
+// as its definition in operations/ gives them. Public, like the other conformance resources.
 import type { Router } from 'express';
 import type { OperationDefinition, OperationDefinitionParameter } from '@medplum/fhirtypes';
 import { operationDefinitionUrl, type RegisteredRoute } from '../capabilities.js';
 import type { HttpContext } from '../context.js';
+import { routesOn } from '../define-operation.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
-import { operationSpec, type OperationParam } from '../operation-table.js';
+import type { OperationParam, OperationSpec } from '../operation-spec.js';
 import { notFound } from '../../fhir/outcomes.js';
 import { searchBundle } from '../search-bundle.js';
 
@@ -27,11 +28,11 @@ const nameOf = (id: string) => id.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c
 
 export function operationDefinition(
   baseUrl: string,
-  route: RegisteredRoute,
+  route: RegisteredRoute & { operation: string; spec: OperationSpec },
   version: string,
 ): OperationDefinition {
-  const id = route.operation!;
-  const spec = operationSpec(id, route);
+  const id = route.operation;
+  const { spec } = route;
   const code = route.path.slice(route.path.lastIndexOf('$') + 1);
   return {
     resourceType: 'OperationDefinition',
@@ -65,41 +66,47 @@ export function operationDefinition(
 }
 
 export function operationDefinitionRoutes(ctx: HttpContext, router: Router): void {
-  const tag = 'Metadata';
-  ctx.caps.interaction('OperationDefinition', 'search-type', {
-    method: 'get',
-    path: '/fhir/OperationDefinition',
-    summary: 'The definitions of the gateway\u2019s operations',
-    tag,
-  });
-  ctx.caps.interaction('OperationDefinition', 'read', {
-    method: 'get',
-    path: '/fhir/OperationDefinition/:id',
-    summary: 'One operation\u2019s definition (the URL the CapabilityStatement names)',
-    tag,
-  });
-  ctx.caps.searchParam('OperationDefinition', 'url', 'uri');
+  const route = routesOn(ctx, router, '/fhir', 'Metadata');
   const all = () => {
     const baseUrl = baseUrlOf(ctx);
     return ctx.caps
       .registeredRoutes()
-      .filter((r) => r.operation && r.path.startsWith('/fhir'))
+      .filter((r): r is RegisteredRoute & { operation: string; spec: OperationSpec } =>
+        Boolean(r.operation && r.spec && r.path.startsWith('/fhir')),
+      )
       .map((r) => operationDefinition(baseUrl, r, ctx.version));
   };
-  router.get('/OperationDefinition', (req, res) => {
-    const url = typeof req.query.url === 'string' ? req.query.url : undefined;
-    const matches = all().filter((d) => !url || d.url === url);
-    const { count, offset } = paging(req.query);
-    const page = { total: matches.length, resources: matches.slice(offset, offset + count) };
-    sendFhir(
-      res,
-      200,
-      searchBundle(baseUrlOf(ctx, req), '/fhir/OperationDefinition', req.query, page, count, offset),
-    );
-  });
-  router.get('/OperationDefinition/:id', (req, res) => {
-    const found = all().find((d) => d.id === req.params.id);
-    if (!found) throw notFound(`OperationDefinition/${req.params.id} is not known`);
-    sendFhir(res, 200, found);
-  });
+  route(
+    {
+      method: 'get',
+      path: '/OperationDefinition',
+      interaction: ['OperationDefinition', 'search-type'],
+      summary: 'The definitions of the gateway\u2019s operations',
+    },
+    (req, res) => {
+      const url = typeof req.query.url === 'string' ? req.query.url : undefined;
+      const matches = all().filter((d) => !url || d.url === url);
+      const { count, offset } = paging(req.query);
+      const page = { total: matches.length, resources: matches.slice(offset, offset + count) };
+      sendFhir(
+        res,
+        200,
+        searchBundle(baseUrlOf(ctx, req), '/fhir/OperationDefinition', req.query, page, count, offset),
+      );
+    },
+  );
+  route(
+    {
+      method: 'get',
+      path: '/OperationDefinition/:id',
+      interaction: ['OperationDefinition', 'read'],
+      summary: 'One operation\u2019s definition (the URL the CapabilityStatement names)',
+    },
+    (req, res) => {
+      const found = all().find((d) => d.id === req.params.id);
+      if (!found) throw notFound(`OperationDefinition/${req.params.id} is not known`);
+      sendFhir(res, 200, found);
+    },
+  );
+  ctx.caps.searchParam('OperationDefinition', 'url', 'uri');
 }

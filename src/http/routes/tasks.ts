@@ -10,6 +10,7 @@ import { demand, sees } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
 import { checkIfMatch } from '../../fhir/versions.js';
+import { routesOn } from '../define-operation.js';
 import { audit, auditRead } from '../../audit/record.js';
 import { badRequest, forbidden, notFound, unprocessable } from '../../fhir/outcomes.js';
 import { searchBundle } from '../search-bundle.js';
@@ -25,29 +26,70 @@ const TASK_SEARCH = {
 };
 
 export function taskRoutes(ctx: HttpContext, router: Router): void {
-  const tag = 'Delivery tracking';
-  ctx.caps.interaction('Task', 'read', {
-    method: 'get',
-    path: '/fhir/Task/:id',
-    summary: 'Read a delivery or review Task',
-    tag,
+  const route = routesOn(ctx, router, '/fhir', 'Delivery tracking');
+  const read = { interaction: ['Task', 'read'], summary: 'Read a delivery or review Task' } as const;
+  route({ method: 'get', path: '/Task/:id', ...read }, async (req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'task:read');
+    const found = await readResource<Task>(ctx.db, 'Task', req.params.id);
+    if (
+      !found ||
+      (sees(principal) === 'own' && !(await hasAccess(ctx.db, 'Task', req.params.id, principal.org)))
+    ) {
+      throw notFound(`Task/${req.params.id} is not known`);
+    }
+    await auditRead(ctx, principal, {
+      subtype: 'read',
+      outcome: 'success',
+      description: `Task/${req.params.id} (${taskCode(found.resource)}) read`,
+      patients: personsIn(found.resource),
+      entities: [{ reference: `Task/${req.params.id}` }],
+    });
+    sendFhir(res, 200, visibleTo(principal, found.resource), { ETag: `W/"${found.versionId}"` });
   });
-  ctx.caps.interaction('Task', 'search-type', {
-    method: 'get',
-    path: '/fhir/Task',
+
+  const search = {
+    interaction: ['Task', 'search-type'],
     summary: 'Search Tasks (code, status, patient)',
-    tag,
+  } as const;
+  route({ method: 'get', path: '/Task', ...search }, async (req, res) => {
+    const principal = principalOf(res);
+    demand(principal, 'task:read');
+    const { count, offset } = paging(req.query);
+    const { overdue, ...query } = req.query;
+    if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
+    if (principal.role === 'research' && PERSON_SEARCH_PARAMS.some((p) => p in query))
+      throw forbidden(
+        'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens (research does not search Tasks by person or delivered data)',
+      );
+    const result = await searchResources(ctx.db, {
+      type: 'Task',
+      criteria: parseSearch(query, TASK_SEARCH),
+      lastUpdated: lastUpdatedOf(query),
+      dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
+      org: sees(principal) === 'own' ? principal.org : undefined,
+      count,
+      offset,
+      sort: sortOf(req.query),
+    });
+    await auditRead(ctx, principal, {
+      subtype: 'search',
+      outcome: 'success',
+      description: `Search Task returned ${result.resources.length} of ${result.total}`,
+      patients: result.resources.flatMap(personsIn),
+      entities: result.resources.map((r) => ({ reference: `Task/${r.id}` })),
+      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
+    });
+    const visible = { ...result, resources: result.resources.map((t) => visibleTo(principal, t as Task)) };
+    sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, visible, count, offset));
   });
   for (const [name, type] of Object.entries(TASK_SEARCH)) ctx.caps.searchParam('Task', name, type);
 
-  ctx.caps.interaction('Communication', 'search-type', {
-    method: 'get',
-    path: '/fhir/Communication',
+  const notices = {
+    interaction: ['Communication', 'search-type'],
     summary: 'Notices to your organisation (exchanges not delivered)',
-    tag,
-  });
-  ctx.caps.searchParam('Communication', 'about', 'reference');
-  router.get('/Communication', async (req, res) => {
+  } as const;
+  route({ method: 'get', path: '/Communication', ...notices }, async (req, res) => {
     const principal = principalOf(res);
     demand(principal, 'task:read');
     const unknown = Object.keys(req.query).filter((k) => !COMMUNICATION_PARAMS.has(k));
@@ -93,16 +135,13 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       ),
     );
   });
+  ctx.caps.searchParam('Communication', 'about', 'reference');
 
-  ctx.caps.interaction('Task', 'update', {
-    method: 'put',
-    path: '/fhir/Task/:id',
+  const update = {
+    interaction: ['Task', 'update'],
     summary: 'Complete a review (privacy officer) or a client notification (the organisation that owes it)',
-    tag,
-  });
-  ctx.caps.searchParam('Task', 'overdue', 'token');
-  ctx.caps.searchParam('Task', '_lastUpdated', 'date');
-  router.put('/Task/:id', async (req, res) => {
+  } as const;
+  route({ method: 'put', path: '/Task/:id', ...update }, async (req, res) => {
     const principal = principalOf(res);
     const id = String(req.params.id);
     const updated = await ctx.db.transaction(async (tx) => {
@@ -132,58 +171,8 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
     });
     sendFhir(res, 200, updated, { ETag: `W/"${updated.meta?.versionId}"` });
   });
-
-  router.get('/Task/:id', async (req, res) => {
-    const principal = principalOf(res);
-    demand(principal, 'task:read');
-    const found = await readResource<Task>(ctx.db, 'Task', req.params.id);
-    if (
-      !found ||
-      (sees(principal) === 'own' && !(await hasAccess(ctx.db, 'Task', req.params.id, principal.org)))
-    ) {
-      throw notFound(`Task/${req.params.id} is not known`);
-    }
-    await auditRead(ctx, principal, {
-      subtype: 'read',
-      outcome: 'success',
-      description: `Task/${req.params.id} (${taskCode(found.resource)}) read`,
-      patients: personsIn(found.resource),
-      entities: [{ reference: `Task/${req.params.id}` }],
-    });
-    sendFhir(res, 200, visibleTo(principal, found.resource), { ETag: `W/"${found.versionId}"` });
-  });
-
-  router.get('/Task', async (req, res) => {
-    const principal = principalOf(res);
-    demand(principal, 'task:read');
-    const { count, offset } = paging(req.query);
-    const { overdue, ...query } = req.query;
-    if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
-    if (principal.role === 'research' && PERSON_SEARCH_PARAMS.some((p) => p in query))
-      throw forbidden(
-        'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens (research does not search Tasks by person or delivered data)',
-      );
-    const result = await searchResources(ctx.db, {
-      type: 'Task',
-      criteria: parseSearch(query, TASK_SEARCH),
-      lastUpdated: lastUpdatedOf(query),
-      dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
-      org: sees(principal) === 'own' ? principal.org : undefined,
-      count,
-      offset,
-      sort: sortOf(req.query),
-    });
-    await auditRead(ctx, principal, {
-      subtype: 'search',
-      outcome: 'success',
-      description: `Search Task returned ${result.resources.length} of ${result.total}`,
-      patients: result.resources.flatMap(personsIn),
-      entities: result.resources.map((r) => ({ reference: `Task/${r.id}` })),
-      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
-    });
-    const visible = { ...result, resources: result.resources.map((t) => visibleTo(principal, t as Task)) };
-    sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, visible, count, offset));
-  });
+  ctx.caps.searchParam('Task', 'overdue', 'token');
+  ctx.caps.searchParam('Task', '_lastUpdated', 'date');
 }
 
 const COMMUNICATION_PARAMS = new Set(['about', '_count', '_offset', '_format']);
