@@ -3,6 +3,8 @@
 // fresh PostgreSQL database, each as a child process on a free loopback port; drives $consent-decision, the CDS Hooks
 // consult and $exchange with autocannon; prints req/s, the ratio to the floor, p50/p99, resident memory after the load,
 // the drain time of the delivery backlog, and whether every acknowledged exchange reached the GP exactly once.
+// BENCH_PEOPLE and BENCH_AUDIT_EVENTS seed each engine's store with that many synthetic people and audit events first
+// (bench/http-scale.ts); the table names the store each gateway ran on.
 import { availableParallelism, loadavg } from 'node:os';
 import {
   Acknowledged,
@@ -15,6 +17,7 @@ import {
   type Measured,
 } from './http-load.js';
 import { exchangeBody, ROUTES, type RouteKind } from './http-routes.js';
+import { benchStore, scale } from './http-scale.js';
 import { freshPostgres, sandboxToken, startTarget } from './http-targets.js';
 
 const GP = 'huisartsen-de-linde';
@@ -32,6 +35,8 @@ interface Row extends Measured {
   kind: Kind;
   label: string;
   engine?: 'PGlite' | 'PostgreSQL';
+  /** The store the gateway ran on: the fixtures, or how many people and audit events were seeded. */
+  store?: string;
   rssMb?: number;
   drain?: number | 'over 60 s';
   deliveries?: DeliveryCheck;
@@ -80,12 +85,17 @@ async function measureFloor(body: string): Promise<Row> {
   }
 }
 
-async function measureGateway(engine: 'PGlite' | 'PostgreSQL', env: Record<string, string>): Promise<Row[]> {
-  const gw = await startTarget(
-    'src/sandbox.js',
-    { RATE_LIMIT_API: '0', DATA_DIR: 'memory://', ...env },
-    '/sandbox/clients',
-  );
+async function measureGateway(engine: 'PGlite' | 'PostgreSQL', databaseUrl?: string): Promise<Row[]> {
+  const store = await benchStore(engine, databaseUrl);
+  try {
+    return (await measureRoutes(engine, store.env)).map((r) => ({ ...r, store: store.label }));
+  } finally {
+    await store.drop();
+  }
+}
+
+async function measureRoutes(engine: 'PGlite' | 'PostgreSQL', env: Record<string, string>): Promise<Row[]> {
+  const gw = await startTarget('src/sandbox.js', { RATE_LIMIT_API: '0', ...env }, '/sandbox/clients');
   try {
     const auth = { authorization: `Bearer ${await sandboxToken(gw.url, 'sandbox-cjg')}` };
     const routes = await ROUTES();
@@ -144,15 +154,15 @@ function verdict(row: Row, ratio: number): string {
 function printTable(rows: Row[]): void {
   const floor = rows.find((r) => r.kind === 'floor')!;
   console.log(
-    '\n| target | req/s | × floor | p50 ms | p99 ms | RSS after load MB | drain after load | non-2xx/errors | targets |',
+    '\n| target | store | req/s | × floor | p50 ms | p99 ms | RSS after load MB | drain after load | non-2xx/errors | targets |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ratio = r.rps / floor.rps;
     const drain = r.drain === undefined ? '' : typeof r.drain === 'string' ? r.drain : `${fmt(r.drain)} ms`;
     const name = r.engine ? `Ketenpoort ${r.label}, ${r.engine}` : r.label;
     console.log(
-      `| ${name} | ${fmt(r.rps)} | ${fmt(ratio, 3)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.rssMb)} | ${drain} | ${r.failed} | ${verdict(r, ratio)} |`,
+      `| ${name} | ${r.store ?? ''} | ${fmt(r.rps)} | ${fmt(ratio, 3)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.rssMb)} | ${drain} | ${r.failed} | ${verdict(r, ratio)} |`,
     );
   }
   for (const r of rows.filter((x) => x.deliveries)) {
@@ -171,11 +181,15 @@ export async function run(): Promise<void> {
       .join(' ')}`,
   );
   const rows: Row[] = [await measureFloor(JSON.stringify(JSON.parse(await exchangeBody())))];
-  rows.push(...(await measureGateway('PGlite', {})));
+  if (scale)
+    console.log(
+      `store: sandbox fixtures plus ${scale.people.toLocaleString('en-US')} synthetic people and ${scale.auditEvents.toLocaleString('en-US')} audit events, seeded per engine before its gateway starts`,
+    );
+  rows.push(...(await measureGateway('PGlite')));
   if (pgUrl) {
     const fresh = await freshPostgres(pgUrl);
     try {
-      rows.push(...(await measureGateway('PostgreSQL', { DATABASE_URL: fresh.url })));
+      rows.push(...(await measureGateway('PostgreSQL', fresh.url)));
     } finally {
       await fresh.drop();
     }
