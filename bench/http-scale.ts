@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 import { seedScale, scaleFromEnv, type ScaleResult } from './scale-seed.js';
 
 export interface BenchStore {

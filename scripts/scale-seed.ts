@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedScale } from '../bench/scale-seed.js';
-import { openDatabase } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
 
 const { values } = parseArgs({
   options: {
