@@ -1,6 +1,9 @@
 // The gateway's configuration: one typed object, read once from the environment at start-up.
-import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from './audit/chain.js';
 import { loadSignInConfig, type SignInConfig } from './sign-in-config.js';
+
+/** How many audit chains concurrent writers may spread over (docs/audit.md), and how many they do unless told. */
+export const MAX_AUDIT_CHAINS = 16;
+export const DEFAULT_AUDIT_CHAINS = 8;
 
 export type AgeTransitionPolicy = 'keep-until-withdrawn' | 'require-renewal';
 /** Whether a consent needs evidence (the signed form and a verification) to count as a basis. */

@@ -1,4 +1,5 @@
 // The hash-chained audit log: append inside the caller's transaction, verify from the start.
+import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from '../config.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
@@ -17,8 +18,7 @@ export interface CheckpointPayload {
 }
 
 /** The most chains a log can have: the heads that migration 005 creates. */
-export const MAX_AUDIT_CHAINS = 16;
-export const DEFAULT_AUDIT_CHAINS = 8;
+export { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from '../config.js';
 
 export async function writeCheckpoint(
   tx: Queryable,
