@@ -8,10 +8,7 @@ export interface CheckpointKey {
   privateKey: CryptoKey;
 }
 
-export async function signCheckpoint(
-  key: CheckpointKey,
-  payload: CheckpointPayload,
-): Promise<string> {
+export async function signCheckpoint(key: CheckpointKey, payload: CheckpointPayload): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'ketenpoort-audit-checkpoint' })
     .sign(key.privateKey);
