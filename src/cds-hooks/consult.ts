@@ -14,7 +14,12 @@ import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import type { Subject } from '../person-index/facts.js';
 import { auditDecision } from '../exchange/decision-audit.js';
-import { runDecision, type DecisionRun } from '../exchange/decisions.js';
+import {
+  decisionServices,
+  runDecision,
+  type DecisionRun,
+  type DecisionServices,
+} from '../exchange/decisions.js';
 import { lookupOrganization, roleOf } from '../exchange/parties.js';
 import { reasonText, shownReasons } from '../exchange/reasons.js';
 import { badRequest } from '../fhir/outcomes.js';
@@ -62,10 +67,13 @@ function subjectOf(ids: Identifier[]): Subject | undefined {
 }
 
 /** The first actor the directory knows as an Organization (one match only); practitioners stay identifiers. */
-async function recipientOf(ctx: GatewayContext, actors: Identifier[]): Promise<Organization | undefined> {
+async function recipientOf(
+  services: DecisionServices,
+  actors: Identifier[],
+): Promise<Organization | undefined> {
   for (const id of actors) {
     if (!id.value) continue;
-    const found = await lookupOrganization(ctx, { identifier: { system: id.system, value: id.value } });
+    const found = await lookupOrganization(services, { identifier: { system: id.system, value: id.value } });
     if (found) return found;
   }
   return undefined;
@@ -121,7 +129,8 @@ export async function consult(
         : 'No person with a BSN or family number in patientId; no consent applies.';
     return { decision: 'NO_CONSENT', detail, obligations: [] };
   }
-  const recipient = await recipientOf(ctx, q.actor);
+  const services = decisionServices(ctx);
+  const recipient = await recipientOf(services, q.actor);
   const at = ctx.clock();
   const base: Omit<DecisionRequest, 'purpose'> = {
     requesterOrg: principal.org,
@@ -141,7 +150,7 @@ export async function consult(
   }));
   // Each purpose decided as $consent-decision and $exchange decide it (same facts, engine and minimisation).
   const runs: DecisionRun[] = [];
-  for (const r of requests) runs.push(await runDecision(ctx, principal, r, subject, { at }));
+  for (const r of requests) runs.push(await runDecision(services, principal, r, subject, { at }));
   let decision: Decision = combinePurposes(runs.map((r) => r.decision));
   const codes =
     decision.decision === 'permit'

@@ -4,7 +4,7 @@ import { isRole, type Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import { badRequest } from '../fhir/outcomes.js';
 import { auditDecision } from './decision-audit.js';
-import { runDecision, type DecisionRun } from './decisions.js';
+import { decisionServices, runDecision, type DecisionRun } from './decisions.js';
 import { resolveOrganization, type OrganizationRef } from './parties.js';
 import { decisionRequestOf, type DecisionQuestion } from './request.js';
 
@@ -24,8 +24,9 @@ export async function consentDecision(
 ): Promise<{ run: DecisionRun; auditId: string }> {
   const replay = opts.replayFor !== undefined;
   const asker = opts.replayFor ? await replayRequester(ctx, opts.replayFor) : principal;
-  const { recipient, request } = await decisionRequestOf(ctx, asker, question);
-  const run = await runDecision(ctx, asker, request, question.subject, {
+  const services = decisionServices(ctx);
+  const { recipient, request } = await decisionRequestOf(services, asker, question);
+  const run = await runDecision(services, asker, request, question.subject, {
     at: opts.at,
     replay,
   });

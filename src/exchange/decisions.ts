@@ -3,6 +3,7 @@ import { loadCatalogue } from '../consent/catalogue.js';
 import { decide } from '../consent/decide.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
 import type { Config } from '../config.js';
+import type { GatewayContext } from '../context.js';
 import type { Queryable } from '../store/database.js';
 import { reportConflicts } from '../person-index/conflicts.js';
 import type { Subject } from '../person-index/facts.js';
@@ -10,7 +11,7 @@ import {
   loadSubjectFacts,
   ownRegistration,
   ownsAny,
-  type DecisionFactsStore,
+  type DecisionFactsSource,
 } from '../person-index/decision-facts.js';
 import type { Principal } from '../auth/access.js';
 import { explainConsents, type ConsentExplanation } from '../consent/explain-consents.js';
@@ -42,7 +43,12 @@ export interface DecisionMoment {
 export interface DecisionServices {
   db: Queryable;
   config: Config;
-  facts?: DecisionFactsStore;
+  facts?: DecisionFactsSource;
+}
+
+/** The services of one request's decisions: the facts are read as of one fact version, read when first asked. */
+export function decisionServices(ctx: GatewayContext): DecisionServices {
+  return { db: ctx.db, config: ctx.config, facts: ctx.facts.view() };
 }
 
 /** Loads the facts for a request and decides it: now, or as of a replayed moment with the facts as they were then. */

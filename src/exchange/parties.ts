@@ -5,7 +5,7 @@ import { AGENCY_ROLE_SYSTEM } from '../consent/constants.js';
 import type { Queryable } from '../store/database.js';
 import { readResource, searchResources } from '../store/resources.js';
 import { unprocessable } from '../fhir/outcomes.js';
-import type { DecisionFactsStore } from '../person-index/decision-facts.js';
+import type { DecisionFactsSource } from '../person-index/decision-facts.js';
 
 export interface Party {
   reference: string;
@@ -22,7 +22,7 @@ export function rule(diagnostics: string, expression: string) {
 
 /** Finds an Organization by id or identifier; 422 when the directory does not know it. */
 export async function resolveOrganization(
-  { db, facts }: { db: Queryable; facts?: DecisionFactsStore },
+  { db, facts }: { db: Queryable; facts?: DecisionFactsSource },
   ref: OrganizationRef,
   name: string,
 ): Promise<Party> {
@@ -34,13 +34,15 @@ export async function resolveOrganization(
 
 /** The directory's Organization by id, or by an identifier that exactly one holds; undefined when none. */
 export function lookupOrganization(
-  { db, facts }: { db: Queryable; facts?: DecisionFactsStore },
+  { db, facts }: { db: Queryable; facts?: DecisionFactsSource },
   ref: OrganizationRef,
 ): Promise<Organization | undefined> {
   const key =
-    'id' in ref ? `id|${ref.id}` : `identifier|${ref.identifier.system ?? ''}|${ref.identifier.value}`;
+    'id' in ref
+      ? `Organization|id|${ref.id}`
+      : `Organization|identifier|${ref.identifier.system ?? ''}|${ref.identifier.value}`;
   const find = () => findOrganization(db, ref);
-  return facts ? facts.organization(key, find) : find();
+  return facts ? facts.directory(key, find) : find();
 }
 
 async function findOrganization(db: Queryable, ref: OrganizationRef): Promise<Organization | undefined> {
@@ -62,11 +64,22 @@ export function roleOf(organization: Organization): string | undefined {
 }
 
 /** The active FHIR Endpoint of an organisation; 422 when it has none. */
-export async function endpointOf(db: Queryable, party: Party, name = 'recipient'): Promise<string> {
+export async function endpointOf(
+  { db, facts }: { db: Queryable; facts?: DecisionFactsSource },
+  party: Party,
+  name = 'recipient',
+): Promise<string> {
+  const find = () => activeEndpoint(db, party.reference);
+  const address = await (facts ? facts.directory(`Endpoint|${party.reference}`, find) : find());
+  if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
+  return address;
+}
+
+async function activeEndpoint(db: Queryable, organization: string): Promise<string | undefined> {
   const found = await searchResources<Endpoint>(db, {
     type: 'Endpoint',
     criteria: [
-      { param: 'organization', values: [{ value: party.reference }] },
+      { param: 'organization', values: [{ value: organization }] },
       { param: 'status', values: [{ value: 'active' }] },
     ],
     count: 1,
@@ -74,7 +87,5 @@ export async function endpointOf(db: Queryable, party: Party, name = 'recipient'
     sort: 'asc',
     total: false,
   });
-  const address = found.resources[0]?.address;
-  if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
-  return address;
+  return found.resources[0]?.address;
 }

@@ -11,7 +11,7 @@ import { typesHolding } from '../consent/classify.js';
 import { audit } from '../audit/record.js';
 import { badGateway, FhirError, forbidden, outcome } from '../fhir/outcomes.js';
 import { auditDecision, decisionAudit } from './decision-audit.js';
-import { runDecision, type DecisionRun } from './decisions.js';
+import { decisionServices, runDecision, type DecisionRun } from './decisions.js';
 import { endpointOf, resolveOrganization, roleOf, type OrganizationRef } from './parties.js';
 import { auditExplanation } from './reasons.js';
 
@@ -94,7 +94,8 @@ export async function pullRecords(
   opts: { at: Date; requestId?: string },
 ): Promise<DecisionRun> {
   const { subject, practitioner } = q;
-  const source = await resolveOrganization(ctx, q.source, 'source');
+  const services = decisionServices(ctx);
+  const source = await resolveOrganization(services, q.source, 'source');
   // A pull sends the BSN to the source's server; a research organisation never receives a BSN.
   if (source.role === 'research')
     throw forbidden(
@@ -132,7 +133,7 @@ export async function pullRecords(
     justification: request.justification,
   };
 
-  const first = await runDecision(ctx, principal, request, subject, { at: opts.at });
+  const first = await runDecision(services, principal, request, subject, { at: opts.at });
   if (first.decision.decision === 'deny') {
     await auditDecision(ctx, principal, first, {
       subtype: 'request-records',
@@ -143,7 +144,7 @@ export async function pullRecords(
     });
     return first;
   }
-  const address = await endpointOf(ctx.db, source, 'source');
+  const address = await endpointOf(services, source, 'source');
   const allowed = first.decision.disclosed;
   let entries: BundleEntry[];
   try {

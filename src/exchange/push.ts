@@ -9,7 +9,7 @@ import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
 import { audit } from '../audit/record.js';
 import { decisionAudit } from './decision-audit.js';
-import { runDecision, type DecisionRun } from './decisions.js';
+import { decisionServices, runDecision, type DecisionRun } from './decisions.js';
 import type { StoredRequest } from './delivery.js';
 import { createNotifyTask, createReviewTask } from './follow-up.js';
 import { endpointOf } from './parties.js';
@@ -49,11 +49,12 @@ export async function pushExchange(
   commit: (tx: Queryable, outcome: ExchangeOutcome) => Promise<void>,
 ): Promise<ExchangeOutcome> {
   const { subject, practitioner } = question;
-  const { recipient, request } = await decisionRequestOf(ctx, principal, question);
+  const services = decisionServices(ctx);
+  const { recipient, request } = await decisionRequestOf(services, principal, question);
   request.payload = payload;
-  const endpoint = await endpointOf(ctx.db, recipient);
+  const endpoint = await endpointOf(services, recipient);
 
-  const run = await runDecision(ctx, principal, request, subject, { at: opts.at });
+  const run = await runDecision(services, principal, request, subject, { at: opts.at });
   const { decision } = run;
   const auditBase = decisionAudit(run, {
     subtype: 'exchange',

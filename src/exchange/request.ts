@@ -4,7 +4,7 @@ import type { DecisionRequest } from '../consent/types.js';
 import type { Queryable } from '../store/database.js';
 import type { Principal } from '../auth/access.js';
 import type { Subject } from '../person-index/facts.js';
-import type { DecisionFactsStore } from '../person-index/decision-facts.js';
+import type { DecisionFactsSource } from '../person-index/decision-facts.js';
 import { resolveOrganization, type OrganizationRef, type Party } from './parties.js';
 
 /** The common parameters of $exchange and $consent-decision, as plain values. */
@@ -21,7 +21,7 @@ export interface DecisionQuestion {
 
 /** The request as decide() takes it: the requester's, to the recipient of the directory (422 when unknown). */
 export async function decisionRequestOf(
-  services: { db: Queryable; facts?: DecisionFactsStore },
+  services: { db: Queryable; facts?: DecisionFactsSource },
   principal: Principal,
   q: DecisionQuestion,
 ): Promise<{ recipient: Party; request: DecisionRequest }> {

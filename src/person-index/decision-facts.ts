@@ -2,7 +2,6 @@
 // (src/store/fact-version.ts), so that a decision about a person asked about before costs one shared version read
 // instead of the facts' own reads. Correct across gateway processes: any committed change anywhere moves the version,
 // and every lookup reads the version after it was asked. Kept facts are frozen: nothing may change what others share.
-import type { Organization } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
 import { FactVersionReader } from '../store/fact-version.js';
 import { ownersOf } from '../store/resources.js';
@@ -35,32 +34,51 @@ export function ownRegistration(known: SubjectFacts, org: string): string | unde
     .sort()[0];
 }
 
-export class DecisionFactsStore {
+/** What a decision asks of the facts kept in memory: the subject's, and directory entries. */
+export interface DecisionFactsSource {
+  /** The subject's facts as now committed. */
+  subject(subject: Subject): Promise<SubjectFacts>;
+  /** A directory entry by a lookup key (`Organization|id|…`, `Endpoint|…`), as now committed; `load` reads it. */
+  directory<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+export class DecisionFactsStore implements DecisionFactsSource {
+  private readonly versions: FactVersionReader;
   private readonly subjects: FactsCache<SubjectFacts>;
-  private readonly directory: FactsCache<Organization | undefined>;
+  private readonly entries: FactsCache<unknown>;
 
   constructor(
     private readonly db: Queryable,
     opts: { maxSubjects?: number } = {},
   ) {
-    const versions = new FactVersionReader(db);
-    this.subjects = new FactsCache(versions, opts.maxSubjects ?? 5_000);
-    this.directory = new FactsCache(versions, 1_000);
+    this.versions = new FactVersionReader(db);
+    this.subjects = new FactsCache(this.versions, opts.maxSubjects ?? 5_000);
+    this.entries = new FactsCache(this.versions, 1_000);
   }
 
-  /** The subject's facts as now committed. */
-  subject(subject: Subject): Promise<SubjectFacts> {
-    return this.subjects.get(`${subject.kind}|${subject.identifier.system}|${subject.value}`, async () =>
-      deepFreeze(await loadSubjectFacts(this.db, subject)),
+  subject(subject: Subject, version?: Promise<string>): Promise<SubjectFacts> {
+    return this.subjects.get(
+      `${subject.kind}|${subject.identifier.system}|${subject.value}`,
+      async () => deepFreeze(await loadSubjectFacts(this.db, subject)),
+      version,
     );
   }
 
-  /** A directory Organization by a lookup key (`id|…` or `identifier|system|value`), as now committed. */
-  organization(
-    key: string,
-    load: () => Promise<Organization | undefined>,
-  ): Promise<Organization | undefined> {
-    return this.directory.get(key, async () => deepFreeze(await load()));
+  directory<T>(key: string, load: () => Promise<T>, version?: Promise<string>): Promise<T> {
+    return this.entries.get(key, async () => deepFreeze(await load()), version) as Promise<T>;
+  }
+
+  /**
+   * The facts for one request: the fact version is read once, at its first question (after the request arrived), and
+   * every later question of the same request is answered as of that version.
+   */
+  view(): DecisionFactsSource {
+    let version: Promise<string> | undefined;
+    const asked = () => (version ??= this.versions.current());
+    return {
+      subject: (subject) => this.subject(subject, asked()),
+      directory: (key, load) => this.directory(key, load, asked()),
+    };
   }
 }
 

@@ -18,9 +18,16 @@ export class FactsCache<T> {
     private readonly max = 5_000,
   ) {}
 
-  /** The value for `key` as of a fact version read after this call; `load` runs only when none is kept for it. */
-  async get(key: string, load: () => Promise<T>): Promise<T> {
-    const version = await this.versions.current();
+  /**
+   * The value for `key` as of a fact version read after this call (or the one given: a request that asks several
+   * things reads the version once); `load` runs only when none is kept for it.
+   */
+  async get(
+    key: string,
+    load: () => Promise<T>,
+    asked: Promise<string> = this.versions.current(),
+  ): Promise<T> {
+    const version = await asked;
     const kept = this.entries.get(key);
     if (kept && kept.version === version) {
       this.entries.delete(key);

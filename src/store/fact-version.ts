@@ -4,42 +4,38 @@
 import type { Queryable } from './database.js';
 
 /**
- * Reads the fact version, sharing one read among the callers that wait at the same time. A caller always gets a read
- * that started after it asked, so it sees every change committed before it asked (a withdrawal acknowledged to one
- * client is seen by the next decision any client asks for, in any process): a caller that arrives while a read is
- * in flight waits for the next one, which starts when that read ends and serves everyone who arrived meanwhile.
+ * Reads the fact version, one read shared by every caller that asks in the same turn of the event loop (the read
+ * starts once that turn is over). A caller always gets a read that started after it asked, so it sees every change
+ * committed before it asked (a withdrawal acknowledged to one client is seen by the next decision any client asks
+ * for, in any process): a caller that arrives while a read is under way waits for the next one, which starts when that
+ * read ends and serves everyone who arrived meanwhile.
  */
 export class FactVersionReader {
+  /** The read that has not started yet: callers join it. */
+  private pending?: Promise<string>;
+  /** The read under way: too early for a newcomer. */
   private running?: Promise<string>;
-  private queued?: Promise<string>;
 
   constructor(private readonly db: Queryable) {}
 
   current(): Promise<string> {
-    if (!this.running) {
-      const read = this.read();
-      this.running = read;
-      const clear = () => {
-        if (this.running === read) this.running = undefined;
-      };
-      read.then(clear, clear);
-      return read;
+    this.pending ??= this.next();
+    return this.pending;
+  }
+
+  /** A read that starts after this turn and after the read under way, if any, has ended. */
+  private async next(): Promise<string> {
+    const before = this.running;
+    await (before ? before.then(settled, settled) : new Promise<void>((r) => setImmediate(r)));
+    const read = this.read();
+    this.running = read;
+    // From here on a newcomer needs the next read.
+    this.pending = undefined;
+    try {
+      return await read;
+    } finally {
+      if (this.running === read) this.running = undefined;
     }
-    if (!this.queued) {
-      const after = this.running;
-      const next = after
-        .then(
-          () => undefined,
-          () => undefined,
-        )
-        .then(() => {
-          this.queued = undefined;
-          // A read that is running now started after `after` ended, so after every caller that waited here.
-          return this.running ?? this.current();
-        });
-      this.queued = next;
-    }
-    return this.queued;
   }
 
   private async read(): Promise<string> {
@@ -50,3 +46,5 @@ export class FactVersionReader {
     return row.version;
   }
 }
+
+const settled = () => undefined;
