@@ -10,7 +10,6 @@ import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { loadFacts, type Subject } from '../../person-index/facts.js';
 import { principalOf, sendFhir } from '../http.js';
-import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 import { permissionsHtml } from '../permissions-page.js';
@@ -80,7 +79,6 @@ function lineParameter(l: PermissionLine): ParametersParameter {
 
 export async function permissions(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
-  demand(principal, 'permissions');
   const at = ctx.clock();
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
   const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
