@@ -40,16 +40,28 @@ const RESEARCH_OUTPUTS = new Set(['attempts', 'recipient-response']);
 export const PERSON_SEARCH_PARAMS = ['patient', 'patient:identifier', 'identifier'];
 
 /**
+ * What every research view keeps: which resource and version this is (id, version and time, not the rest of its meta:
+ * no labels or tags) and its status.
+ */
+function researchBase<T extends Task | Communication>(
+  r: T,
+): Pick<T, 'resourceType' | 'id' | 'meta' | 'status'> {
+  return {
+    resourceType: r.resourceType,
+    id: r.id,
+    meta: { versionId: r.meta?.versionId, lastUpdated: r.meta?.lastUpdated },
+    status: r.status,
+  };
+}
+
+/**
  * What a research organisation sees of a Task: the progress of a delivery, nothing that names a person or the
  * content (no `for`, identifier, input, focus, status reason or note), so that a Task never links a pseudonymised
  * Bundle to the person it is about.
  */
 export function researchTaskView(task: Task): Task {
   return {
-    resourceType: 'Task',
-    id: task.id,
-    meta: { versionId: task.meta?.versionId, lastUpdated: task.meta?.lastUpdated },
-    status: task.status,
+    ...researchBase(task),
     intent: task.intent,
     code: task.code,
     requester: task.requester?.reference ? { reference: task.requester.reference } : undefined,
@@ -64,10 +76,7 @@ export function researchTaskView(task: Task): Task {
 /** What a research organisation sees of a notice: that an exchange (a Task) was not delivered, and when. */
 export function researchCommunicationView(c: Communication): Communication {
   return {
-    resourceType: 'Communication',
-    id: c.id,
-    meta: { versionId: c.meta?.versionId, lastUpdated: c.meta?.lastUpdated },
-    status: c.status,
+    ...researchBase(c),
     category: c.category,
     about: c.about?.filter((a) => a.reference?.startsWith('Task/')).map((a) => ({ reference: a.reference })),
     recipient: c.recipient?.map((r) => ({ reference: r.reference })),

@@ -101,6 +101,11 @@ export interface RouteDefinition<P extends string> {
   interaction?: readonly [type: string, interaction: Interaction];
   query?: RouteDoc['query'];
   answers?: RouteDoc['answers'];
+  /**
+   * Demanded of the caller right before the last handler runs, after the ones before it (a token check) as an
+   * operation's permission is; absent for a route that checks its own.
+   */
+  permission?: Permission;
 }
 
 /**
@@ -109,7 +114,7 @@ export interface RouteDefinition<P extends string> {
  */
 export function routesOn(ctx: HttpContext, router: Router, base: string, tag: string) {
   return <P extends string>(def: RouteDefinition<P>, ...handlers: RequestHandler<RouteParameters<P>>[]) => {
-    const { method, path, summary, interaction, query, answers } = def;
+    const { method, path, summary, interaction, query, answers, permission } = def;
     const doc: RouteDoc = {
       method,
       // The root of a router below a mount point is the mount point itself (`/cds-services`).
@@ -121,6 +126,12 @@ export function routesOn(ctx: HttpContext, router: Router, base: string, tag: st
     };
     if (interaction) ctx.caps.interaction(interaction[0], interaction[1], doc);
     else ctx.caps.route(doc);
-    router[method](path, ...(handlers as RequestHandler[]));
+    const all = handlers as RequestHandler[];
+    const last = all[all.length - 1]!;
+    const guarded: RequestHandler = (req, res, next) => {
+      demand(principalOf(res), permission!);
+      return last(req, res, next);
+    };
+    router[method](path, ...(permission ? [...all.slice(0, -1), guarded] : all));
   };
 }

@@ -58,6 +58,16 @@ export function requireToken(ctx: HttpContext) {
   };
 }
 
+/** Whether the client asked for a page (Accept: text/html) rather than FHIR JSON. */
+export function wantsHtml(req: Request): boolean {
+  return req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html';
+}
+
+/** A page in answer (200). */
+export function sendHtml(res: Response, html: string): void {
+  res.status(200).type('text/html; charset=utf-8').send(html);
+}
+
 /** The request id this response carries (X-Request-Id), for audit details. */
 export function requestIdOf(res: Response): string {
   return String(res.getHeader('X-Request-Id') ?? '');

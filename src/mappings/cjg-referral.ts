@@ -5,6 +5,7 @@ import type { Group, Organization, Reference, ServiceRequest } from '@medplum/fh
 import { LIFE_DOMAIN_SYSTEM } from '../consent/catalogue.js';
 import {
   elementField,
+  memberField,
   extensionField,
   getExtension,
   identifierField,
@@ -83,15 +84,16 @@ export const referralEntity: Entity<ReferralParts> = {
       'Date of the referral (datum aanmelding)',
       { required: true },
     ),
-    {
-      name: 'referrerName',
-      type: 'string',
-      required: true,
-      fhir: 'ServiceRequest.requester.display',
-      description: 'The professional who refers (aanmelder)',
-      put: (r, v: string) => void (r.request.requester = { ...r.request.requester, display: v }),
-      take: (r) => r.request.requester?.display,
-    },
+    memberField(
+      'referrerName',
+      'string',
+      (r: ReferralParts) => r.request,
+      'requester',
+      'display',
+      'ServiceRequest.requester.display',
+      'The professional who refers (aanmelder)',
+      { required: true },
+    ),
     {
       name: 'referrerAgency',
       type: 'string',

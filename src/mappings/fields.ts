@@ -80,6 +80,27 @@ export function elementField<R, T, K extends keyof T>(
   };
 }
 
+/**
+ * A field kept as one member of a complex element of what `on` finds (`ServiceRequest.requester.display`,
+ * `EpisodeOfCare.period.start`); writing it keeps the element's other members.
+ */
+export function memberField<R, T, K extends keyof T>(
+  name: string,
+  type: FieldType,
+  on: (r: R) => T,
+  key: K,
+  member: keyof NonNullable<T[K]>,
+  fhir: string,
+  description: string,
+  rules: FieldRules = {},
+): Field<R> {
+  return {
+    ...elementField(name, type, on, key, fhir, description, rules),
+    put: (r, v: string) => void (on(r)[key] = { ...on(r)[key], [member]: v } as T[K]),
+    take: (r) => on(r)[key]?.[member],
+  };
+}
+
 type ExtensionValue = 'valueString' | 'valueCode' | 'valueBoolean';
 const VALUE_TYPES: Record<ExtensionValue, FieldType> = {
   valueString: 'string',

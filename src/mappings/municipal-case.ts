@@ -14,6 +14,7 @@ import {
   collection,
   clientBsnField,
   elementField,
+  memberField,
   extensionField,
   MappingError,
   getExtension,
@@ -137,16 +138,11 @@ function periodField(
   description: string,
   required = false,
 ): Field<ServiceRequest> {
-  return {
-    name,
-    type: 'date',
+  const fhir = `ServiceRequest.occurrencePeriod.${edge}`;
+  return memberField(name, 'date', (r: ServiceRequest) => r, 'occurrencePeriod', edge, fhir, description, {
     required,
     future: true,
-    fhir: `ServiceRequest.occurrencePeriod.${edge}`,
-    description,
-    put: (r, v: string) => void (r.occurrencePeriod = { ...r.occurrencePeriod, [edge]: v }),
-    take: (r) => r.occurrencePeriod?.[edge],
-  };
+  });
 }
 
 export const assignmentEntity: Entity<ServiceRequest> = {

@@ -76,6 +76,12 @@ export interface WriteResult<T extends Resource = Resource> {
   status: 200 | 201;
 }
 
+/** The start of every write to the index: the caller may write this type, and the body is a valid one of it. */
+function writable(principal: Principal, body: unknown, type: string): Resource {
+  demand(principal, permissionFor(type, true));
+  return accepted(checkFhir<Resource>(body, [type]));
+}
+
 /**
  * Creates a resource of the index. With `ifNoneExist` (`identifier=system|value`) the caller's own matching
  * registration is returned instead; another organisation's registration is never matched, revealed or shared (the
@@ -88,8 +94,7 @@ export async function createIndexed(
   type: string,
   ifNoneExist?: string,
 ): Promise<WriteResult> {
-  demand(principal, permissionFor(type, true));
-  const resource = accepted(checkFhir<Resource>(body, [type]));
+  const resource = writable(principal, body, type);
   const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
   if (ifNoneExist) {
     const existing = await findExisting(tx, principal, fresh as Resource, ifNoneExist);
@@ -168,8 +173,7 @@ export async function updateIndexed(
   id: string,
   ifMatch?: string,
 ): Promise<WriteResult> {
-  demand(principal, permissionFor(type, true));
-  const resource = accepted(checkFhir<Resource>(body, [type]));
+  const resource = writable(principal, body, type);
   if (resource.id !== id)
     throw badRequest(
       `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,

@@ -11,8 +11,7 @@ import { isValidBsn } from '../../mappings/bsn.js';
 import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { loadFacts } from '../../person-index/facts.js';
-import { baseUrlOf, principalOf, sendFhir } from '../http.js';
-import { demand } from '../../auth/access.js';
+import { baseUrlOf, principalOf, sendFhir, sendHtml, wantsHtml } from '../http.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 import { defineOperation } from '../define-operation.js';
@@ -46,14 +45,19 @@ export async function mayRead(
   );
 }
 
-export async function accessReport(ctx: HttpContext, req: Request, res: Response): Promise<void> {
-  const principal = principalOf(res);
-  demand(principal, 'access-report');
-  const at = ctx.clock();
+/** The person an overview is about: the BSN of its `identifier` query parameter (`<bsn-system>|<bsn>` or the BSN). */
+export function askedBsn(req: Request): string {
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
   const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
   if (system !== BSN_SYSTEM || !bsn || !isValidBsn(bsn))
     throw badRequest(`identifier must be ${BSN_SYSTEM}|<BSN>`);
+  return bsn;
+}
+
+export async function accessReport(ctx: HttpContext, req: Request, res: Response): Promise<void> {
+  const principal = principalOf(res);
+  const at = ctx.clock();
+  const bsn = askedBsn(req);
   if (!(await mayRead(ctx, principal, bsn, at))) {
     throw principal.role === 'person'
       ? forbidden(
@@ -94,11 +98,8 @@ export async function accessReport(ctx: HttpContext, req: Request, res: Response
   }
   const legalNames = new Map([...loadCatalogue().legalBases.values()].map((b) => [b.code, b.law]));
   const lines = reportLines(events, orgNames, legalNames);
-  if (req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html') {
-    res
-      .status(200)
-      .type('text/html; charset=utf-8')
-      .send(reportHtml(bsn, lines, at));
+  if (wantsHtml(req)) {
+    sendHtml(res, reportHtml(bsn, lines, at));
     return;
   }
   const base = baseUrlOf(ctx, req);

@@ -6,7 +6,6 @@ import type { HttpContext } from '../context.js';
 import { explanationParameters } from '../../exchange/consent-explanations.js';
 import { pushExchange, type ExchangeOutcome } from '../../exchange/push.js';
 import { principalOf, requestIdOf, sendFhir } from '../http.js';
-import { demand } from '../../auth/access.js';
 import { OperationInput } from '../parameters.js';
 import { payloadOf, questionOf } from '../parse-exchange.js';
 import { decisionParameters, denial, parameters } from '../render-decision.js';
@@ -53,7 +52,6 @@ function answerOf(outcome: ExchangeOutcome, lang: Language): StoredAnswer {
 
 export async function exchange(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
-  demand(principal, 'exchange');
   const claim = idempotencyClaim(principal.clientId, req.get('idempotency-key'), req.body);
   const window = ctx.config.idempotencyWindowHours;
   const replay = async () => {

@@ -12,7 +12,7 @@ import { auditRead } from '../../audit/record.js';
 import { badRequest, forbidden } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
 import { defineOperation } from '../define-operation.js';
-import { principalOf, sendFhir } from '../http.js';
+import { principalOf, sendFhir, sendHtml, wantsHtml } from '../http.js';
 import { param } from '../operation-spec.js';
 
 /** The CBS codes an organisation carries (a municipality's own). */
@@ -80,8 +80,8 @@ async function municipal(ctx: HttpContext, req: Request, res: Response): Promise
     description: `${principal.org} read the municipal report of ${municipality} for ${period.label} (aggregate counts, cells below ${ctx.config.reportMinCell} suppressed).`,
     details: { municipality, period: period.label },
   });
-  if (req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html') {
-    res.status(200).type('text/html; charset=utf-8').send(municipalReportHtml(report));
+  if (wantsHtml(req)) {
+    sendHtml(res, municipalReportHtml(report));
     return;
   }
   sendFhir(res, 200, report);

@@ -4,13 +4,11 @@
 import type { Organization, ParametersParameter } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { BSN_SYSTEM } from '../../consent/constants.js';
-import { isValidBsn } from '../../mappings/bsn.js';
 import { readResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { loadFacts, type Subject } from '../../person-index/facts.js';
-import { principalOf, sendFhir } from '../http.js';
-import { demand } from '../../auth/access.js';
+import { principalOf, sendFhir, sendHtml, wantsHtml } from '../http.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
 import { permissionsHtml } from '../permissions-page.js';
@@ -20,7 +18,7 @@ import {
   senderPrincipal,
   type PermissionLine,
 } from '../../exchange/permissions.js';
-import { mayRead } from './access-report.js';
+import { askedBsn, mayRead } from './access-report.js';
 import { defineOperation } from '../define-operation.js';
 import { param, personIdentifier } from '../operation-spec.js';
 
@@ -80,12 +78,8 @@ function lineParameter(l: PermissionLine): ParametersParameter {
 
 export async function permissions(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
-  demand(principal, 'permissions');
   const at = ctx.clock();
-  const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
-  const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
-  if (system !== BSN_SYSTEM || !bsn || !isValidBsn(bsn))
-    throw badRequest(`identifier must be ${BSN_SYSTEM}|<BSN>`);
+  const bsn = askedBsn(req);
   const asked = req.query.sender;
   if (asked !== undefined && typeof asked !== 'string')
     throw badRequest('sender must be one Organization reference');
@@ -106,12 +100,9 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
       patient: { bsn },
     }),
   );
-  if (req.accepts(['application/fhir+json', 'application/json', 'text/html']) === 'text/html') {
+  if (wantsHtml(req)) {
     const names = new Map((await directory(ctx.db)).map((o) => [`Organization/${o.id}`, o.name ?? o.id!]));
-    res
-      .status(200)
-      .type('text/html; charset=utf-8')
-      .send(permissionsHtml(bsn, lines, names, at));
+    sendHtml(res, permissionsHtml(bsn, lines, names, at));
     return;
   }
   sendFhir(res, 200, {

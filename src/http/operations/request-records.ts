@@ -5,7 +5,6 @@ import type { HttpContext } from '../context.js';
 import { pullRecords } from '../../exchange/pull.js';
 import { principalOf, requestIdOf, sendFhir } from '../http.js';
 import { badRequest } from '../../fhir/outcomes.js';
-import { demand } from '../../auth/access.js';
 import { OperationInput } from '../parameters.js';
 import { categoriesOf, organizationRef, subjectOf } from '../parse-exchange.js';
 import { denial, pulledBundle } from '../render-decision.js';
@@ -14,7 +13,6 @@ import { decisionInputs } from '../operation-spec.js';
 
 export async function requestRecords(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
-  demand(principal, 'exchange');
   const input = new OperationInput(req.body);
   const subject = subjectOf(input);
   if (subject.kind !== 'person') throw badRequest('$request-records takes one person (a BSN) as subject');

@@ -6,7 +6,7 @@ import { flattenConcepts } from '../../mappings/profiles.js';
 import { systemFor } from '../code-systems.js';
 import { defineOperation } from '../define-operation.js';
 import { sendFhir } from '../http.js';
-import { param } from '../operation-spec.js';
+import { param, type OperationParam } from '../operation-spec.js';
 import { badRequest } from '../../fhir/outcomes.js';
 
 function validateCode(req: Request, res: Response, kind: 'CodeSystem' | 'ValueSet'): void {
@@ -26,33 +26,25 @@ function validateCode(req: Request, res: Response, kind: 'CodeSystem' | 'ValueSe
   sendFhir(res, 200, answer);
 }
 
-export const codeSystemValidateCodeOperation = defineOperation({
-  route: 'GET /fhir/CodeSystem/$validate-code',
-  permission: 'public',
-  summary: 'Is this code in the CodeSystem?',
-  tag: 'Terminology',
-  description: 'Says whether a code is in one of the gateway\u2019s CodeSystems.',
-  input: [
-    param('url', 'uri', 1, '1', 'The CodeSystem (also as system)'),
-    param('code', 'code', 1, '1', 'The code'),
-  ],
-  returns: 'Parameters',
-  affectsState: false,
-  handler: (_ctx, req, res) => validateCode(req, res, 'CodeSystem'),
-});
+/** The operation on one kind: the same check, with the parameters that kind takes before the code. */
+const validateCodeOn = (kind: 'CodeSystem' | 'ValueSet', input: OperationParam[]) =>
+  defineOperation({
+    route: `GET /fhir/${kind}/$validate-code`,
+    permission: 'public',
+    summary: `Is this code in the ${kind}?`,
+    tag: 'Terminology',
+    description: `Says whether a code is in one of the gateway\u2019s ${kind}s.`,
+    input: [...input, param('code', 'code', 1, '1', 'The code')],
+    returns: 'Parameters',
+    affectsState: false,
+    handler: (_ctx, req, res) => validateCode(req, res, kind),
+  });
 
-export const valueSetValidateCodeOperation = defineOperation({
-  route: 'GET /fhir/ValueSet/$validate-code',
-  permission: 'public',
-  summary: 'Is this code in the ValueSet?',
-  tag: 'Terminology',
-  description: 'Says whether a code is in one of the gateway\u2019s ValueSets.',
-  input: [
-    param('url', 'uri', 1, '1', 'The ValueSet'),
-    param('system', 'uri', 0, '1', 'The code system of the code'),
-    param('code', 'code', 1, '1', 'The code'),
-  ],
-  returns: 'Parameters',
-  affectsState: false,
-  handler: (_ctx, req, res) => validateCode(req, res, 'ValueSet'),
-});
+export const codeSystemValidateCodeOperation = validateCodeOn('CodeSystem', [
+  param('url', 'uri', 1, '1', 'The CodeSystem (also as system)'),
+]);
+
+export const valueSetValidateCodeOperation = validateCodeOn('ValueSet', [
+  param('url', 'uri', 1, '1', 'The ValueSet'),
+  param('system', 'uri', 0, '1', 'The code system of the code'),
+]);

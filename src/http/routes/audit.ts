@@ -2,7 +2,6 @@
 // of the log is itself audited.
 import type { Router } from 'express';
 import { AUDIT_SEARCH, readAuditEvent, searchAuditEvents } from '../../audit/search.js';
-import { demand } from '../../auth/access.js';
 import { audit } from '../../audit/record.js';
 import { notFound } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
@@ -17,10 +16,10 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
   const read = {
     interaction: ['AuditEvent', 'read'],
     summary: 'Read one audit event (privacy officers)',
+    permission: 'audit:read',
   } as const;
   route({ method: 'get', path: '/AuditEvent/:id', ...read }, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'audit:read');
     const event = await readAuditEvent(ctx.db, String(req.params.id));
     if (!event) throw notFound(`AuditEvent/${req.params.id} is not known`);
     await ctx.db.transaction((tx) =>
@@ -37,10 +36,10 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
   const search = {
     interaction: ['AuditEvent', 'search-type'],
     summary: 'Search the audit log (privacy officers)',
+    permission: 'audit:read',
   } as const;
   route({ method: 'get', path: '/AuditEvent', ...search }, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'audit:read');
     const { count, offset, total, events } = await searchAuditEvents(ctx.db, req.query);
     await ctx.db.transaction((tx) =>
       audit(tx, principal, {

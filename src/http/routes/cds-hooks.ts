@@ -11,7 +11,6 @@ import { languageOf } from '../../consent/explain.js';
 import { guardedJson } from '../body-guard.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, principalOf, requestIdOf, requireToken } from '../http.js';
-import { demand } from '../../auth/access.js';
 import { routesOn } from '../define-operation.js';
 
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/*+json'];
@@ -39,19 +38,24 @@ export function cdsHooksRoutes(ctx: HttpContext): Router {
   const router = express.Router();
   router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
   const route = routesOn(ctx, router, '/cds-services', 'Consent decisions');
-  /** The service's own URL: the audience a CDS client's JWT must name. */
-  const serviceAuth = (id: string) =>
-    requireToken(withClientJwt(ctx, () => `${baseUrlOf(ctx)}/cds-services/${id}`));
+  /**
+   * A CDS service, POSTed to at its own URL by those who may exchange: with a gateway token or a CDS client JWT
+   * whose audience is that URL.
+   */
+  const service = (id: string, summary: string, handler: (req: Request, res: Response) => unknown) =>
+    route(
+      { method: 'post', path: `/${id}`, summary, permission: 'exchange' },
+      requireToken(withClientJwt(ctx, () => `${baseUrlOf(ctx)}/cds-services/${id}`)),
+      handler,
+    );
 
   route({ method: 'get', path: '/', summary: 'CDS Hooks discovery' }, (_req, res) => {
     res.json({ services: SERVICES });
   });
 
   const consultSummary = 'LEAP-compatible consent decision (gateway token or CDS client JWT)';
-  const consultRoute = { method: 'post', path: `/${CONSULT_HOOK}`, summary: consultSummary } as const;
-  route(consultRoute, serviceAuth(CONSULT_HOOK), async (req: Request, res: Response) => {
+  service(CONSULT_HOOK, consultSummary, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'exchange');
     const question = readConsult(req.body);
     const answer = await consult(
       ctx,
@@ -64,9 +68,7 @@ export function cdsHooksRoutes(ctx: HttpContext): Router {
   });
 
   const labelSummary = 'LEAP-compatible security labelling of a Bundle (gateway token or CDS client JWT)';
-  const labelRoute = { method: 'post', path: `/${LABEL_HOOK}`, summary: labelSummary } as const;
-  route(labelRoute, serviceAuth(LABEL_HOOK), (req: Request, res: Response) => {
-    demand(principalOf(res), 'exchange');
+  service(LABEL_HOOK, labelSummary, (req, res) => {
     res.json(labelHookResponse(readLabelRequest(req.body)));
   });
   return router;
@@ -82,17 +84,20 @@ export function xacmlRoutes(ctx: HttpContext): Router {
     router,
     '/xacml',
     'Consent decisions',
-  )({ method: 'post', path: '/', summary }, requireToken(ctx), async (req: Request, res: Response) => {
-    const principal = principalOf(res);
-    demand(principal, 'exchange');
-    const answer = await consult(
-      ctx,
-      principal,
-      readXacml(req.body),
-      languageOf(req.get('accept-language')),
-      requestIdOf(res),
-    );
-    res.json(xacmlResponse(answer));
-  });
+  )(
+    { method: 'post', path: '/', summary, permission: 'exchange' },
+    requireToken(ctx),
+    async (req: Request, res: Response) => {
+      const principal = principalOf(res);
+      const answer = await consult(
+        ctx,
+        principal,
+        readXacml(req.body),
+        languageOf(req.get('accept-language')),
+        requestIdOf(res),
+      );
+      res.json(xacmlResponse(answer));
+    },
+  );
   return router;
 }

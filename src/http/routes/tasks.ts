@@ -1,12 +1,12 @@
 // Delivery tracking: Task read and search, visible to the two organisations involved and to privacy officers.
 import type { Communication, Task } from '@medplum/fhirtypes';
-import type { Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { personsIn } from '../../audit/persons.js';
 import { checkFhir } from '../../mappings/validate.js';
 import { accepted } from '../../fhir/verdict.js';
 import { hasAccess, readResource, searchResources, updateResource } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
-import { demand, sees } from '../../auth/access.js';
+import { sees } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, paging, principalOf, sendFhir } from '../http.js';
 import { checkIfMatch } from '../../fhir/versions.js';
@@ -27,10 +27,13 @@ const TASK_SEARCH = {
 
 export function taskRoutes(ctx: HttpContext, router: Router): void {
   const route = routesOn(ctx, router, '/fhir', 'Delivery tracking');
-  const read = { interaction: ['Task', 'read'], summary: 'Read a delivery or review Task' } as const;
+  const read = {
+    interaction: ['Task', 'read'],
+    summary: 'Read a delivery or review Task',
+    permission: 'task:read',
+  } as const;
   route({ method: 'get', path: '/Task/:id', ...read }, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'task:read');
     const found = await readResource<Task>(ctx.db, 'Task', req.params.id);
     if (
       !found ||
@@ -51,10 +54,10 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
   const search = {
     interaction: ['Task', 'search-type'],
     summary: 'Search Tasks (code, status, patient)',
+    permission: 'task:read',
   } as const;
   route({ method: 'get', path: '/Task', ...search }, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'task:read');
     const { count, offset } = paging(req.query);
     const { overdue, ...query } = req.query;
     if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
@@ -62,7 +65,7 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       throw forbidden(
         'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens (research does not search Tasks by person or delivered data)',
       );
-    const result = await searchResources(ctx.db, {
+    const result = await searchResources<Task>(ctx.db, {
       type: 'Task',
       criteria: parseSearch(query, TASK_SEARCH),
       lastUpdated: lastUpdatedOf(query),
@@ -72,26 +75,17 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       offset,
       sort: sortOf(req.query),
     });
-    await auditRead(ctx, principal, {
-      subtype: 'search',
-      outcome: 'success',
-      description: `Search Task returned ${result.resources.length} of ${result.total}`,
-      patients: result.resources.flatMap(personsIn),
-      entities: result.resources.map((r) => ({ reference: `Task/${r.id}` })),
-      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
-    });
-    const visible = { ...result, resources: result.resources.map((t) => visibleTo(principal, t as Task)) };
-    sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), '/fhir/Task', req.query, visible, count, offset));
+    await answerSearch(ctx, req, res, 'Task', result, count, offset);
   });
   for (const [name, type] of Object.entries(TASK_SEARCH)) ctx.caps.searchParam('Task', name, type);
 
   const notices = {
     interaction: ['Communication', 'search-type'],
     summary: 'Notices to your organisation (exchanges not delivered)',
+    permission: 'task:read',
   } as const;
   route({ method: 'get', path: '/Communication', ...notices }, async (req, res) => {
     const principal = principalOf(res);
-    demand(principal, 'task:read');
     const unknown = Object.keys(req.query).filter((k) => !COMMUNICATION_PARAMS.has(k));
     if (unknown.length)
       throw badRequest(`Unknown search parameter "${unknown[0]}"; supported: about, _count, _offset`);
@@ -113,27 +107,8 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       `SELECT r.content FROM resources r WHERE ${where} ORDER BY r.last_updated DESC LIMIT ${count} OFFSET ${offset}`,
       params,
     );
-    const resources = rows.map((r) => r.content);
-    await auditRead(ctx, principal, {
-      subtype: 'search',
-      outcome: 'success',
-      description: `Search Communication returned ${resources.length} of ${total?.n ?? 0}`,
-      patients: resources.flatMap(personsIn),
-      entities: resources.map((r) => ({ reference: `Communication/${r.id}` })),
-      details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
-    });
-    sendFhir(
-      res,
-      200,
-      searchBundle(
-        baseUrlOf(ctx, req),
-        '/fhir/Communication',
-        req.query,
-        { total: total?.n ?? 0, resources: resources.map((r) => visibleTo(principal, r)) },
-        count,
-        offset,
-      ),
-    );
+    const page = { total: total?.n ?? 0, resources: rows.map((r) => r.content) };
+    await answerSearch(ctx, req, res, 'Communication', page, count, offset);
   });
   ctx.caps.searchParam('Communication', 'about', 'reference');
 
@@ -173,6 +148,33 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
   });
   ctx.caps.searchParam('Task', 'overdue', 'token');
   ctx.caps.searchParam('Task', '_lastUpdated', 'date');
+}
+
+/**
+ * Answers a search of Tasks or notices with the page as the caller may see it, once the search is on record: the
+ * persons the found resources name, and the query.
+ */
+async function answerSearch(
+  ctx: HttpContext,
+  req: Request,
+  res: Response,
+  type: 'Task' | 'Communication',
+  page: { total: number; resources: (Task | Communication)[] },
+  count: number,
+  offset: number,
+): Promise<void> {
+  const principal = principalOf(res);
+  const { total, resources } = page;
+  await auditRead(ctx, principal, {
+    subtype: 'search',
+    outcome: 'success',
+    description: `Search ${type} returned ${resources.length} of ${total}`,
+    patients: resources.flatMap(personsIn),
+    entities: resources.map((r) => ({ reference: `${type}/${r.id}` })),
+    details: { query: new URLSearchParams(req.query as Record<string, string>).toString() },
+  });
+  const visible = { total, resources: resources.map((r) => visibleTo(principal, r)) };
+  sendFhir(res, 200, searchBundle(baseUrlOf(ctx, req), `/fhir/${type}`, req.query, visible, count, offset));
 }
 
 const COMMUNICATION_PARAMS = new Set(['about', '_count', '_offset', '_format']);
