@@ -3,9 +3,16 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, DatabaseContext, Queryable } from './database.js';
 
+/** The embedded engine's buffer pool (docs/performance.md: resident memory). */
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 export async function openPglite(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
-  const pg = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir);
+  const pg = await PGlite.create(dataDir.startsWith('memory://') ? undefined : dataDir, {
+    // The embedded engine keeps its pages in this process: a small buffer pool (PostgreSQL's default is 128 MB) keeps
+    // the gateway's resident memory down; PGlite's own file system (or the OS cache, on disk) holds the data anyway.
+    postgresqlconf: [`shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  });
   const context: DatabaseContext = {};
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
     context,
