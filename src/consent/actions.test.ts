@@ -24,7 +24,13 @@ function consent(
     actor:
       actor === 'none'
         ? undefined
-        : [{ role: { coding: [{ code: 'IRCP' }] }, reference: { reference: `Organization/${actor}` } }],
+        : [
+            {
+              // The sender is named as the data's custodian, the recipient as information recipient.
+              role: { coding: [{ code: actor === 'sender' ? 'CST' : 'IRCP' }] },
+              reference: { reference: `Organization/${actor}` },
+            },
+          ],
     action: actions.length
       ? actions.map((code) => ({
           coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentaction', code }],
@@ -97,6 +103,18 @@ describe('action semantics: the sender discloses, the recipient collects, access
       { role: { coding: [{ code: 'IRCP' }] }, reference: { reference: 'Organization/other' } },
     ];
     expect(evaluateConsent(other, exchange, at)).toBeUndefined();
+  });
+
+  it('an information recipient (IRCP) that is the sender gains nothing: it may receive, not pass the data on', () => {
+    for (const type of ['permit', 'deny'] as const) {
+      const named = consent(type, 'none', ['disclose']);
+      named.provision!.actor = [
+        { role: { coding: [{ code: 'IRCP' }] }, reference: { reference: 'Organization/sender' } },
+      ];
+      expect(evaluateConsent(named, exchange, at)).toBeUndefined();
+      named.provision!.actor[0]!.role = { coding: [{ code: 'PRCP' }] };
+      expect(evaluateConsent(named, exchange, at)).toBeUndefined();
+    }
   });
 
   it("an actor named by agency role matches the sender's role", () => {

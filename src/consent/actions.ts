@@ -7,11 +7,20 @@ import type { ConsentAction, DecisionRequest } from './types.js';
 export const SENDER_ACTIONS: readonly ConsentAction[] = ['disclose'];
 export const RECIPIENT_ACTIONS: readonly ConsentAction[] = ['collect', 'access', 'use'];
 
-/** Whether a provision's actors name the sending organisation (by reference or by agency role). */
+/** Actor roles that name who receives the information (v3 ParticipationType): never the sender. */
+const RECIPIENT_ROLES = new Set(['IRCP', 'PRCP']);
+
+/**
+ * Whether a provision's actors name the sending organisation (by reference or by agency role). An actor in a
+ * recipient role (IRCP, PRCP) names a recipient only: a consent that lets the GP receive does not let the GP pass the
+ * data on to anyone else.
+ */
 export function namesSender(node: ConsentProvision, req: DecisionRequest): boolean {
   const org = req.senderOrg ?? req.requesterOrg;
   const role = req.senderRole ?? req.requesterRole;
   return (node.actor ?? []).some((actor) => {
+    if ((actor.role?.coding ?? []).some((c) => c.code !== undefined && RECIPIENT_ROLES.has(c.code)))
+      return false;
     const ref = actor.reference;
     if (ref.reference) return ref.reference === org;
     return ref.identifier?.system === AGENCY_ROLE_SYSTEM && ref.identifier.value === role;
