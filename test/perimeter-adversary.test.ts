@@ -13,6 +13,7 @@ import type {
 } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import {
+  carePlanPayload,
   consentResource,
   exchangeParameters,
   fhir,
@@ -442,6 +443,52 @@ describe('the perimeter against an outside attacker', () => {
     expect(JSON.stringify(delivered ?? {})).not.toContain('F32');
   });
 
+  it('lets an organisation a consent names as recipient receive, not pass the data on to anyone else', async () => {
+    // The GP registers Noah as well (same birth date as the CJG's registration, so no dispute).
+    const own = await fhir<Patient>(
+      sandbox.url,
+      gp,
+      'POST',
+      '/fhir/Patient',
+      patientResource(NOAH, '2017-03-14'),
+    );
+    expect([200, 201]).toContain(own.status);
+    expect(verdict(await decide(cjg, question(NOAH, GP)))).toBe('permit');
+    for (const recipient of [ORG.SCHOOL, ORG.MUNICIPALITY, 'Organization/onderzoek-jeugd']) {
+      const answer = await decide(gp, question(NOAH, recipient));
+      expect([recipient, verdict(answer)]).toEqual([recipient, 'deny']);
+    }
+    const pushed = await fhir(
+      sandbox.url,
+      gp,
+      'POST',
+      '/fhir/$exchange',
+      exchangeParameters(ORG.SCHOOL, NOAH, 'CAREMGT', carePlanPayload(NOAH, 'plan')),
+    );
+    expect(pushed.status).toBe(403);
+  });
+
+  it('answers a native format named after an Object member with 400, and an ill-formed Bundle to label with 422', async () => {
+    for (const format of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const res = await fhir(sandbox.url, cjg, 'POST', '/fhir/$exchange', {
+        resourceType: 'Parameters',
+        parameter: [
+          ...question(NOAH, GP).parameter!,
+          { name: 'format', valueCode: format },
+          { name: 'nativePayload', valueString: '{}' },
+        ],
+      });
+      expect([format, res.status]).toEqual([format, 400]);
+    }
+    const label = await fhir(sandbox.url, cjg, 'POST', '/fhir/Bundle/$security-label', {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [null, { resource: { resourceType: 'Condition', subject: null } }],
+    });
+    expect(label.status).toBe(422);
+    expect(JSON.stringify(label.body)).toContain('Bundle.entry[0]');
+  });
+
   it('refuses an oversized request head with an OperationOutcome, not a bare status line', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(sandbox.url).port), '127.0.0.1');
@@ -452,6 +499,7 @@ describe('the perimeter against an outside attacker', () => {
       socket.write(`GET /fhir/Patient?x=${'a'.repeat(100_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 431/);
+    expect(answer).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
     expect(answer).toContain('"resourceType":"OperationOutcome"');
   });
 });

@@ -80,7 +80,8 @@ export function questionOf(input: OperationInput): DecisionQuestion {
 /** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload. */
 function nativePayloadOf(input: OperationInput, text: string, lang: Language): Bundle {
   const name = input.one('format')?.valueCode;
-  const format = name ? FORMATS[name] : undefined;
+  // Own keys only: "__proto__" or "constructor" must not find Object's members.
+  const format = name && Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
   if (!format)
     throw badRequest(
       `Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,

@@ -8,7 +8,8 @@ import type { HttpContext } from '../context.js';
 import { defineOperation } from '../define-operation.js';
 import { sendFhir } from '../http.js';
 import { param } from '../operation-spec.js';
-import { badRequest } from '../../fhir/outcomes.js';
+import { badRequest, unprocessable } from '../../fhir/outcomes.js';
+import { structuralPass } from '../../mappings/structure.js';
 
 function bundleOf(body: unknown): Bundle {
   const b = body as { resourceType?: unknown; parameter?: unknown } | undefined;
@@ -26,6 +27,9 @@ export async function securityLabel(_ctx: HttpContext, req: Request, res: Respon
   const bundle = bundleOf(req.body);
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry))
     throw badRequest('Bundle.entry moet een lijst zijn / Bundle.entry must be a list', 'Bundle.entry');
+  // Nothing reads a Bundle that is not well-formed R4 (nulls, wrong shapes): 422 with every element, as $validate.
+  const pass = structuralPass(bundle);
+  if (!pass.wellFormed) throw unprocessable(pass.issues);
   const labelled = labelEntries(bundle);
   const byEntry = new Map(labelled.map((x) => [x.entry, x]));
   const out: Bundle = {
