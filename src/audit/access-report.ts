@@ -2,6 +2,8 @@
 import { escapeHtml as escape, htmlPage } from '../html.js';
 import { dutchMoment } from '../time/amsterdam.js';
 import type { AuditEvent } from '@medplum/fhirtypes';
+import type { Queryable } from '../store/database.js';
+import { PERSON_SQL } from './search.js';
 
 export const REPORT_SUBTYPES = [
   'exchange',
@@ -11,6 +13,15 @@ export const REPORT_SUBTYPES = [
   'search',
   'refusal',
 ] as const;
+
+/** The events of the report about a person, newest first (at most 5000). */
+export async function reportEvents(db: Queryable, bsn: string): Promise<AuditEvent[]> {
+  const rows = await db.query<{ content: AuditEvent }>(
+    `SELECT content FROM audit_events WHERE ${PERSON_SQL('$1')} AND subtype = ANY($2::text[]) ORDER BY seq DESC LIMIT 5000`,
+    [bsn, [...REPORT_SUBTYPES]],
+  );
+  return rows.map((r) => r.content);
+}
 
 const ACTION_NL: Record<string, string> = {
   exchange: 'ontving gegevens',

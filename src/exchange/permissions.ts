@@ -6,9 +6,15 @@ import { loadCovenants } from '../consent/covenant.js';
 import { loadCatalogue } from '../consent/catalogue.js';
 import type { Config } from '../config.js';
 import type { Queryable } from '../store/database.js';
-import { searchResources } from '../store/resources.js';
+import { readResource, searchResources } from '../store/resources.js';
+import type { Database } from '../store/database.js';
+import { consentRegistrars } from '../store/index-queries.js';
 import { isRole, type Principal } from '../auth/access.js';
+import { audit } from '../audit/record.js';
+import { BSN_SYSTEM } from '../consent/constants.js';
+import { badRequest, forbidden, notFound } from '../fhir/outcomes.js';
 import { loadFacts, type Subject } from '../person-index/facts.js';
+import { mayRead } from './access-report.js';
 import { runDecision } from './decisions.js';
 import { roleOf } from './parties.js';
 
@@ -123,5 +129,65 @@ export async function permissionsOf(
       });
     }
   }
+  return lines;
+}
+
+/** The organisations that registered consents about the person: they arrange consent (the coordinating ones). */
+async function registrarsOf(db: Queryable, subject: Subject): Promise<string[]> {
+  const facts = await loadFacts(db, subject);
+  const ids = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
+  if (ids.length === 0) return [];
+  return consentRegistrars(db, ids);
+}
+
+/** Whose disclosures the overview shows: the asked sender's, or else each consent registrar's. */
+async function senders(db: Queryable, principal: Principal, subject: Subject, asked?: string) {
+  const registrars = await registrarsOf(db, subject);
+  if (principal.role !== 'privacy-officer' && principal.role !== 'person') {
+    // An agency asks about its own disclosures, and only when it arranged the person's consents.
+    if (!registrars.includes(principal.org)) throw notFound();
+    return [principal];
+  }
+  const refs = asked ? [asked] : registrars;
+  const found: Principal[] = [];
+  for (const ref of refs) {
+    const [type, id] = ref.split('/');
+    const org =
+      type === 'Organization' && id ? await readResource<Organization>(db, 'Organization', id) : undefined;
+    const sender = org && senderPrincipal(org.resource);
+    if (!sender) throw badRequest(`sender must name an agency Organization of the directory`, 'sender');
+    found.push(sender);
+  }
+  return found;
+}
+
+/**
+ * The permissions overview of the person with this BSN as the principal may see it, for the asked sender (an
+ * `Organization/<id>`) or each one that applies; the read is audited.
+ */
+export async function permissionsOverview(
+  ctx: { db: Database; config: Config },
+  principal: Principal,
+  bsn: string,
+  asked: string | undefined,
+  at: Date,
+): Promise<PermissionLine[]> {
+  if (principal.role === 'person' && !(await mayRead(ctx.db, principal, bsn, at)))
+    throw forbidden(
+      'U mag het overzicht van uzelf (vanaf 12 jaar) of van uw kind onder de 16 met gezag zien / You may see your own overview (from 12) or that of your child under 16',
+    );
+  const subject: Subject = { kind: 'person', value: bsn, identifier: { system: BSN_SYSTEM, value: bsn } };
+  const lines: PermissionLine[] = [];
+  for (const sender of await senders(ctx.db, principal, subject, asked)) {
+    lines.push(...(await permissionsOf(ctx.db, ctx.config, subject, sender, at)));
+  }
+  await ctx.db.transaction((tx) =>
+    audit(tx, principal, {
+      subtype: 'read',
+      outcome: 'success',
+      description: `Permissions overview for BSN ${bsn} (${lines.length} lines)`,
+      patient: { bsn },
+    }),
+  );
   return lines;
 }

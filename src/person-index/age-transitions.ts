@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { GATEWAY_ORG } from './conflicts.js';
 import type { Database } from '../store/database.js';
 import { createResource, findByUniqueKey } from '../store/resources.js';
+import { consentHoldersOf, patientsWithBirthDate } from '../store/index-queries.js';
 
 export const NOTICE_DAYS = 30;
 const SWEEP_MS = 6 * 3600 * 1000;
@@ -84,19 +85,11 @@ function renewalTask(
 
 /** Raises the renewal Tasks due now; returns how many it created. Raising twice creates nothing new. */
 export async function sweepAgeTransitions(db: Database, config: Config, now = new Date()): Promise<number> {
-  const patients = await db.query<{ content: Patient }>(
-    `SELECT content FROM resources WHERE type = 'Patient' AND length(content ->> 'birthDate') = 10`,
-  );
   let created = 0;
-  for (const { content: patient } of patients) {
+  for (const patient of await patientsWithBirthDate(db)) {
     const due = upcomingTransition(patient.birthDate!, now);
     if (!due) continue;
-    const orgs = await db.query<{ org: string }>(
-      `SELECT DISTINCT o.org FROM resources c JOIN resource_orgs o ON o.type = c.type AND o.id = c.id
-       WHERE c.type = 'Consent' AND c.content -> 'patient' ->> 'reference' = $1 AND o.org <> $2`,
-      [`Patient/${patient.id}`, GATEWAY_ORG],
-    );
-    for (const { org } of orgs) {
+    for (const org of await consentHoldersOf(db, `Patient/${patient.id}`, GATEWAY_ORG)) {
       const key = `age-transition|${patient.id}|${due.on}|${org}`;
       if (await findByUniqueKey(db, key)) continue;
       try {

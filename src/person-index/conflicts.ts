@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Task } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../store/database.js';
 import { createResource, findByUniqueKey } from '../store/resources.js';
+import { openDisputes } from '../store/index-queries.js';
 import { TASK_CODE_SYSTEM } from '../consent/constants.js';
 import type { DisputedFact } from '../consent/types.js';
 import type { FactConflict } from './registrations.js';
@@ -55,14 +56,7 @@ export function conflictTask(conflict: FactConflict, subjectRef: string | undefi
  */
 export async function unsettledDisputes(db: Queryable, about: string[]): Promise<DisputedFact[]> {
   if (about.length === 0) return [];
-  const rows = await db.query<{ fact: DisputedFact }>(
-    `SELECT DISTINCT split_part(unique_key, '|', 2) AS fact FROM resources
-     WHERE type = 'Task' AND unique_key LIKE 'registration-conflict|%'
-       AND split_part(unique_key, '|', 3) = ANY($1::text[])
-       AND content ->> 'status' IN ('requested', 'in-progress')`,
-    [about],
-  );
-  return rows.map((r) => r.fact);
+  return (await openDisputes(db, about)) as DisputedFact[];
 }
 
 /**

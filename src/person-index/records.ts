@@ -73,7 +73,8 @@ const FINAL_CONSENT_STATUSES = new Set<Consent['status']>(['inactive', 'rejected
 
 export interface WriteResult<T extends Resource = Resource> {
   resource: T;
-  status: 200 | 201;
+  /** Whether the write registered a new resource (not a conditional create's match, nor an update). */
+  created: boolean;
 }
 
 /** The start of every write to the index: the caller may write this type, and the body is a valid one of it. */
@@ -108,7 +109,7 @@ export async function createIndexed(
           entities: [{ reference: `${type}/${existing.id}` }],
         });
       }
-      return { resource: existing, status: 200 };
+      return { resource: existing, created: false };
     }
   }
   await checkReferences(tx, principal, fresh as Resource);
@@ -131,7 +132,7 @@ export async function createIndexed(
       details: { facts: factsOf(stored), source: principal.org },
     });
   }
-  return { resource: stored, status: 201 };
+  return { resource: stored, created: true };
 }
 
 /** The caller's own registration that a conditional create names (for a parent: of the same child), if any. */
@@ -209,7 +210,7 @@ export async function updateIndexed(
       details: { changed, source: principal.org },
     });
   }
-  return { resource: stored, status: 200 };
+  return { resource: stored, created: false };
 }
 
 /** Records the read of personal data; reads use the group-commit writer, which resolves once the record is committed. */

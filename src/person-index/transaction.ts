@@ -32,7 +32,7 @@ export async function runTransaction(tx: Queryable, principal: Principal, bundle
         if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${type}/${result.resource.id}`);
         responses[i] = {
           response: {
-            status: `${result.status}`,
+            status: result.created ? '201' : '200',
             location: `${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}`,
           },
           resource: result.resource,

@@ -1,62 +1,19 @@
 // GET /fhir/Patient/$permissions: for a person, which organisations may receive which categories for which purposes,
 // on which consents, until when — for privacy officers, the organisation that registered the person's consents, the
 // young person from 12 and gezag holders of a child under 16. FHIR Parameters, or a Dutch page (Accept: text/html).
-import type { Organization, ParametersParameter } from '@medplum/fhirtypes';
+import type { ParametersParameter } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { BSN_SYSTEM } from '../../consent/constants.js';
-import { readResource } from '../../store/resources.js';
-import type { Principal } from '../../auth/access.js';
 import type { HttpContext } from '../context.js';
-import { loadFacts, type Subject } from '../../person-index/facts.js';
 import { principalOf, sendFhir, sendHtml, wantsHtml } from '../http.js';
-import { audit } from '../../audit/record.js';
-import { badRequest, forbidden, notFound } from '../../fhir/outcomes.js';
+import { badRequest } from '../../fhir/outcomes.js';
 import { permissionsHtml } from '../permissions-page.js';
-import {
-  directory,
-  permissionsOf,
-  senderPrincipal,
-  type PermissionLine,
-} from '../../exchange/permissions.js';
-import { askedBsn, mayRead } from './access-report.js';
+import { directory, permissionsOverview, type PermissionLine } from '../../exchange/permissions.js';
+import { askedBsn } from './access-report.js';
 import { defineOperation } from '../define-operation.js';
 import { param, personIdentifier } from '../operation-spec.js';
 
 const DATA_CATEGORY = 'https://ketenpoort.nl/fhir/CodeSystem/data-category';
-
-/** The organisations that registered consents about the person: they arrange consent (the coordinating ones). */
-async function consentRegistrars(ctx: HttpContext, subject: Subject): Promise<string[]> {
-  const facts = await loadFacts(ctx.db, subject);
-  const ids = facts.consents.flatMap((c) => (c.id ? [c.id] : []));
-  if (ids.length === 0) return [];
-  const rows = await ctx.db.query<{ org: string }>(
-    `SELECT DISTINCT org FROM resource_orgs WHERE type = 'Consent' AND id = ANY($1::text[]) ORDER BY org`,
-    [ids],
-  );
-  return rows.map((r) => r.org);
-}
-
-async function senders(ctx: HttpContext, principal: Principal, subject: Subject, asked?: string) {
-  const registrars = await consentRegistrars(ctx, subject);
-  if (principal.role !== 'privacy-officer' && principal.role !== 'person') {
-    // An agency asks about its own disclosures, and only when it arranged the person's consents.
-    if (!registrars.includes(principal.org)) throw notFound();
-    return [principal];
-  }
-  const refs = asked ? [asked] : registrars;
-  const found: Principal[] = [];
-  for (const ref of refs) {
-    const [type, id] = ref.split('/');
-    const org =
-      type === 'Organization' && id
-        ? await readResource<Organization>(ctx.db, 'Organization', id)
-        : undefined;
-    const sender = org && senderPrincipal(org.resource);
-    if (!sender) throw badRequest(`sender must name an agency Organization of the directory`, 'sender');
-    found.push(sender);
-  }
-  return found;
-}
 
 function lineParameter(l: PermissionLine): ParametersParameter {
   return {
@@ -83,23 +40,7 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
   const asked = req.query.sender;
   if (asked !== undefined && typeof asked !== 'string')
     throw badRequest('sender must be one Organization reference');
-  if (principal.role === 'person' && !(await mayRead(ctx, principal, bsn, at)))
-    throw forbidden(
-      'U mag het overzicht van uzelf (vanaf 12 jaar) of van uw kind onder de 16 met gezag zien / You may see your own overview (from 12) or that of your child under 16',
-    );
-  const subject: Subject = { kind: 'person', value: bsn, identifier: { system: BSN_SYSTEM, value: bsn } };
-  const lines: PermissionLine[] = [];
-  for (const sender of await senders(ctx, principal, subject, asked)) {
-    lines.push(...(await permissionsOf(ctx.db, ctx.config, subject, sender, at)));
-  }
-  await ctx.db.transaction((tx) =>
-    audit(tx, principal, {
-      subtype: 'read',
-      outcome: 'success',
-      description: `Permissions overview for BSN ${bsn} (${lines.length} lines)`,
-      patient: { bsn },
-    }),
-  );
+  const lines = await permissionsOverview(ctx, principal, bsn, asked, at);
   if (wantsHtml(req)) {
     const names = new Map((await directory(ctx.db)).map((o) => [`Organization/${o.id}`, o.name ?? o.id!]));
     sendHtml(res, permissionsHtml(bsn, lines, names, at));

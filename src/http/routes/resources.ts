@@ -63,7 +63,7 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
       const result = await ctx.db.transaction((tx) =>
         createIndexed(tx, principal, req.body, type, req.get('if-none-exist')),
       );
-      sendFhir(res, result.status, result.resource, {
+      sendFhir(res, result.created ? 201 : 200, result.resource, {
         Location: `${baseUrlOf(ctx, req)}/fhir/${type}/${result.resource.id}`,
         ...etag(result.resource),
       });
