@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { MUNICIPALITY_SYSTEM, municipalReport } from '../../reports/municipal.js';
 import { parseMunicipality, parsePeriod } from '../../reports/period.js';
 import { municipalReportHtml } from '../../reports/html.js';
-import { trajectoriesIn } from '../../reports/store.js';
+import { trajectoriesIn } from '../../store/report-trajectories.js';
 import { readResource, searchResources } from '../../store/resources.js';
 import type { Principal } from '../../auth/access.js';
 import { auditRead } from '../../audit/record.js';

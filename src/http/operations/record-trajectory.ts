@@ -7,7 +7,7 @@ import { accepted } from '../../fhir/verdict.js';
 import { MUNICIPALITY_SYSTEM } from '../../reports/municipal.js';
 import { parseMunicipality } from '../../reports/period.js';
 import { reportTrajectory, trajectoryKey } from '../../reports/trajectory.js';
-import { recordTrajectory, removeTrajectory } from '../../reports/store.js';
+import { recordTrajectory, removeTrajectory } from '../../store/report-trajectories.js';
 import { audit } from '../../audit/record.js';
 import { badRequest, informational, unprocessable } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
