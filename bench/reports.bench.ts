@@ -7,7 +7,7 @@ import type { FixtureTrajectory } from '../src/reports/fixtures.js';
 import { municipalReport } from '../src/reports/municipal.js';
 import { parsePeriod } from '../src/reports/period.js';
 import type { ReportTrajectory } from '../src/reports/trajectory.js';
-import { recordTrajectory, trajectoriesIn } from '../src/reports/store.js';
+import { recordTrajectory, trajectoriesIn } from '../src/store/report-trajectories.js';
 import { openDatabase } from '../src/store/open.js';
 import { bench } from './lib.js';
 

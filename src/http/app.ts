@@ -4,7 +4,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Res
 import path from 'node:path';
 import { pinoHttp } from 'pino-http';
 import { PROJECT_ROOT } from '../paths.js';
-import { StorageUnavailableError } from '../store/database.js';
+import { ping, StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
 import type { HttpContext } from './context.js';
 import { guardedJson, urlGuard } from './body-guard.js';
@@ -75,7 +75,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   });
   probe({ method: 'get', path: '/ready', summary: 'Readiness (database reachable)' }, async (_req, res) => {
     try {
-      await ctx.db.query('SELECT 1');
+      await ping(ctx.db);
       res.json({ status: 'ready', database: ctx.db.engine });
     } catch {
       sendFhir(res, 503, outcome('transient', 'The database is not reachable'));

@@ -6,23 +6,9 @@ import type { Coding, EpisodeOfCare, OperationOutcomeIssue } from '@medplum/fhir
 import { isCalendarDate } from '../mappings/fields.js';
 import { knownCodes } from '../mappings/code-systems.js';
 import { CODE_SYSTEM_BASE, PROFILE_BASE } from '../mappings/profiles.js';
+import type { ReportTrajectory } from '../store/report-trajectories.js';
 
-/** One trajectory as the report keeps it: nothing that identifies the family. */
-export interface ReportTrajectory {
-  /** HMAC-SHA256 (the gateway's pseudonym key) over the recording organisation and its own trajectory identifier. */
-  key: string;
-  org: string;
-  municipality: string;
-  trajectoryType: string;
-  coordinationLevel?: string;
-  framework?: string;
-  referralSource?: string;
-  /** YYYY-MM-DD */
-  started: string;
-  ended?: string;
-  closureReason?: string;
-  lifeDomains: string[];
-}
+export type { ReportTrajectory };
 
 const CS = CODE_SYSTEM_BASE;
 const SD = PROFILE_BASE;

@@ -13,7 +13,7 @@ import { auditAll } from '../audit/record.js';
 import { fixtureInput, type FixtureTrajectory } from '../reports/fixtures.js';
 import { MUNICIPALITY_SYSTEM } from '../reports/municipal.js';
 import { reportTrajectory } from '../reports/trajectory.js';
-import { recordTrajectories } from '../reports/store.js';
+import { recordTrajectories } from '../store/report-trajectories.js';
 import {
   BSN_SYSTEM,
   createResource,

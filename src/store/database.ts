@@ -68,6 +68,11 @@ export async function wrapConnectionErrors<T>(work: () => Promise<T>): Promise<T
   }
 }
 
+/** Whether the database answers a trivial statement; throws when it cannot be reached (the readiness probe). */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
 /**
  * Applies the SQL files in migrations/ that this database has not seen, under an advisory lock so that several
  * processes can start at once. `until` stops after the named file (upgrade tests build a database as an older release

@@ -2,18 +2,20 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Queryable } from '../../store/database.js';
+import {
+  consoleSessionByHash,
+  insertConsoleSession,
+  removeConsoleSession,
+  removeEndedConsoleSessions,
+  touchConsoleSession,
+  type ConsoleSessionKind,
+  type StoredConsoleSession,
+} from '../../store/console-sessions.js';
 import type { SignInConfig } from '../../sign-in-config.js';
 
-export type SessionKind = 'login' | 'officer' | 'person';
+export type SessionKind = ConsoleSessionKind;
 
-export interface ConsoleSession {
-  kind: SessionKind;
-  subject: string | null;
-  displayName: string | null;
-  bsn: string | null;
-  login: { state: string; nonce: string; verifier: string } | null;
-  csrfToken: string;
-}
+export type ConsoleSession = StoredConsoleSession;
 
 const hash = (id: string) => createHash('sha256').update(id).digest('hex');
 const randomId = () => randomBytes(32).toString('base64url');
@@ -69,21 +71,9 @@ export class SessionStore {
   ): Promise<{ id: string; session: ConsoleSession }> {
     const id = randomId();
     const csrfToken = randomId();
-    await this.db.query(
-      `INSERT INTO console_sessions (id_hash, kind, subject, display_name, bsn, login, csrf_token, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-      [
-        hash(id),
-        kind,
-        facts.subject,
-        facts.displayName,
-        facts.bsn,
-        facts.login ? JSON.stringify(facts.login) : null,
-        csrfToken,
-        lifetimeSeconds,
-      ],
-    );
-    return { id, session: { kind, ...facts, csrfToken } };
+    const session: ConsoleSession = { kind, ...facts, csrfToken };
+    await insertConsoleSession(this.db, hash(id), session, lifetimeSeconds);
+    return { id, session };
   }
 
   /**
@@ -92,44 +82,20 @@ export class SessionStore {
    */
   async find(id: string | undefined, kind?: SessionKind): Promise<ConsoleSession | undefined> {
     if (!id || id.length > 100) return undefined;
-    const rows = await this.db.query<{
-      kind: SessionKind;
-      subject: string | null;
-      display_name: string | null;
-      bsn: string | null;
-      login: ConsoleSession['login'];
-      csrf_token: string;
-      live: boolean;
-    }>(
-      `SELECT kind, subject, display_name, bsn, login, csrf_token,
-         (expires_at > now() AND last_seen_at > now() - make_interval(mins => $2)) AS live
-       FROM console_sessions WHERE id_hash = $1`,
-      [hash(id), this.config.idleMinutes],
-    );
-    const row = rows[0];
-    if (!row) return undefined;
-    if (!row.live) {
+    const found = await consoleSessionByHash(this.db, hash(id), this.config.idleMinutes);
+    if (!found) return undefined;
+    if (!found.live) {
       await this.end(id);
       return undefined;
     }
-    if (kind && row.kind !== kind) return undefined;
-    await this.db.query('UPDATE console_sessions SET last_seen_at = now() WHERE id_hash = $1', [hash(id)]);
-    return {
-      kind: row.kind,
-      subject: row.subject,
-      displayName: row.display_name,
-      bsn: row.bsn,
-      login: row.login,
-      csrfToken: row.csrf_token,
-    };
+    if (kind && found.session.kind !== kind) return undefined;
+    await touchConsoleSession(this.db, hash(id));
+    return found.session;
   }
 
   async end(id: string | undefined): Promise<void> {
-    if (id) await this.db.query('DELETE FROM console_sessions WHERE id_hash = $1', [hash(id)]);
-    await this.db.query(
-      `DELETE FROM console_sessions WHERE expires_at < now() OR last_seen_at < now() - make_interval(mins => $1)`,
-      [this.config.idleMinutes],
-    );
+    if (id) await removeConsoleSession(this.db, hash(id));
+    await removeEndedConsoleSessions(this.db, this.config.idleMinutes);
   }
 }
 

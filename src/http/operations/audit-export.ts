@@ -1,7 +1,7 @@
 // GET /fhir/AuditEvent/$export: the audit events matching the AuditEvent search parameters as NDJSON or CSV, streamed
 // in pages; the export is on record before its first event leaves, and again when it is complete or broke off.
 import type { Request, Response } from 'express';
-import { audit } from '../../audit/record.js';
+import { recordExport } from '../../audit/log-reads.js';
 import { badRequest, outcome } from '../../fhir/outcomes.js';
 import { neutralised } from '../../mappings/csv.js';
 import type { HttpContext } from '../context.js';
@@ -18,9 +18,7 @@ async function exportLog(ctx: HttpContext, req: Request, res: Response): Promise
   const page = auditExportPages(ctx.db, filters);
   const query = new URLSearchParams(req.query as Record<string, string>).toString();
   const record = (outcome: 'success' | 'error', description: string) =>
-    ctx.db.transaction((tx) =>
-      audit(tx, principal, { subtype: 'audit-read', outcome, description, details: { query } }),
-    );
+    recordExport(ctx.db, principal, { outcome, description, query });
   // The first page is read before anything is sent, so a search the database refuses is still an OperationOutcome;
   // and the export is on record before its first event leaves (fail closed).
   let rows = await page(0);

@@ -4,7 +4,7 @@ import type { Parameters } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import { verifyChain } from '../../audit/chain.js';
 import { verifyCheckpoint } from '../../audit/checkpoint-jws.js';
-import { audit } from '../../audit/record.js';
+import { recordVerification } from '../../audit/log-reads.js';
 import { outcome } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
 import { defineOperation } from '../define-operation.js';
@@ -38,20 +38,7 @@ async function verify(ctx: HttpContext, req: Request, res: Response): Promise<vo
   });
   if (!result) return;
   // A broken log may refuse new appends (a forged row in the way); the verdict is reported all the same.
-  const recorded = await ctx.db
-    .transaction((tx) =>
-      audit(tx, principal, {
-        subtype: 'audit-read',
-        outcome: 'success',
-        description: `Audit chain verified: ${result.valid ? 'valid' : 'BROKEN'} over ${result.count} events`,
-      }),
-    )
-    .then(() => true)
-    .catch((err: unknown) => {
-      if (result.valid) throw err;
-      ctx.logger.error({ err }, 'the audit log is broken and this verification could not be recorded');
-      return false;
-    });
+  const recorded = await recordVerification(ctx.db, principal, result, ctx.logger);
   const parameter: NonNullable<Parameters['parameter']> = [
     { name: 'valid', valueBoolean: result.valid },
     { name: 'recorded', valueBoolean: recorded },

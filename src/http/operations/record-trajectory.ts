@@ -6,10 +6,8 @@ import { checkFhir } from '../../mappings/validate.js';
 import { accepted } from '../../fhir/verdict.js';
 import { MUNICIPALITY_SYSTEM } from '../../reports/municipal.js';
 import { parseMunicipality } from '../../reports/period.js';
-import { reportTrajectory, trajectoryKey } from '../../reports/trajectory.js';
-import { recordTrajectory, removeTrajectory } from '../../reports/store.js';
-import { audit } from '../../audit/record.js';
-import { badRequest, informational, unprocessable } from '../../fhir/outcomes.js';
+import { recordReportTrajectory, type TrajectoryOutcome } from '../../reports/record-trajectory.js';
+import { badRequest, informational } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
 import { defineOperation } from '../define-operation.js';
 import { principalOf, sendFhir } from '../http.js';
@@ -33,64 +31,23 @@ async function record(ctx: HttpContext, req: Request, res: Response): Promise<vo
       'Parameters.parameter[trajectory]',
     );
   const episode = accepted(checkFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']));
-  if (episode.status === 'entered-in-error') {
-    // A correction: the trajectory should never have been counted.
-    const key = trajectoryKey(ctx.config.pseudonymKey, principal.org, episode);
-    if (!key)
-      throw badRequest(
-        'The trajectory needs an identifier (system and value) or an id',
-        'EpisodeOfCare.identifier',
-      );
-    const removed = await ctx.db.transaction(async (tx) => {
-      const found = await removeTrajectory(tx, key);
-      await audit(tx, principal, {
-        subtype: 'report-record',
-        outcome: 'success',
-        description: `${principal.org} withdrew a trajectory recorded in error from the report of municipality ${municipality}${found ? '' : ' (it was not recorded)'}.`,
-        details: { municipality, trajectory: key, result: found ? 'removed' : 'not-found' },
-      });
-      return found;
-    });
-    sendFhir(
-      res,
-      200,
-      informational(
-        removed
-          ? 'The trajectory recorded in error is removed from the municipal report'
-          : 'No such trajectory was recorded; nothing to remove',
-      ),
-    );
-    return;
-  }
-  const { trajectory, issues } = reportTrajectory({
-    pseudonymKey: ctx.config.pseudonymKey,
-    org: principal.org,
+  // A withdrawal (status entered-in-error) reads nothing but the trajectory.
+  const withdrawal = episode.status === 'entered-in-error';
+  const outcome = await recordReportTrajectory(ctx, principal, {
     municipality,
     episode,
-    referralSource: input.coding('referralSource'),
-    lifeDomains: input.codings('lifeDomain'),
+    referralSource: withdrawal ? undefined : input.coding('referralSource'),
+    lifeDomains: withdrawal ? [] : input.codings('lifeDomain'),
   });
-  if (!trajectory) throw unprocessable(issues);
-  const outcome = await ctx.db.transaction(async (tx) => {
-    const result = await recordTrajectory(tx, trajectory);
-    await audit(tx, principal, {
-      subtype: 'report-record',
-      outcome: 'success',
-      description: `${principal.org} recorded a coordination trajectory (${trajectory.trajectoryType}, ${trajectory.ended ? 'closed' : 'open'}) for the report of municipality ${municipality}; nothing that identifies the family was kept.`,
-      details: { municipality, trajectory: trajectory.key, result },
-    });
-    return result;
-  });
-  sendFhir(
-    res,
-    outcome === 'created' ? 201 : 200,
-    informational(
-      outcome === 'created'
-        ? 'The trajectory is recorded for the municipal report'
-        : 'The earlier record of this trajectory is replaced',
-    ),
-  );
+  sendFhir(res, outcome === 'created' ? 201 : 200, informational(MESSAGES[outcome]));
 }
+
+const MESSAGES: Record<TrajectoryOutcome, string> = {
+  created: 'The trajectory is recorded for the municipal report',
+  updated: 'The earlier record of this trajectory is replaced',
+  removed: 'The trajectory recorded in error is removed from the municipal report',
+  'not-found': 'No such trajectory was recorded; nothing to remove',
+};
 
 export const recordTrajectoryOperation = defineOperation({
   route: 'POST /reports/$record-trajectory',

@@ -1,7 +1,22 @@
-// Storage of the trajectories the municipal report counts.
-import type { Queryable } from '../store/database.js';
-import type { ReportPeriod } from './period.js';
-import type { ReportTrajectory } from './trajectory.js';
+// Storage of the trajectories the municipal report counts (src/reports/trajectory.ts builds them).
+import type { Queryable } from './database.js';
+
+/** One trajectory as the report keeps it: nothing that identifies the family. */
+export interface ReportTrajectory {
+  /** HMAC-SHA256 (the gateway's pseudonym key) over the recording organisation and its own trajectory identifier. */
+  key: string;
+  org: string;
+  municipality: string;
+  trajectoryType: string;
+  coordinationLevel?: string;
+  framework?: string;
+  referralSource?: string;
+  /** YYYY-MM-DD */
+  started: string;
+  ended?: string;
+  closureReason?: string;
+  lifeDomains: string[];
+}
 
 /** Records a trajectory, replacing the organisation's earlier record of it; says which it was. */
 export async function recordTrajectory(tx: Queryable, t: ReportTrajectory): Promise<'created' | 'updated'> {
@@ -42,7 +57,7 @@ export async function removeTrajectory(tx: Queryable, key: string): Promise<bool
 export async function trajectoriesIn(
   db: Queryable,
   municipality: string,
-  period: ReportPeriod,
+  period: { start: string; end: string },
 ): Promise<
   Pick<
     ReportTrajectory,
