@@ -61,10 +61,11 @@ export async function exchange(ctx: HttpContext, req: Request, res: Response): P
   };
   if (claim && (await earlierAnswer(ctx.db, claim, window))) return replay();
 
-  const input = new OperationInput(req.body);
+  const at = ctx.clock();
+  const input = new OperationInput(req.body, at);
   const lang = languageOf(req.get('accept-language'));
   const question = questionOf(input);
-  const payload = payloadOf(input, lang);
+  const payload = payloadOf(input, lang, at);
 
   let outcome: ExchangeOutcome;
   try {
@@ -73,7 +74,7 @@ export async function exchange(ctx: HttpContext, req: Request, res: Response): P
       principal,
       question,
       payload,
-      { at: ctx.clock(), requestId: requestIdOf(res) },
+      { at, requestId: requestIdOf(res) },
       async (tx, done) => {
         if (!claim) return;
         const answer = answerOf(done, lang);

@@ -32,7 +32,7 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
         { url: WITHDRAWN_AT_URL, valueDateTime: at },
       ],
     };
-    const stored = await updateResource(tx, consent);
+    const stored = await updateResource(tx, consent, null, now);
     const cancelled = await cancelJobsResting(
       tx,
       `Consent/${id}`,
@@ -46,6 +46,7 @@ export async function withdrawConsent(ctx: HttpContext, req: Request, res: Respo
       description: `Consent/${id} withdrawn at ${at}`,
       patient: { reference: consent.patient?.reference },
       entities: [{ reference: `Consent/${id}` }],
+      recorded: now,
     });
     return stored;
   });

@@ -69,7 +69,7 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
       type: 'Task',
       criteria: parseSearch(query, TASK_SEARCH),
       lastUpdated: lastUpdatedOf(query),
-      dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
+      dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: ctx.clock() } : undefined,
       org: sees(principal) === 'own' ? principal.org : undefined,
       count,
       offset,
@@ -119,22 +119,24 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
   route({ method: 'put', path: '/Task/:id', ...update }, async (req, res) => {
     const principal = principalOf(res);
     const id = String(req.params.id);
+    const at = ctx.clock();
     const updated = await ctx.db.transaction(async (tx) => {
       const current = await readResource<Task>(tx, 'Task', id, { forUpdate: true });
       if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
         throw notFound(`Task/${id} is not known`);
       checkIfMatch(req.get('if-match'), current.versionId);
-      const incoming = accepted(checkFhir<Task>(req.body, ['Task']));
+      const incoming = accepted(checkFhir<Task>(req.body, ['Task'], { at }));
       if (incoming.id !== id)
         throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
       const next = workTask(principal, current.resource, incoming);
-      const stored = await updateResource(tx, { ...next, id, lastModified: new Date().toISOString() });
+      const stored = await updateResource(tx, { ...next, id, lastModified: at.toISOString() }, null, at);
       await audit(tx, principal, {
         subtype: 'update',
         outcome: 'success',
         description: `Task/${id} (${taskCode(current.resource)}) set to ${next.status}`,
         patient: { reference: current.resource.for?.reference },
         entities: [{ reference: `Task/${id}` }],
+        recorded: at,
         details: Object.fromEntries(
           (next.output ?? []).map((o) => [
             o.type.text ?? 'output',
