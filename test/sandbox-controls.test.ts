@@ -1,13 +1,16 @@
 // The sandbox controls: the /sandbox index page, a reset back to the fixtures, and the clock override for age-boundary
 // tests, which changes decisions; none of them exists outside sandbox mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle, Parameters } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, Patient, Task } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { startGateway } from '../src/server.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
 import {
   ENGINES,
+  NOAH,
+  carePlanPayload,
   consentResource,
+  exchangeParameters,
   fhir,
   freshDatabase,
   isoDateYearsAgo,
@@ -105,6 +108,57 @@ describe.each(ENGINES)('sandbox controls on %s', (engine) => {
     const back = await fetch(`${sandbox.url}/sandbox/clock`, { method: 'DELETE' });
     expect(await back.json()).toMatchObject({ overridden: false });
     expect(await ask()).toBe('deny');
+  });
+
+  it('stamps a request with its one moment: stored versions, Tasks and audit records, and a birth date of that Dutch day', async () => {
+    const cjg = await sandboxToken(sandbox, 'cjg');
+    // 00:30 on 2 December 2026 in Amsterdam: a baby born that day is born today, not tomorrow. The sandbox clock runs on
+    // from the moment it is set to; each request reads it once.
+    const moment = '2026-12-01T23:30:00.000Z';
+    const near = (iso: string | undefined) =>
+      Math.abs(new Date(iso!).getTime() - Date.parse(moment)) < 60_000;
+    expect((await post(`${sandbox.url}/sandbox/clock`, { now: moment })).status).toBe(200);
+    try {
+      const baby = await fhir<Patient>(sandbox.url, cjg, 'POST', '/fhir/Patient', {
+        ...patientResource(testBsn(), '2026-12-02'),
+      });
+      expect(baby.status, JSON.stringify(baby.body)).toBe(201);
+      // The day after is in the future on the sandbox's clock, whatever the system time.
+      const unborn = await fhir(sandbox.url, cjg, 'POST', '/fhir/Patient', {
+        ...patientResource(testBsn(), '2026-12-03'),
+      });
+      expect(unborn.status).toBe(422);
+      expect(JSON.stringify(unborn.body)).toContain('birthDate lies in the future');
+      const registered = baby.body.meta!.lastUpdated!;
+      expect(near(registered)).toBe(true);
+      const sent = await fhir<Parameters>(
+        sandbox.url,
+        cjg,
+        'POST',
+        '/fhir/$exchange',
+        exchangeParameters('Organization/huisartsen-de-linde', NOAH, 'CAREMGT', carePlanPayload(NOAH)),
+      );
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      const taskRef = param(sent.body, 'exchange')?.valueReference?.reference;
+      const [task] = await sandbox.ctx.db.query<{ content: Task }>(
+        "SELECT content FROM resources WHERE type = 'Task' AND id = $1",
+        [taskRef!.split('/')[1]],
+      );
+      const authored = task!.content.authoredOn!;
+      expect(near(authored) && authored !== registered).toBe(true);
+      expect(task!.content).toMatchObject({ lastModified: authored, meta: { lastUpdated: authored } });
+      const records = await sandbox.ctx.db.query<{ recorded: string }>(
+        `SELECT content ->> 'recorded' AS recorded FROM audit_events
+         WHERE content::jsonb -> 'entity' @> $1::jsonb OR content::jsonb -> 'entity' @> $2::jsonb`,
+        [
+          JSON.stringify([{ what: { reference: taskRef } }]),
+          JSON.stringify([{ what: { reference: `Patient/${baby.body.id}` } }]),
+        ],
+      );
+      expect(records.map((r) => r.recorded).sort()).toEqual([registered, authored]);
+    } finally {
+      await fetch(`${sandbox.url}/sandbox/clock`, { method: 'DELETE' });
+    }
   });
 
   it('resets to the fixtures: what was registered is gone, the fixture families are back, the audit log keeps and verifies', async () => {

@@ -76,6 +76,7 @@ export interface AuditInput {
   entities?: Reference[];
   /** Named facts worth keeping: reason codes, data categories disclosed/removed, request id. */
   details?: Record<string, string | string[]>;
+  /** When the access happened: the request's moment (its one time), the system time if absent. */
   recorded?: Date;
 }
 

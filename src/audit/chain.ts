@@ -26,10 +26,11 @@ export async function writeCheckpoint(
   link: number,
   hash: string,
   kind: CheckpointPayload['kind'],
+  at: Date = new Date(),
 ): Promise<void> {
   const settings = tx.context?.auditCheckpoints;
   if (!settings) throw new Error('audit checkpoints are not configured for this database');
-  const jws = await settings.sign({ chain, link, hash, at: new Date().toISOString(), kind });
+  const jws = await settings.sign({ chain, link, hash, at: at.toISOString(), kind });
   // A prune checkpoint takes the place of a periodic one at the same position: verification starts from it.
   await tx.query(
     `INSERT INTO audit_checkpoints (chain, link, hash, jws, kind) VALUES ($1, $2, $3, $4, $5)
@@ -113,7 +114,9 @@ export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<A
         'SELECT link::int AS link, hash FROM audit_events WHERE chain = $1 AND link = ANY($2::bigint[]) ORDER BY link',
         [head.chain, marks],
       );
-      for (const m of rows) await writeCheckpoint(tx, head.chain, m.link, m.hash, 'periodic');
+      // Signed at the moment the batch's last event was recorded (the request's, not another clock's).
+      const at = new Date(stored[stored.length - 1]!.recorded!);
+      for (const m of rows) await writeCheckpoint(tx, head.chain, m.link, m.hash, 'periodic', at);
     }
   }
   return stored;

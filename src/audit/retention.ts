@@ -2,6 +2,7 @@
 // behind a signed prune checkpoint, so that what remains still verifies. The pruning is itself audited.
 import type { Catalogue } from '../consent/catalogue.js';
 import type { Database } from '../store/database.js';
+import { addYears } from '../time/amsterdam.js';
 import { buildAuditEvent } from './audit-event.js';
 import { appendAudit, writeCheckpoint } from './chain.js';
 
@@ -20,6 +21,19 @@ export function retentionYears(
   defaultYears: number,
 ): number {
   return (legalBasis && catalogue.legalBases.get(legalBasis)?.retentionYears) || defaultYears;
+}
+
+/**
+ * The moment an event recorded at `recorded` expires: its retention in calendar years as the Netherlands counts them
+ * (the same Amsterdam date and time, summer time or not), not in UTC years.
+ */
+export function retentionEnd(
+  recorded: Date,
+  legalBasis: string | null,
+  catalogue: Catalogue,
+  defaultYears: number,
+): Date {
+  return addYears(recorded, retentionYears(legalBasis, catalogue, defaultYears));
 }
 
 /**
@@ -46,11 +60,7 @@ export async function pruneExpired(
       );
       let stop = rows.length === 0;
       for (const r of rows) {
-        const expires = new Date(r.recorded);
-        expires.setUTCFullYear(
-          expires.getUTCFullYear() + retentionYears(r.legal_basis, opts.catalogue, opts.defaultYears),
-        );
-        if (expires > now) {
+        if (retentionEnd(new Date(r.recorded), r.legal_basis, opts.catalogue, opts.defaultYears) > now) {
           stop = true;
           break;
         }

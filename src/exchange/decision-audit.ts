@@ -31,6 +31,8 @@ export interface DecisionAuditOptions {
   practitioner?: Identifier;
   requestId?: string;
   via?: string;
+  /** The moment of the request, which the record is recorded at (the system time if absent). */
+  at?: Date;
 }
 
 /**
@@ -68,5 +70,6 @@ export function decisionAudit(run: DecisionRun, opts: DecisionAuditOptions): Aud
     legalBasis: request.legalBasis,
     justification: request.justification,
     details: decisionDetails(run, opts.requestId, opts.via),
+    recorded: opts.at,
   };
 }

@@ -312,6 +312,7 @@ async function auditJob(
   job: JobRef,
   outcome: 'success' | 'error' | 'denied',
   description: string,
+  at?: Date,
 ): Promise<void> {
   // The person (or family) and the purpose come from the exchange Task, so a search by BSN shows the delivery too.
   const task = (await readResource<Task>(tx, 'Task', job.task_id))?.resource;
@@ -328,6 +329,7 @@ async function auditJob(
       patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
       purpose: task?.reasonCode?.coding?.[0],
       entities: [{ reference: `Task/${job.task_id}` }],
+      recorded: at,
     },
   );
 }
@@ -346,6 +348,8 @@ async function notifySender(tx: Queryable, job: JobRef, text: string, at: Date):
       payload: [{ contentString: text }],
     },
     job.sender_org,
+    null,
+    at,
   );
 }
 
@@ -353,8 +357,8 @@ async function notifySender(tx: Queryable, job: JobRef, text: string, at: Date):
 export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string, at: Date): Promise<void> {
   for (const job of jobs) {
     if (!(await markCancelled(tx, job.id, reason))) continue;
-    await updateTask(tx, job.task_id, 'cancelled', [], reason);
-    await auditJob(tx, job, 'denied', reason);
+    await updateTask(tx, job.task_id, 'cancelled', [], reason, at);
+    await auditJob(tx, job, 'denied', reason, at);
     await notifySender(tx, job, reason, at);
   }
 }

@@ -34,6 +34,8 @@ async function createFollowUpTask(
       input: task.input,
     },
     principal.org,
+    null,
+    at,
   );
 }
 

@@ -141,6 +141,7 @@ export async function pullRecords(
       recipientOrg: principal.org,
       practitioner,
       requestId,
+      at: opts.at,
     });
     return first;
   }
@@ -184,6 +185,7 @@ export async function pullRecords(
         recipientOrg: principal.org,
         practitioner,
         requestId,
+        at: opts.at,
       }),
       description: `Pulled ${entries.length} record(s) from ${source.reference}. ${auditExplanation(decision)}`,
       entities: [{ reference: source.reference }],

@@ -62,6 +62,7 @@ export async function pushExchange(
     recipientOrg: recipient.reference,
     practitioner,
     requestId: opts.requestId,
+    at: opts.at,
   });
 
   if (decision.decision === 'deny') {
@@ -102,6 +103,8 @@ export async function pushExchange(
         input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
       },
       principal.org,
+      null,
+      now,
     );
     await grantAccess(tx, 'Task', task.id!, recipient.reference);
     const auditId = await audit(tx, principal, {
@@ -121,7 +124,8 @@ export async function pushExchange(
       recipientOrg: recipient.reference,
       endpointUrl: endpoint,
       bundle: delivered,
-      // The delivery workers measure the deadline on the system clock, not on the request's (which the sandbox moves).
+      // A deliberate exception to the one clock: the delivery workers measure the deadline on the system clock, not on
+      // the request's (which the sandbox moves), so the deadline is real time from now.
       deadline: new Date(Date.now() + ctx.config.deliveryDeadlineMs),
       consents: decision.consents,
       request: { request: decidedRequest, subject, principal },

@@ -59,6 +59,7 @@ export async function searchTasks(
   ctx: TaskContext,
   principal: Principal,
   search: Record<string, unknown>,
+  at: Date,
 ): Promise<SeenPage<Task>> {
   const { count, offset } = pagingOf(search);
   const { overdue, ...query } = search;
@@ -71,7 +72,7 @@ export async function searchTasks(
     type: 'Task',
     criteria: parseSearch(query, TASK_SEARCH),
     lastUpdated: lastUpdatedOf(query),
-    dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: new Date() } : undefined,
+    dateBefore: overdue ? { path: ['restriction', 'period', 'end'], before: at } : undefined,
     org: sees(principal) === 'own' ? principal.org : undefined,
     count,
     offset,
@@ -135,23 +136,25 @@ export async function workOnTask(
   principal: Principal,
   id: string,
   change: { body: unknown; ifMatch: string | undefined },
+  at: Date,
 ): Promise<Task> {
   return ctx.db.transaction(async (tx) => {
     const current = await readResource<Task>(tx, 'Task', id, { forUpdate: true });
     if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
       throw notFound(`Task/${id} is not known`);
     checkIfMatch(change.ifMatch, current.versionId);
-    const incoming = accepted(checkFhir<Task>(change.body, ['Task']));
+    const incoming = accepted(checkFhir<Task>(change.body, ['Task'], { at }));
     if (incoming.id !== id)
       throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
     const next = workTask(principal, current.resource, incoming);
-    const stored = await updateResource(tx, { ...next, id, lastModified: new Date().toISOString() });
+    const stored = await updateResource(tx, { ...next, id, lastModified: at.toISOString() }, null, at);
     await audit(tx, principal, {
       subtype: 'update',
       outcome: 'success',
       description: `Task/${id} (${taskCode(current.resource)}) set to ${next.status}`,
       patient: { reference: current.resource.for?.reference },
       entities: [{ reference: `Task/${id}` }],
+      recorded: at,
       details: Object.fromEntries(
         (next.output ?? []).map((o) => [
           o.type.text ?? 'output',

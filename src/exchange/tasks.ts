@@ -11,26 +11,35 @@ export function taskOutput(code: string, value: Partial<TaskOutput>): TaskOutput
   return { type: { coding: [{ system: TASK_OUTPUT_SYSTEM, code }] }, ...value } as TaskOutput;
 }
 
-/** Sets a Task's status and replaces the outputs with the given codes; returns the stored Task. */
+/**
+ * Sets a Task's status and replaces the outputs with the given codes; returns the stored Task, modified at `at` (the
+ * system time if absent: the delivery worker acts on the system clock).
+ */
 export async function updateTask(
   tx: Queryable,
   taskId: string,
   status: Task['status'],
   outputs: TaskOutput[] = [],
   statusReason?: string,
+  at: Date = new Date(),
 ): Promise<Task | undefined> {
   const current = await readResource<Task>(tx, 'Task', taskId, { forUpdate: true });
   if (!current) return undefined;
   const replaced = new Set(outputs.map((o) => o.type.coding?.[0]?.code));
   const kept = (current.resource.output ?? []).filter((o) => !replaced.has(o.type.coding?.[0]?.code));
-  return updateResource(tx, {
-    ...current.resource,
-    id: taskId,
-    status,
-    statusReason: statusReason ? { text: statusReason } : current.resource.statusReason,
-    lastModified: new Date().toISOString(),
-    output: [...kept, ...outputs],
-  });
+  return updateResource(
+    tx,
+    {
+      ...current.resource,
+      id: taskId,
+      status,
+      statusReason: statusReason ? { text: statusReason } : current.resource.statusReason,
+      lastModified: at.toISOString(),
+      output: [...kept, ...outputs],
+    },
+    null,
+    at,
+  );
 }
 
 /** The outputs a research organisation sees: how many attempts, and its own server's answer. */

@@ -34,7 +34,7 @@ export async function withdrawConsent(
         { url: WITHDRAWN_AT_URL, valueDateTime: at },
       ],
     };
-    const stored = await updateResource(tx, consent);
+    const stored = await updateResource(tx, consent, null, now);
     const cancelled = await cancelJobsResting(
       tx,
       `Consent/${id}`,
@@ -48,6 +48,7 @@ export async function withdrawConsent(
       description: `Consent/${id} withdrawn at ${at}`,
       patient: { reference: consent.patient?.reference },
       entities: [{ reference: `Consent/${id}` }],
+      recorded: now,
     });
     return stored;
   });

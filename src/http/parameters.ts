@@ -7,8 +7,9 @@ import { badRequest } from '../fhir/outcomes.js';
 export class OperationInput {
   readonly parameters: Parameters;
 
-  constructor(body: unknown) {
-    this.parameters = accepted(checkFhir<Parameters>(body, ['Parameters']));
+  /** `at`: the request's moment, which the resources the Parameters carry are checked at (the system time if absent). */
+  constructor(body: unknown, at?: Date) {
+    this.parameters = accepted(checkFhir<Parameters>(body, ['Parameters'], { at }));
   }
 
   all(name: string): ParametersParameter[] {

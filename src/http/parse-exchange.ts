@@ -77,8 +77,8 @@ export function questionOf(input: OperationInput): DecisionQuestion {
   };
 }
 
-/** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload. */
-function nativePayloadOf(input: OperationInput, text: string, lang: Language): Bundle {
+/** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload, at `now`. */
+function nativePayloadOf(input: OperationInput, text: string, lang: Language, now?: Date): Bundle {
   const name = input.one('format')?.valueCode;
   // Own keys only: "__proto__" or "constructor" must not find Object's members.
   const format = name && Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
@@ -96,7 +96,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
       throw badRequest(`The native payload is not valid JSON`, at);
     }
   }
-  const bundles = accepted(mapNative(format, body, at, lang));
+  const bundles = accepted(mapNative(format, body, at, lang, now));
   if (bundles.length !== 1)
     throw unprocessable([
       {
@@ -106,11 +106,11 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language): B
         expression: [at],
       },
     ]);
-  return accepted(checkFhir<Bundle>(bundles[0], ['Bundle']));
+  return accepted(checkFhir<Bundle>(bundles[0], ['Bundle'], { at: now }));
 }
 
-/** The payload: a collection Bundle, given as resource, or a native record that is mapped first. */
-export function payloadOf(input: OperationInput, lang: Language): Bundle {
+/** The payload: a collection Bundle, given as resource, or a native record that is mapped first (at `now`). */
+export function payloadOf(input: OperationInput, lang: Language, now?: Date): Bundle {
   const native = input.one('nativePayload');
   if (native) {
     if (typeof native.valueString !== 'string')
@@ -119,7 +119,7 @@ export function payloadOf(input: OperationInput, lang: Language): Bundle {
         'Parameters.parameter[nativePayload]',
       );
     if (input.one('payload')) throw badRequest('Send either "payload" or "nativePayload", not both');
-    return nativePayloadOf(input, native.valueString, lang);
+    return nativePayloadOf(input, native.valueString, lang, now);
   }
   const resource = input.one('payload')?.resource;
   if (!resource)

@@ -40,10 +40,13 @@ export interface NativeFormat {
   contentTypes: string[];
   tables: ReturnType<typeof describeEntity>[];
   csvColumns?: string[];
-  /** Checks and maps one native JSON record. Throws NativeInputError with every problem, in `lang`. */
-  jsonToFhir(input: unknown, lang?: Language): Bundle;
-  /** Checks and maps a CSV of records (only formats with csvColumns); problems in `lang`. */
-  csvToFhir?(text: string, lang?: Language): Bundle[];
+  /**
+   * Checks and maps one native JSON record. Throws NativeInputError with every problem, in `lang`; dates may not lie
+   * after the Dutch date of `now` (the system time if absent).
+   */
+  jsonToFhir(input: unknown, lang?: Language, now?: Date): Bundle;
+  /** Checks and maps a CSV of records (only formats with csvColumns); problems in `lang`, dates up to `now`'s. */
+  csvToFhir?(text: string, lang?: Language, now?: Date): Bundle[];
   fromFhir(bundle: Bundle): { native: NativeRecord; issues: OperationOutcomeIssue[] };
   toCsv?(records: NativeRecord[]): string;
 }
@@ -65,8 +68,8 @@ function jsonFormat<N extends NativeRecord>(def: {
     tables: [def.root, ...Object.values(def.lists).map((l) => l.entity)].map((e) =>
       describeEntity(e as Entity<unknown>),
     ),
-    jsonToFhir(input, lang) {
-      const issues = check(input, new Date(), lang);
+    jsonToFhir(input, lang, now) {
+      const issues = check(input, now, lang);
       if (issues.length) throw new NativeInputError(issues.slice(0, 100));
       return def.toFhir(input as N);
     },
@@ -82,7 +85,7 @@ export const FORMATS: Record<string, NativeFormat> = {
     tables: referralTables,
     csvColumns: CSV_COLUMNS,
     jsonToFhir: referralJsonToFhir,
-    csvToFhir: (text, lang) => referralsFromCsv(text, lang).map(referralToFhir),
+    csvToFhir: (text, lang, now) => referralsFromCsv(text, lang, now).map(referralToFhir),
     fromFhir: referralFromFhir,
     toCsv: (records) => referralsToCsv(records as Parameters<typeof referralsToCsv>[0]),
   },
@@ -108,21 +111,23 @@ export const FORMATS: Record<string, NativeFormat> = {
 /**
  * Maps a native body: a JSON record (an object) to one Bundle, CSV text (formats with columns) to one Bundle per
  * record. Invalid input is refused with every problem; a body the format cannot read at all is unreadable. `at` is
- * where the record stands in the request: the refusal's issues are placed there.
+ * where the record stands in the request: the refusal's issues are placed there; `now` the request's moment, which
+ * dates may not pass (the system time if absent).
  */
 export function mapNative(
   format: NativeFormat,
   body: unknown,
   at?: string,
   lang?: Language,
+  now?: Date,
 ): Verdict<Bundle[]> {
   if (typeof body === 'string') {
     const csvToFhir = format.csvToFhir;
     if (!csvToFhir) return unreadable(`${format.name} is read as JSON only`, at);
-    return mapped(() => csvToFhir(body, lang), at);
+    return mapped(() => csvToFhir(body, lang, now), at);
   }
   if (body && typeof body === 'object' && !Array.isArray(body))
-    return mapped(() => [format.jsonToFhir(body, lang)], at);
+    return mapped(() => [format.jsonToFhir(body, lang, now)], at);
   return unreadable(`Send the record as ${format.contentTypes.join(' or ')}`, at);
 }
 

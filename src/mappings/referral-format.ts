@@ -29,8 +29,8 @@ export const REFERRAL_LISTS: Record<ListName, ListSpec> = {
 export const checkReferral = recordChecker('cjg-referral', referralEntity as Entity<never>, REFERRAL_LISTS);
 
 /** Checks and maps one JSON form; throws NativeInputError with every problem. */
-export function referralJsonToFhir(input: unknown, lang: Language = 'en'): Bundle {
-  const issues = checkReferral(input, new Date(), lang);
+export function referralJsonToFhir(input: unknown, lang: Language = 'en', now = new Date()): Bundle {
+  const issues = checkReferral(input, now, lang);
   if (issues.length) throw new NativeInputError(issues.slice(0, MAX_ISSUES));
   return referralToFhir(input as NativeReferral);
 }

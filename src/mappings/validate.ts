@@ -2,6 +2,8 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { unreadable, type Verdict } from '../fhir/verdict.js';
+import { dutchDate } from '../time/amsterdam.js';
+import { systemClock } from '../time/clock.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import { isValidBsn } from './bsn.js';
 import { isCalendarDate } from './fields.js';
@@ -20,12 +22,16 @@ function issue(
   return { severity: 'error', code, diagnostics, expression: [expression] };
 }
 
-/** Rules of the gateway beyond the base specification; `tier` says whether the Ketenpoort profiles apply by default. */
+/**
+ * Rules of the gateway beyond the base specification; `tier` says whether the Ketenpoort profiles apply by default,
+ * `today` is the Dutch calendar date (YYYY-MM-DD) a birth date may not lie after.
+ */
 function gatewayRules(
   resource: Resource,
   path: string,
   required: boolean,
   tier: ValidationTier,
+  today: string,
 ): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [
     ...(required ? missingRequired(resource, path) : []),
@@ -48,7 +54,9 @@ function gatewayRules(
     !isCalendarDate(r.birthDate)
   ) {
     issues.push(issue(`${path}.birthDate`, `birthDate ${r.birthDate} is not a date that exists`));
-  } else if (r.birthDate && r.birthDate > new Date().toISOString().slice(0, 10)) {
+  } else if (r.birthDate && r.birthDate > today) {
+    // Today as the Netherlands counts it: a baby born at 00:30 in Amsterdam is born today, not (in UTC) tomorrow. A
+    // partial birth date (YYYY, YYYY-MM) compares as text, so the current year and month are not in the future.
     issues.push(issue(`${path}.birthDate`, 'birthDate lies in the future'));
   }
   if (resource.resourceType === 'Consent') {
@@ -86,7 +94,7 @@ function gatewayRules(
     if (tier === 'payload') issues.push(...payloadRules(resource, path));
     (resource.entry ?? []).forEach((e, i) => {
       if (e.resource)
-        issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`, required, tier));
+        issues.push(...gatewayRules(e.resource, `${path}.entry[${i}].resource`, required, tier, today));
     });
   }
   if (resource.resourceType === 'Parameters') {
@@ -95,7 +103,7 @@ function gatewayRules(
     (resource.parameter ?? []).forEach((p, i) => {
       const inner = p.name === 'payload' ? 'payload' : tier;
       if (p.resource)
-        issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required, inner));
+        issues.push(...gatewayRules(p.resource, `${path}.parameter[${i}].resource`, required, inner, today));
     });
   }
   return issues;
@@ -106,6 +114,8 @@ export interface ValidateOptions {
   thorough?: boolean;
   /** `kept` (default): the Ketenpoort profiles apply by default; `payload`: only those the resource claims. */
   tier?: ValidationTier;
+  /** The moment the resource is checked at (a birth date may not lie after its Dutch date); the system time if absent. */
+  at?: Date;
 }
 
 /**
@@ -143,7 +153,8 @@ export function checkFhir<T extends Resource = Resource>(
     issues.push(...full);
     if (issues.length === 0) issues.push(...structural);
   }
-  issues.push(...gatewayRules(body as Resource, type, structural.length === 0, opts.tier ?? 'kept'));
+  const today = dutchDate(opts.at ?? systemClock());
+  issues.push(...gatewayRules(body as Resource, type, structural.length === 0, opts.tier ?? 'kept', today));
   if (opts.thorough && !issues.some((i) => i.severity === 'error')) {
     // The base specification's FHIRPath invariants: reported, but the verdict is the one $exchange gives.
     const full = fullValidation(body as Resource);

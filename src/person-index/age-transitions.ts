@@ -94,7 +94,7 @@ export async function sweepAgeTransitions(db: Database, config: Config, now = ne
       if (await findByUniqueKey(db, key)) continue;
       try {
         await db.transaction((tx) =>
-          createResource(tx, renewalTask(patient, org, due.age, due.on, config, now), org, key),
+          createResource(tx, renewalTask(patient, org, due.age, due.on, config, now), org, key, now),
         );
         created++;
       } catch (err) {

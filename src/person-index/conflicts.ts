@@ -73,7 +73,7 @@ export async function reportConflicts(
     const key = keyOf(conflict);
     if (await findByUniqueKey(db, key)) continue;
     const create = (tx: Queryable) =>
-      createResource(tx, conflictTask(conflict, subjectRef, now), GATEWAY_ORG, key);
+      createResource(tx, conflictTask(conflict, subjectRef, now), GATEWAY_ORG, key, now);
     try {
       await ('transaction' in db ? db.transaction(create) : create(db));
     } catch (err) {

@@ -78,9 +78,9 @@ export interface WriteResult<T extends Resource = Resource> {
 }
 
 /** The start of every write to the index: the caller may write this type, and the body is a valid one of it. */
-function writable(principal: Principal, body: unknown, type: string): Resource {
+function writable(principal: Principal, body: unknown, type: string, at?: Date): Resource {
   demand(principal, permissionFor(type, true));
-  return accepted(checkFhir<Resource>(body, [type]));
+  return accepted(checkFhir<Resource>(body, [type], { at }));
 }
 
 /**
@@ -94,8 +94,9 @@ export async function createIndexed(
   body: unknown,
   type: string,
   ifNoneExist?: string,
+  at?: Date,
 ): Promise<WriteResult> {
-  const resource = writable(principal, body, type);
+  const resource = writable(principal, body, type, at);
   const { id: _ignored, meta: _meta, ...fresh } = resource as Resource & { id?: string };
   if (ifNoneExist) {
     const existing = await findExisting(tx, principal, fresh as Resource, ifNoneExist);
@@ -107,6 +108,7 @@ export async function createIndexed(
           description: `Conditional create matched the existing ${type}/${existing.id}`,
           patient: auditSubject(existing),
           entities: [{ reference: `${type}/${existing.id}` }],
+          recorded: at,
         });
       }
       return { resource: existing, created: false };
@@ -121,7 +123,7 @@ export async function createIndexed(
         : 'This parent is already registered for this child',
     );
   }
-  const stored = await createResource(tx, fresh as Resource, principal.org, key);
+  const stored = await createResource(tx, fresh as Resource, principal.org, key, at);
   if (isPersonIndexType(type)) {
     await audit(tx, principal, {
       subtype: 'create',
@@ -130,6 +132,7 @@ export async function createIndexed(
       patient: auditSubject(stored),
       entities: [{ reference: `${type}/${stored.id}` }],
       details: { facts: factsOf(stored), source: principal.org },
+      recorded: at,
     });
   }
   return { resource: stored, created: true };
@@ -173,8 +176,9 @@ export async function updateIndexed(
   type: string,
   id: string,
   ifMatch?: string,
+  at?: Date,
 ): Promise<WriteResult> {
-  const resource = writable(principal, body, type);
+  const resource = writable(principal, body, type, at);
   if (resource.id !== id)
     throw badRequest(
       `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,
@@ -198,7 +202,7 @@ export async function updateIndexed(
   const holder = key ? await findByUniqueKey(tx, key) : undefined;
   if (holder && holder.id !== id)
     throw conflict('Your organisation registered another resource with this BSN');
-  const stored = await updateResource(tx, { ...resource, id }, key);
+  const stored = await updateResource(tx, { ...resource, id }, key, at);
   if (isPersonIndexType(type)) {
     const changed = changedFacts(current.resource, stored);
     await audit(tx, principal, {
@@ -208,6 +212,7 @@ export async function updateIndexed(
       patient: auditSubject(stored),
       entities: [{ reference: `${type}/${id}` }],
       details: { changed, source: principal.org },
+      recorded: at,
     });
   }
   return { resource: stored, created: false };

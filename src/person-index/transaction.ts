@@ -7,8 +7,16 @@ import { createIndexed, INDEXED_TYPES, updateIndexed } from './records.js';
 
 const TRANSACTION_ORDER = ['Organization', 'Endpoint', 'Patient', 'RelatedPerson', 'Group', 'Consent'];
 
-/** Applies every entry of a transaction in one database transaction; urn:uuid references are resolved to the ids given. */
-export async function runTransaction(tx: Queryable, principal: Principal, bundle: Bundle): Promise<Bundle> {
+/**
+ * Applies every entry of a transaction in one database transaction; urn:uuid references are resolved to the ids given.
+ * `at` is the request's moment, which every entry is stored and recorded at.
+ */
+export async function runTransaction(
+  tx: Queryable,
+  principal: Principal,
+  bundle: Bundle,
+  at?: Date,
+): Promise<Bundle> {
   const ids = new Map<string, string>();
   const entries = bundle.entry ?? [];
   const responses: BundleEntry[] = new Array<BundleEntry>(entries.length);
@@ -28,7 +36,7 @@ export async function runTransaction(tx: Queryable, principal: Principal, bundle
     const resource = resolveUrnRefs(entry.resource, ids);
     try {
       if (method === 'POST') {
-        const result = await createIndexed(tx, principal, resource, type, entry.request?.ifNoneExist);
+        const result = await createIndexed(tx, principal, resource, type, entry.request?.ifNoneExist, at);
         if (entry.fullUrl?.startsWith('urn:uuid:')) ids.set(entry.fullUrl, `${type}/${result.resource.id}`);
         responses[i] = {
           response: {
@@ -41,7 +49,7 @@ export async function runTransaction(tx: Queryable, principal: Principal, bundle
         const id = entry.request?.url?.split('/')[1];
         if (!id)
           throw badRequest(`entry[${i}].request.url must be ${type}/<id>`, `Bundle.entry[${i}].request.url`);
-        const result = await updateIndexed(tx, principal, resource, type, id);
+        const result = await updateIndexed(tx, principal, resource, type, id, undefined, at);
         responses[i] = {
           response: { status: '200', location: `${type}/${id}/_history/${result.resource.meta?.versionId}` },
           resource: result.resource,

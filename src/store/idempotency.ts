@@ -1,4 +1,7 @@
 // The idempotency_keys table: the first answer to a client's Idempotency-Key, kept for a window of hours.
+// The window is measured on the database's clock (created_at defaults to now(), compared with now()), not on the
+// request's moment: a deliberate exception to the one clock, because a retry is a matter of real elapsed time (a
+// sandbox clock set back or ahead must neither revive nor expire a key) and every process shares the database's clock.
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from './database.js';
 

@@ -58,14 +58,16 @@ function withMeta<T extends AnyResource>(resource: T, id: string, versionId: num
   };
 }
 
+/** Stores a new resource; `at` (the request's moment, the system time if absent) is its meta.lastUpdated. */
 export async function createResource<T extends AnyResource>(
   tx: Queryable,
   resource: T,
   org: string,
   uniqueKey: string | null = null,
+  at: Date = new Date(),
 ): Promise<T> {
   const id = resource.id ?? randomUUID();
-  const now = new Date();
+  const now = at;
   const stored = withMeta(resource, id, 1, now);
   // The resource, its first history version, its search tokens and its owner: one statement, one round trip.
   await tx.query(
@@ -93,12 +95,14 @@ export async function createResource<T extends AnyResource>(
   return stored;
 }
 
+/** Stores a resource's next version; `at` (the request's moment, the system time if absent) is its meta.lastUpdated. */
 export async function updateResource<T extends AnyResource>(
   tx: Queryable,
   resource: T & { id: string },
   uniqueKey: string | null = null,
+  at: Date = new Date(),
 ): Promise<T> {
-  const now = new Date();
+  const now = at;
   // The new version, the end of the previous one in the history and the new history row, in one statement.
   const rows = await tx.query<{ version_id: number }>(
     `WITH updated AS (

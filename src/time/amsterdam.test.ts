@@ -1,6 +1,7 @@
 // The Dutch calendar: days, periods and ages in Amsterdam time, in summer (UTC+2) as in winter (UTC+1).
 import { describe, expect, it } from 'vitest';
 import {
+  addYears,
   ageOn,
   amsterdamIso,
   dutchDate,
@@ -100,5 +101,19 @@ describe('Dutch formats', () => {
   it('shows a calendar date or an instant as the Dutch day it is', () => {
     expect(formatDutchDay('2026-07-01')).toBe('1 juli 2026');
     expect(formatDutchDay('2026-06-30T22:30:00Z')).toBe('1 juli 2026');
+  });
+});
+
+describe('addYears', () => {
+  it('keeps the Amsterdam date and time, also when summer time starts on another date that year', () => {
+    // 00:30 on 31 March 2019 was winter time (UTC+1); on 31 March 2020 it is summer time (UTC+2).
+    expect(addYears(new Date('2019-03-30T23:30:00Z'), 1).toISOString()).toBe('2020-03-30T22:30:00.000Z');
+    // 00:30 on 2 July stays 00:30 on 2 July, seven years on.
+    expect(addYears(new Date('2019-07-01T22:30:00Z'), 7).toISOString()).toBe('2026-07-01T22:30:00.000Z');
+    expect(addYears(new Date('2020-01-14T23:30:00Z'), 7).toISOString()).toBe('2027-01-14T23:30:00.000Z');
+  });
+
+  it('runs 29 February into 1 March of a common year', () => {
+    expect(addYears(new Date('2028-02-29T10:00:00Z'), 1).toISOString()).toBe('2029-03-01T10:00:00.000Z');
   });
 });

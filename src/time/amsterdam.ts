@@ -76,6 +76,27 @@ export function amsterdamInstant(wall: number): number {
   return at;
 }
 
+/**
+ * The same Amsterdam wall-clock time `years` calendar years later (29 February runs into 1 March in a common year):
+ * the moment a period counted in years ends, in summer time as in winter time.
+ */
+export function addYears(at: Date, years: number): Date {
+  const wall = new Date(at.getTime() + amsterdamOffset(at.getTime()) * 60_000);
+  return new Date(
+    amsterdamInstant(
+      wallClock(
+        wall.getUTCFullYear() + years,
+        wall.getUTCMonth() + 1,
+        wall.getUTCDate(),
+        wall.getUTCHours(),
+        wall.getUTCMinutes(),
+        wall.getUTCSeconds(),
+        wall.getUTCMilliseconds(),
+      ),
+    ),
+  );
+}
+
 /** The number of days in a month (1–12) of a year. */
 export const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 

@@ -35,14 +35,15 @@ export async function exchange(ctx: HttpContext, req: Request, res: Response): P
   const principal = principalOf(res);
   const claim = idempotencyClaim(principal.clientId, req.get('idempotency-key'), req.body);
   const lang = languageOf(req.get('accept-language'));
+  const at = ctx.clock();
   const read = () => {
-    const input = new OperationInput(req.body);
+    const input = new OperationInput(req.body, at);
     const question = questionOf(input);
-    const payload = payloadOf(input, lang);
+    const payload = payloadOf(input, lang, at);
     return { question, payload, answerOf: (done: ExchangeOutcome) => answerOf(done, lang) };
   };
   const result = await exchangeOnce(ctx, principal, claim, read, {
-    at: ctx.clock(),
+    at,
     requestId: requestIdOf(res),
   });
   if (result.replayed) {

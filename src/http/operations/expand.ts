@@ -19,7 +19,7 @@ export const expandOperation = defineOperation({
   ],
   returns: 'ValueSet',
   affectsState: false,
-  handler: (_ctx, req, res) => {
+  handler: (ctx, req, res) => {
     const cs = systemFor(req, 'ValueSet');
     const filter = typeof req.query.filter === 'string' ? req.query.filter.toLowerCase() : '';
     const lang = typeof req.query.displayLanguage === 'string' ? req.query.displayLanguage : undefined;
@@ -33,7 +33,7 @@ export const expandOperation = defineOperation({
       );
     sendFhir(res, 200, {
       ...valueSetOf(cs),
-      expansion: { timestamp: new Date().toISOString(), total: contains.length, contains },
+      expansion: { timestamp: ctx.clock().toISOString(), total: contains.length, contains },
     });
   },
 });

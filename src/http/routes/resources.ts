@@ -60,8 +60,9 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
 
     router.post(`/${type}`, async (req, res) => {
       const principal = principalOf(res);
+      const at = ctx.clock();
       const result = await ctx.db.transaction((tx) =>
-        createIndexed(tx, principal, req.body, type, req.get('if-none-exist')),
+        createIndexed(tx, principal, req.body, type, req.get('if-none-exist'), at),
       );
       sendFhir(res, result.created ? 201 : 200, result.resource, {
         Location: `${baseUrlOf(ctx, req)}/fhir/${type}/${result.resource.id}`,
@@ -77,8 +78,9 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
     });
     router.put(`/${type}/:id`, async (req, res) => {
       const principal = principalOf(res);
+      const at = ctx.clock();
       const result = await ctx.db.transaction((tx) =>
-        updateIndexed(tx, principal, req.body, type, req.params.id, req.get('if-match')),
+        updateIndexed(tx, principal, req.body, type, req.params.id, req.get('if-match'), at),
       );
       sendFhir(res, 200, result.resource, etag(result.resource));
     });
@@ -104,13 +106,14 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
   });
   router.post('/', async (req, res) => {
     const principal = principalOf(res);
+    const at = ctx.clock();
     if ((req.body as Bundle | undefined)?.resourceType !== 'Bundle')
       throw badRequest('POST /fhir takes a transaction Bundle', 'resourceType');
     // The whole Bundle is checked as R4 (entries, fullUrl, request) before any entry is applied.
-    const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle']));
+    const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle'], { at }));
     if (bundle.type !== 'transaction')
       throw badRequest('Only Bundle.type transaction is supported here', 'Bundle.type');
-    const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle));
+    const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle, at));
     sendFhir(res, 200, response);
   });
 }

@@ -30,7 +30,7 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
     permission: 'task:read',
   } as const;
   route({ method: 'get', path: '/Task', ...search }, async (req, res) => {
-    const page = await searchTasks(ctx, principalOf(res), req.query);
+    const page = await searchTasks(ctx, principalOf(res), req.query, ctx.clock());
     sendFhir(
       res,
       200,
@@ -63,10 +63,13 @@ export function taskRoutes(ctx: HttpContext, router: Router): void {
     summary: 'Complete a review (privacy officer) or a client notification (the organisation that owes it)',
   } as const;
   route({ method: 'put', path: '/Task/:id', ...update }, async (req, res) => {
-    const updated = await workOnTask(ctx, principalOf(res), String(req.params.id), {
-      body: req.body,
-      ifMatch: req.get('if-match'),
-    });
+    const updated = await workOnTask(
+      ctx,
+      principalOf(res),
+      String(req.params.id),
+      { body: req.body, ifMatch: req.get('if-match') },
+      ctx.clock(),
+    );
     sendFhir(res, 200, updated, { ETag: `W/"${updated.meta?.versionId}"` });
   });
   ctx.caps.searchParam('Task', 'overdue', 'token');
