@@ -20,6 +20,7 @@ import { startAgeTransitionSweep } from './person-index/age-transitions.js';
 import { checkCovenants } from './exchange/decide-options.js';
 import { AuditLog } from './audit/log.js';
 import { AuditWriter } from './audit/writer.js';
+import { refusalLog } from './http/refusals.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
 import type { Database } from './store/database.js';
@@ -71,6 +72,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     }),
   );
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
+  const auditWriter = new AuditWriter(db);
   const ctx: HttpContext = {
     config,
     db,
@@ -86,7 +88,8 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     ),
     caps: new Capabilities(),
     facts: new DecisionFactsStore(db),
-    auditWriter: new AuditWriter(db),
+    auditWriter,
+    refusals: refusalLog(auditWriter),
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,
