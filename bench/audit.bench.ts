@@ -2,8 +2,8 @@
 // BENCH_DATABASE_URL adds the PostgreSQL runs and verifies there instead of on PGlite; BENCH_AUDIT_EVENTS sets the size
 // of the verified log (default 1,000,000 on PostgreSQL, the target being under 30 s; 200,000 on PGlite).
 import { buildAuditEvent } from '../src/audit/audit-event.js';
-import { appendAudit, chainHash, genesis, MAX_AUDIT_CHAINS, verifyChain } from '../src/audit/chain.js';
-import { configureAuditSigning } from '../src/audit/signing.js';
+import { chainHash, genesis, MAX_AUDIT_CHAINS, verifyChain } from '../src/audit/chain.js';
+import { appendAudit, AuditLog } from '../src/audit/log.js';
 import { loadGatewayKey } from '../src/auth/auth.js';
 import type { Database } from '../src/store/database.js';
 import { openDatabase } from '../src/store/open.js';
@@ -88,9 +88,9 @@ async function throughWriter(name: string, db: Database, events: number): Promis
 }
 
 export async function run(): Promise<void> {
-  const db = await openDatabase({ dataDir: 'memory://' });
-  const key = await loadGatewayKey(db);
-  configureAuditSigning(db, key, 1000);
+  const opened = await openDatabase({ dataDir: 'memory://' });
+  const key = await loadGatewayKey(opened);
+  const db = opened.withServices(new AuditLog({ checkpoints: { every: 1000, key } }));
   let i = 0;
   await bench(
     'audit append (hash chain, own transaction, PGlite)',
@@ -116,8 +116,10 @@ export async function run(): Promise<void> {
   console.log(`  (the embedded engine runs one transaction at a time; the target is for PostgreSQL, below)`);
   if (process.env.BENCH_DATABASE_URL) {
     // Ten connections appending at once: each transaction takes a free chain head, so writers do not queue on one.
-    const pgdb = await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL });
-    configureAuditSigning(pgdb, await loadGatewayKey(pgdb), 1000, 8);
+    const pgOpened = await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL });
+    const pgdb = pgOpened.withServices(
+      new AuditLog({ chains: 8, checkpoints: { every: 1000, key: await loadGatewayKey(pgOpened) } }),
+    );
     const reset = () => emptyLog(pgdb);
     await reset();
     const plain = await concurrently('plain insert, no chain, 10 connections (PostgreSQL)', pgdb, {

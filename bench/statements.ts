@@ -50,7 +50,7 @@ export function statementKind(sql: string): string {
 
 export function countingDatabase(db: Database, tally: StatementTally): Database {
   const wrap = (q: Queryable): Queryable => ({
-    context: q.context,
+    services: q.services,
     async query<T>(sql: string, params?: unknown[]) {
       const start = performance.now();
       try {
@@ -69,5 +69,6 @@ export function countingDatabase(db: Database, tally: StatementTally): Database 
     },
     exec: (sql) => db.exec(sql),
     close: () => db.close(),
+    withServices: (services) => countingDatabase(db.withServices(services), tally),
   };
 }

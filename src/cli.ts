@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { configureAuditSigning } from './audit/signing.js';
+import { AuditLog } from './audit/log.js';
 import { verifyCheckpoint } from './audit/checkpoint-jws.js';
 import { verifyChain } from './audit/chain.js';
 import { pruneExpired } from './audit/retention.js';
@@ -122,8 +122,11 @@ async function verify(db: Database, independent: boolean): Promise<number> {
 
 async function prune(db: Database, dryRun: boolean): Promise<number> {
   const config = loadConfig();
-  configureAuditSigning(db, await loadGatewayKey(db), config.auditCheckpointEvery, config.auditChains);
-  const result = await pruneExpired(db, {
+  const log = new AuditLog({
+    chains: config.auditChains,
+    checkpoints: { every: config.auditCheckpointEvery, key: await loadGatewayKey(db) },
+  });
+  const result = await pruneExpired(db.withServices(log), {
     catalogue: loadCatalogue(),
     defaultYears: config.auditRetentionYears,
     dryRun,

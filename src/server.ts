@@ -18,8 +18,9 @@ import { auditExplanation } from './exchange/reasons.js';
 import { DeliveryWorker } from './exchange/delivery.js';
 import { startAgeTransitionSweep } from './person-index/age-transitions.js';
 import { checkCovenants } from './exchange/decide-options.js';
-import { configureAuditSigning } from './audit/signing.js';
+import { AuditLog } from './audit/log.js';
 import { AuditWriter } from './audit/writer.js';
+import { refusalLog } from './http/refusals.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
 import type { Database } from './store/database.js';
@@ -58,12 +59,20 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   }
   const logger = opts.logger ?? pino({ level: config.logLevel });
   checkCovenants(config);
-  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const opened =
+    opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   loadFhirDefinitions();
   loadStructureSchema();
-  const key = await loadGatewayKey(db);
-  configureAuditSigning(db, key, config.auditCheckpointEvery, config.auditChains);
+  const key = await loadGatewayKey(opened);
+  // This gateway's audit log, on every transaction of the handle its services use (src/audit/log.ts).
+  const db = opened.withServices(
+    new AuditLog({
+      chains: config.auditChains,
+      checkpoints: { every: config.auditCheckpointEvery, key },
+    }),
+  );
   if (config.clientsFile) await registerClients(db, await readClientsFile(config.clientsFile));
+  const auditWriter = new AuditWriter(db);
   const ctx: HttpContext = {
     config,
     db,
@@ -79,7 +88,8 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     ),
     caps: new Capabilities(),
     facts: new DecisionFactsStore(db),
-    auditWriter: new AuditWriter(db),
+    auditWriter,
+    refusals: refusalLog(auditWriter),
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,

@@ -13,7 +13,7 @@ const SRC = path.join(PROJECT_ROOT, 'src');
  * top put the rest together. Each entry is a folder or file below src/.
  */
 const LAYERS: string[][] = [
-  ['fhir', 'time', 'config.ts', 'paths.ts', 'html.ts', 'sign-in-config.ts'],
+  ['fhir', 'time', 'config.ts', 'paths.ts', 'html.ts', 'sign-in-config.ts', 'reference-data.ts'],
   ['store'],
   ['consent', 'mappings', 'audit'],
   ['auth', 'person-index', 'exchange', 'reports', 'cds-hooks', 'context.ts'],

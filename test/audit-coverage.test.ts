@@ -1,7 +1,6 @@
 // Audit coverage: every read of person data and every refusal is on record, attributed to each person it concerns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle, Parameters, Patient, RelatedPerson, Task } from '@medplum/fhirtypes';
-import { refusalLog } from '../src/http/refusals.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Database } from '../src/store/database.js';
 import {
@@ -170,7 +169,7 @@ describe.each(ENGINES)('audit coverage on %s', (engine) => {
   });
 
   it('groups refusals without a valid token per source, and keeps no request body', async () => {
-    const log = refusalLog(sandbox.ctx);
+    const log = sandbox.ctx.refusals;
     await log.flush(undefined, true);
     const before = (await events(`subtype = 'refusal' AND agent_org IS NULL`)).length;
     const secret = 'geheime-inhoud-van-het-verzoek';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { buildAuditEvent } from '../src/audit/audit-event.js';
-import { appendAudits } from '../src/audit/chain.js';
+import { appendAudits } from '../src/audit/log.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Database } from '../src/store/database.js';
 import { ENGINES, fhir, freshDatabase, sandboxToken, testSandbox } from './helpers.js';

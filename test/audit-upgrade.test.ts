@@ -2,7 +2,8 @@
 // verifying after the column becomes json, new records chain on from them, and tampering is still found in both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuditEvent } from '../src/audit/audit-event.js';
-import { appendAudits, auditBatch, verifyChain } from '../src/audit/chain.js';
+import { auditBatch, verifyChain } from '../src/audit/chain.js';
+import { appendAudits } from '../src/audit/log.js';
 import { migrate, type Database } from '../src/store/database.js';
 import { ENGINES, freshDatabase } from './helpers.js';
 

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuditEvent } from '../src/audit/audit-event.js';
-import { appendAudits, verifyChain } from '../src/audit/chain.js';
+import { verifyChain } from '../src/audit/chain.js';
+import { appendAudits, AuditLog } from '../src/audit/log.js';
 import { verifyCheckpoint } from '../src/audit/checkpoint-jws.js';
 import { pruneExpired } from '../src/audit/retention.js';
-import { configureAuditSigning } from '../src/audit/signing.js';
 import { loadCatalogue } from '../src/consent/catalogue.js';
 import { loadGatewayKey } from '../src/auth/auth.js';
 import { openDatabase } from '../src/store/open.js';
@@ -165,14 +165,14 @@ describe('bin/ketenpoort.mjs', () => {
 
 describe.each(ENGINES)('pruning by retention on %s', (engine) => {
   it('removes only expired events from the start, records the pruning, and leaves a chain that verifies', async () => {
-    const { db, drop } = await freshDatabase(engine);
+    const { db: opened, drop } = await freshDatabase(engine);
     try {
-      const sandbox = await testSandbox({ auditCheckpointEvery: 3 }, db);
+      const sandbox = await testSandbox({ auditCheckpointEvery: 3 }, opened);
       const cjg = await sandboxToken(sandbox, 'cjg');
       for (let i = 0; i < 5; i++) await fhir(sandbox.url, cjg, 'POST', '/fhir/$consent-decision', question);
       await sandbox.close();
-      const key = await loadGatewayKey(db);
-      configureAuditSigning(db, key, 3);
+      const key = await loadGatewayKey(opened);
+      const db = opened.withServices(new AuditLog({ checkpoints: { every: 3, key } }));
       const [before] = await db.query<{ n: number; max: number }>(
         'SELECT count(*)::int AS n, max(link)::int AS max FROM audit_events',
       );
@@ -202,10 +202,10 @@ describe.each(ENGINES)('pruning by retention on %s', (engine) => {
   });
 
   it('keeps the signed prune checkpoint when the last pruned event already has a periodic one', async () => {
-    const { db, drop } = await freshDatabase(engine);
+    const { db: opened, drop } = await freshDatabase(engine);
     try {
-      const key = await loadGatewayKey(db);
-      configureAuditSigning(db, key, 3);
+      const key = await loadGatewayKey(opened);
+      const db = opened.withServices(new AuditLog({ checkpoints: { every: 3, key } }));
       const old = new Date(Date.UTC(2000, 0, 1));
       await db.transaction((tx) =>
         appendAudits(

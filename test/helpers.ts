@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
 import type { Bundle, Consent, Parameters, Patient, RelatedPerson } from '@medplum/fhirtypes';
+import { AuditLog } from '../src/audit/log.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { migrate, type Database } from '../src/store/database.js';
@@ -32,19 +33,23 @@ export const ENGINES: ('pglite' | 'postgres')[] = process.env.TEST_DATABASE_URL
 
 /**
  * A new, empty database of the given engine; drop() removes a PostgreSQL one again. `until` leaves it as the release
- * that shipped the named migration left it (for upgrade tests); migrate(db) then brings it up to date.
+ * that shipped the named migration left it (for upgrade tests); migrate(db) then brings it up to date. Its
+ * transactions append to an audit log of the default settings (no signed checkpoints); a gateway started on it uses
+ * its own (server.ts).
  */
 export async function freshDatabase(
   engine: 'pglite' | 'postgres',
   opts: { until?: string } = {},
 ): Promise<{ db: Database; url?: string; drop(): Promise<void> }> {
   const open = async (where: { databaseUrl?: string; dataDir?: string }) => {
-    if (opts.until === undefined) return openDatabase(where);
-    const db = where.databaseUrl
-      ? await openPostgres(where.databaseUrl)
-      : await openPglite(where.dataDir ?? 'memory://');
-    await migrate(db, { until: opts.until });
-    return db;
+    const db =
+      opts.until === undefined
+        ? await openDatabase(where)
+        : where.databaseUrl
+          ? await openPostgres(where.databaseUrl)
+          : await openPglite(where.dataDir ?? 'memory://');
+    if (opts.until !== undefined) await migrate(db, { until: opts.until });
+    return db.withServices(new AuditLog());
   };
   if (engine === 'pglite') {
     const db = await open({ dataDir: 'memory://' });

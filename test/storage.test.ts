@@ -1,7 +1,8 @@
 // Storage contract: the same behaviour on embedded PGlite and on a PostgreSQL server (TEST_DATABASE_URL).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Consent, Patient } from '@medplum/fhirtypes';
-import { appendAudit, verifyChain } from '../src/audit/chain.js';
+import { verifyChain } from '../src/audit/chain.js';
+import { appendAudit } from '../src/audit/log.js';
 import { migrate, type Database } from '../src/store/database.js';
 import {
   createResource,
@@ -216,7 +217,7 @@ describe.each(ENGINES)('storage on %s', (engine) => {
   );
 
   it('appends a batch of events to one chain in one statement, in order', async () => {
-    const { appendAudits } = await import('../src/audit/chain.js');
+    const { appendAudits } = await import('../src/audit/log.js');
     const stored = await db.transaction((tx) =>
       appendAudits(
         tx,

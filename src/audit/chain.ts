@@ -1,10 +1,8 @@
-// The hash-chained audit log: append inside the caller's transaction, verify from the start.
-import { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from '../config.js';
+// The hash-chained audit log: how events chain and how the log is verified from the start (appending: log.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
 import type { AuditIndex } from './audit-index.js';
-import { attributePersons } from './persons.js';
 
 export interface CheckpointPayload {
   /** The chain this checkpoint belongs to (1 when absent: checkpoints signed before there were several chains). */
@@ -19,25 +17,6 @@ export interface CheckpointPayload {
 
 /** The most chains a log can have: the heads that migration 005 creates. */
 export { DEFAULT_AUDIT_CHAINS, MAX_AUDIT_CHAINS } from '../config.js';
-
-export async function writeCheckpoint(
-  tx: Queryable,
-  chain: number,
-  link: number,
-  hash: string,
-  kind: CheckpointPayload['kind'],
-  at: Date = new Date(),
-): Promise<void> {
-  const settings = tx.context?.auditCheckpoints;
-  if (!settings) throw new Error('audit checkpoints are not configured for this database');
-  const jws = await settings.sign({ chain, link, hash, at: at.toISOString(), kind });
-  // A prune checkpoint takes the place of a periodic one at the same position: verification starts from it.
-  await tx.query(
-    `INSERT INTO audit_checkpoints (chain, link, hash, jws, kind) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (chain, link) DO ${kind === 'prune' ? 'UPDATE SET hash = EXCLUDED.hash, jws = EXCLUDED.jws, kind = EXCLUDED.kind' : 'NOTHING'}`,
-    [chain, link, hash, jws, kind],
-  );
-}
 
 /**
  * The hash of an event: sha256 over "prev_hash \n link \n content", where link is the event's position in its chain
@@ -60,9 +39,6 @@ export interface AuditItem {
   index: AuditIndex;
 }
 
-/** The chain each open transaction writes to: a transaction keeps to the one head it has locked. */
-const heldChain = new WeakMap<Queryable, number>();
-
 /** The batch audit_append takes: each record with an id, beside the index columns copied out of it. */
 export function auditBatch(items: AuditItem[]): { stored: AuditEvent[]; rows: string } {
   const stored = items.map(({ event }) => ({ ...event, id: event.id ?? randomUUID() }));
@@ -83,48 +59,6 @@ export function auditBatch(items: AuditItem[]): { stored: AuditEvent[]; rows: st
     })),
   );
   return { stored, rows };
-}
-
-/**
- * Appends AuditEvents, in order, to one audit chain inside the caller's transaction; they commit or roll back
- * together with whatever else the transaction wrote. The transaction takes the first chain head that no other
- * transaction holds and keeps it until it ends, so concurrent writers (threads or processes) each extend their own
- * chain instead of waiting for one another's commits; only when every head is taken does a writer wait for one.
- */
-export async function appendAudits(tx: Queryable, items: AuditItem[]): Promise<AuditEvent[]> {
-  if (items.length === 0) return [];
-  await attributePersons(tx, items);
-  const { stored, rows } = auditBatch(items);
-  const chains = Math.min(Math.max(tx.context?.auditChains ?? DEFAULT_AUDIT_CHAINS, 1), MAX_AUDIT_CHAINS);
-  // One call of audit_append (migrations 005 and 007): it locks a head (this transaction's, else a free one), chains and inserts
-  // the events, and moves the head.
-  const [head] = await tx.query<{ chain: number; link: number; hash: string }>(
-    'SELECT chain_id AS chain, chain_link::int AS link, chain_hash AS hash FROM audit_append($1::json, $2, $3)',
-    [rows, chains, heldChain.get(tx) ?? null],
-  );
-  if (!head) throw new Error('audit chain head missing');
-  heldChain.set(tx, head.chain);
-  const every = tx.context?.auditCheckpoints?.every;
-  if (every) {
-    const marks: number[] = [];
-    for (let link = head.link - (head.link % every); link > head.link - items.length; link -= every)
-      marks.push(link);
-    if (marks.length > 0) {
-      const rows = await tx.query<{ link: number; hash: string }>(
-        'SELECT link::int AS link, hash FROM audit_events WHERE chain = $1 AND link = ANY($2::bigint[]) ORDER BY link',
-        [head.chain, marks],
-      );
-      // Signed at the moment the batch's last event was recorded (the request's, not another clock's).
-      const at = new Date(stored[stored.length - 1]!.recorded!);
-      for (const m of rows) await writeCheckpoint(tx, head.chain, m.link, m.hash, 'periodic', at);
-    }
-  }
-  return stored;
-}
-
-/** Appends one AuditEvent (see appendAudits). */
-export async function appendAudit(tx: Queryable, event: AuditEvent, index: AuditIndex): Promise<AuditEvent> {
-  return (await appendAudits(tx, [{ event, index }]))[0]!;
 }
 
 export interface VerifyResult {

@@ -1,7 +1,7 @@
 // The one way to put an access on record: in the caller's transaction (an exchange, a write) or through the
 // group-commit writer (reads and searches, answered once their record is committed). Everything else builds inputs.
 import { buildAuditEvent, type AuditInput } from './audit-event.js';
-import { appendAudits } from './chain.js';
+import { appendAudits } from './log.js';
 import type { Queryable } from '../store/database.js';
 import type { AuditWriter } from './writer.js';
 

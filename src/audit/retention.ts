@@ -4,7 +4,7 @@ import type { Catalogue } from '../consent/catalogue.js';
 import type { Database } from '../store/database.js';
 import { addYears } from '../time/amsterdam.js';
 import { buildAuditEvent } from './audit-event.js';
-import { appendAudit, writeCheckpoint } from './chain.js';
+import { appendAudit, auditLogOf } from './log.js';
 
 export interface PruneResult {
   /** Events removed, over all chains. */
@@ -80,7 +80,7 @@ export async function pruneExpired(
   await db.transaction(async (tx) => {
     await tx.query(`SELECT set_config('ketenpoort.pruning', 'on', true)`);
     for (const [chain, link] of Object.entries(upTo).map(([c, l]) => [Number(c), l] as const)) {
-      await writeCheckpoint(tx, chain, link, lastHash.get(chain)!, 'prune');
+      await auditLogOf(tx).checkpoint(tx, chain, link, lastHash.get(chain)!, 'prune');
       await tx.query('DELETE FROM audit_events WHERE chain = $1 AND link <= $2', [chain, link]);
     }
     await tx.query(`SELECT set_config('ketenpoort.pruning', 'off', true)`);

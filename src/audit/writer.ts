@@ -4,7 +4,8 @@
 // too and releases nothing (fail closed).
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Database } from '../store/database.js';
-import { appendAudits, type AuditItem } from './chain.js';
+import type { AuditItem } from './chain.js';
+import { appendAudits } from './log.js';
 
 interface Pending {
   item: AuditItem;

@@ -1,4 +1,5 @@
 // The decision's rule data, read from profiles/: legal bases, data categories, life domains, classification rules.
+import { readOnce } from '../reference-data.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROFILES_DIR } from '../paths.js';
@@ -96,11 +97,8 @@ export function legalBasisEntry(c: CodeSystemConcept): LegalBasisEntry {
   };
 }
 
-let cached: Catalogue | undefined;
-
 /** Reads the catalogue from profiles/ once per process; decide() itself never does I/O. */
-export function loadCatalogue(): Catalogue {
-  if (cached) return cached;
+export const loadCatalogue = readOnce(function loadCatalogue(): Catalogue {
   const legal = readProfile<CodeSystem>('CodeSystem-legal-basis.json');
   const categories = readProfile<CodeSystem>('CodeSystem-data-category.json');
   const domains = readProfile<CodeSystem>('CodeSystem-life-domain.json');
@@ -120,7 +118,7 @@ export function loadCatalogue(): Catalogue {
     }
     templates.set(c.code!, byLang);
   }
-  cached = {
+  return {
     legalBases: new Map((legal.concept ?? []).map((c) => [c.code!, legalBasisEntry(c)])),
     categories: new Map(
       (categories.concept ?? []).map((c) => [
@@ -141,5 +139,4 @@ export function loadCatalogue(): Catalogue {
     adolescentLabel: classification.adolescentLabel,
     reasonTemplates: templates,
   };
-  return cached;
-}
+});

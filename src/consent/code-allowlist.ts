@@ -1,6 +1,7 @@
 // Which codes survive pseudonymisation: a code from a known code system, in that system's shape, never a BSN.
 // A code is only as anonymous as its code system: free text put in a `code` or a made-up system URI carries a name or
 // a BSN as well as a description does, so codes pass only from systems the gateway knows.
+import { readOnce } from '../reference-data.js';
 import { allKnownCodes } from '../mappings/code-systems.js';
 
 /** External terminologies too large to list here: their codes pass when they have the system's shape. */
@@ -15,8 +16,6 @@ const SHAPES: Record<string, RegExp> = {
   'urn:iso:std:iso:3166': /^[A-Z]{2,3}$/,
   'urn:ietf:bcp:47': /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/,
 };
-
-let allHl7: Set<string> | undefined;
 
 /** A nine-digit number that passes the BSN 11-test: never let through as a code, whatever its system. */
 function bsnLike(code: string): boolean {
@@ -40,12 +39,15 @@ export function codingPasses(system: unknown, code: unknown): boolean {
  */
 export function codePasses(code: unknown): boolean {
   if (typeof code !== 'string' || bsnLike(code)) return false;
-  if (!allHl7) {
-    allHl7 = new Set();
-    for (const codes of allKnownCodes().values()) for (const c of codes) allHl7.add(c);
-  }
-  return allHl7.has(code);
+  return everyCode().has(code);
 }
+
+/** Every code of every CodeSystem the gateway knows, whatever its system. */
+const everyCode = readOnce((): ReadonlySet<string> => {
+  const codes = new Set<string>();
+  for (const system of allKnownCodes().values()) for (const c of system) codes.add(c);
+  return codes;
+});
 
 /** Whether a code belongs to a CodeSystem the gateway knows (HL7, FHIR R4 or its own), e.g. a purpose of use. */
 export function isKnownCode(system: string | undefined, code: string | undefined): boolean {

@@ -16,7 +16,6 @@ import { operationsAt } from './operations/index.js';
 import { consentHistoryRoutes } from './routes/consent-history.js';
 import { FhirError, internal, notFound, outcome, tooLarge, unavailable } from '../fhir/outcomes.js';
 import { apiRateLimit, tokenRateLimit } from './rate-limit.js';
-import { refusalLog } from './refusals.js';
 import { securityHeaders } from './security-headers.js';
 import { SMART_CONFIGURATION_PATHS, smartConfiguration } from './smart.js';
 import { auditRoutes } from './routes/audit.js';
@@ -200,10 +199,9 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
 
 /** Turns every error into an OperationOutcome (or an OAuth error on the token endpoint); never a stack trace. */
 function errorHandler(ctx: HttpContext): ErrorRequestHandler {
-  const refusals = refusalLog(ctx);
   return async (err: unknown, req: Request, res: Response, _next) => {
     // A refusal (401, 403, 404) is on record before it is answered; recording never changes the answer.
-    await refusals.record(req, res, err);
+    await ctx.refusals.record(req, res, err);
     if (err instanceof OAuthError) {
       if (err.status === 401) res.set('WWW-Authenticate', 'Bearer realm="ketenpoort"');
       res

@@ -1,5 +1,6 @@
 // The gateway's CodeSystems (from profiles/) and the ValueSet of all codes of each, as the terminology routes and
 // operations find them.
+import { readOnce } from '../reference-data.js';
 import type { CodeSystem, ValueSet } from '@medplum/fhirtypes';
 import type { Request } from 'express';
 import { loadCodeSystems } from '../mappings/profiles.js';
@@ -21,13 +22,16 @@ export function valueSetOf(cs: CodeSystem): ValueSet {
   };
 }
 
-let byUrl: Map<string, CodeSystem> | undefined;
+/** The gateway's CodeSystems by url. */
+const byUrl = readOnce(
+  (): ReadonlyMap<string, CodeSystem> => new Map(loadCodeSystems().map((cs) => [cs.url!, cs])),
+);
 
 /** The CodeSystem a request names by `url` (or `system`): of a CodeSystem, or of the ValueSet of all its codes. */
 export function systemFor(req: Request, kind: 'CodeSystem' | 'ValueSet'): CodeSystem {
-  byUrl ??= new Map(loadCodeSystems().map((cs) => [cs.url!, cs]));
   const url = String(req.query.url ?? req.query.system ?? '');
-  const cs = kind === 'CodeSystem' ? byUrl.get(url) : byUrl.get(url.replace('/ValueSet/', '/CodeSystem/'));
+  const cs =
+    kind === 'CodeSystem' ? byUrl().get(url) : byUrl().get(url.replace('/ValueSet/', '/CodeSystem/'));
   if (!url) throw badRequest('Parameter "url" is required');
   if (!cs) throw notFound(`No ${kind} with url ${url}`);
   return cs;

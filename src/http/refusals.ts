@@ -4,12 +4,12 @@ import type { Request, Response } from 'express';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { buildAuditEvent, type AuditInput } from '../audit/audit-event.js';
 import type { AuditPerson } from '../audit/persons.js';
+import type { AuditWriter } from '../audit/writer.js';
 import { DECISION_REASON_SYSTEM } from '../consent/constants.js';
 import { isValidBsn } from '../mappings/bsn.js';
 import { BSN_SYSTEM } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
 import { OAuthError } from '../auth/auth.js';
-import type { HttpContext } from './context.js';
 import { FhirError } from '../fhir/outcomes.js';
 
 /** Refusals at the edge; a 403 that carries any other decision reason is a decision, audited where it was made. */
@@ -192,14 +192,7 @@ export class RefusalLog {
   }
 }
 
-const logs = new WeakMap<HttpContext, RefusalLog>();
-
 /** The refusal log of a gateway: events go through its group-commit audit writer. */
-export function refusalLog(ctx: HttpContext): RefusalLog {
-  let log = logs.get(ctx);
-  if (!log) {
-    log = new RefusalLog((input) => ctx.auditWriter.append(buildAuditEvent(input)));
-    logs.set(ctx, log);
-  }
-  return log;
+export function refusalLog(writer: AuditWriter, opts?: RefusalOptions): RefusalLog {
+  return new RefusalLog((input) => writer.append(buildAuditEvent(input)), opts);
 }

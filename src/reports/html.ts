@@ -1,19 +1,23 @@
 // The municipal report as a printable Dutch page, rendered from the MeasureReport itself: the same counts, the same
 // masked cells (shown as "afgeschermd").
+import { readOnce } from '../reference-data.js';
 import type { MeasureReport, MeasureReportGroup } from '@medplum/fhirtypes';
 import { escapeHtml, htmlPage } from '../html.js';
 import { dutchMoment, formatDutchDay } from '../time/amsterdam.js';
 import { displayIn, flattenConcepts, loadCodeSystems } from '../mappings/profiles.js';
 
-let names: Map<string, string> | undefined;
+/** The Dutch names of the codes of the gateway's CodeSystems, by "system|code". */
+const names = readOnce(
+  (): ReadonlyMap<string, string> =>
+    new Map(
+      loadCodeSystems().flatMap((cs) =>
+        flattenConcepts(cs.concept).map((c) => [`${cs.url}|${c.code}`, displayIn(c, 'nl') ?? c.code]),
+      ),
+    ),
+);
 /** The Dutch name of a code of the gateway's CodeSystems (its nl designation, else its display). */
 function dutch(system: string | undefined, code: string | undefined): string {
-  names ??= new Map(
-    loadCodeSystems().flatMap((cs) =>
-      flattenConcepts(cs.concept).map((c) => [`${cs.url}|${c.code}`, displayIn(c, 'nl') ?? c.code]),
-    ),
-  );
-  return names.get(`${system}|${code}`) ?? code ?? '';
+  return names().get(`${system}|${code}`) ?? code ?? '';
 }
 
 const MASKED =

@@ -1,6 +1,7 @@
 // The municipal report: aggregate counts of coordination trajectories for one municipality and period, as a FHIR
 // MeasureReport (summary) with small cells suppressed, and the Measure it is an instance of. The trajectories it counts
 // are recorded as trajectory.ts keeps them; the period and municipality are read by period.ts.
+import { readOnce } from '../reference-data.js';
 import type {
   CodeableConcept,
   Extension,
@@ -25,16 +26,19 @@ const THRESHOLD_EXTENSION = `${SD}/suppression-threshold`;
 const POPULATION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/measure-population';
 const UNKNOWN = 'unknown';
 
-/** The codes of one of the gateway's CodeSystems, in their order (read once). */
-const codeLists = new Map<string, { code: string; display?: string }[]>();
-function codesOf(id: string): { code: string; display?: string }[] {
-  let codes = codeLists.get(id);
-  if (!codes) {
-    const cs = loadCodeSystems().find((c) => c.id === id);
-    if (!cs) throw new Error(`CodeSystem ${id} is missing`);
-    codes = flattenConcepts(cs.concept).map((c) => ({ code: c.code, display: c.display }));
-    codeLists.set(id, codes);
-  }
+/** The codes of each of the gateway's CodeSystems, in their order, by id. */
+const codeLists = readOnce(
+  (): ReadonlyMap<string, readonly { code: string; display?: string }[]> =>
+    new Map(
+      loadCodeSystems().map((cs) => [
+        cs.id!,
+        flattenConcepts(cs.concept).map((c) => ({ code: c.code, display: c.display })),
+      ]),
+    ),
+);
+function codesOf(id: string): readonly { code: string; display?: string }[] {
+  const codes = codeLists().get(id);
+  if (!codes) throw new Error(`CodeSystem ${id} is missing`);
   return codes;
 }
 

@@ -6,17 +6,11 @@ import path from 'node:path';
 export interface Queryable {
   /** Runs one statement with $1.. parameters and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Settings shared by a database and its transactions (the audit checkpoint signer). */
-  readonly context?: DatabaseContext;
-}
-
-export interface DatabaseContext {
-  auditCheckpoints?: {
-    every: number;
-    sign(payload: { chain: number; link: number; hash: string; at: string; kind: string }): Promise<string>;
-  };
-  /** How many audit chains concurrent writers spread over (1–16). */
-  auditChains?: number;
+  /**
+   * What the layers above hand to every transaction of this handle (the audit log: `auditLogOf` in
+   * src/audit/log.ts), fixed when the handle is made (`withServices`). The store neither reads nor types it.
+   */
+  readonly services?: unknown;
 }
 
 export interface Database extends Queryable {
@@ -26,6 +20,11 @@ export interface Database extends Queryable {
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * This database (the same engine and connections; closing either closes both) with `services` on it and on every
+   * transaction it runs, in place of the ones it had.
+   */
+  withServices(services: unknown): Database;
 }
 
 /** The database cannot be reached: callers answer 503 and do nothing else. */

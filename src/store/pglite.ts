@@ -1,7 +1,7 @@
 // Embedded PostgreSQL (PGlite): the zero-set-up engine, on disk under ./data or in memory for tests.
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import type { Database, DatabaseContext, Queryable } from './database.js';
+import type { Database, Queryable } from './database.js';
 
 /** The embedded engine's buffer pool (docs/performance.md: resident memory). */
 const PGLITE_SHARED_BUFFERS = '16MB';
@@ -13,9 +13,13 @@ export async function openPglite(dataDir: string): Promise<Database> {
     // the gateway's resident memory down; PGlite's own file system (or the OS cache, on disk) holds the data anyway.
     postgresqlconf: [`shared_buffers=${PGLITE_SHARED_BUFFERS}`],
   });
-  const context: DatabaseContext = {};
+  return pgliteDatabase(pg, undefined);
+}
+
+/** A handle on the engine that hands `services` to its transactions (Database.withServices). */
+function pgliteDatabase(pg: PGlite, services: unknown): Database {
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({
-    context,
+    services,
     async query<T>(sql: string, params: unknown[] = []) {
       return (await q.query<T>(sql, params)).rows;
     },
@@ -28,5 +32,6 @@ export async function openPglite(dataDir: string): Promise<Database> {
       await pg.exec(sql);
     },
     close: () => pg.close(),
+    withServices: (next) => pgliteDatabase(pg, next),
   };
 }

@@ -5,7 +5,6 @@ import {
   StorageUnavailableError,
   wrapConnectionErrors,
   type Database,
-  type DatabaseContext,
   type Queryable,
 } from './database.js';
 
@@ -20,9 +19,13 @@ export async function openPostgres(url: string): Promise<Database> {
   // A connection terminated while no query runs on it (pg_terminate_backend, a reset) emits 'error' on its client,
   // which pg-pool does not always listen for at that moment; the query that uses it next fails and answers 503.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const context: DatabaseContext = {};
+  return postgresDatabase(pool, undefined);
+}
+
+/** A handle on the pool that hands `services` to its transactions (Database.withServices). */
+function postgresDatabase(pool: pg.Pool, services: unknown): Database {
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
-    context,
+    services,
     query: <T>(sql: string, params: unknown[] = []) =>
       wrapConnectionErrors(async () => (await q.query(sql, params)).rows as T[]),
   });
@@ -58,5 +61,6 @@ export async function openPostgres(url: string): Promise<Database> {
       await wrapConnectionErrors(() => pool.query(sql));
     },
     close: () => pool.end(),
+    withServices: (next) => postgresDatabase(pool, next),
   };
 }

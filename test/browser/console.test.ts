@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '@medplum/fhirtypes';
 import { buildAuditEvent, type AuditInput } from '../../src/audit/audit-event.js';
-import { appendAudits } from '../../src/audit/chain.js';
+import { appendAudits } from '../../src/audit/log.js';
 import type { RunningSandbox } from '../../src/sandbox/index.js';
 import {
   carePlanPayload,
