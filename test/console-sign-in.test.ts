@@ -121,6 +121,16 @@ describe.each(ENGINES)('console sign-in with OpenID Connect on %s', (engine) => 
     expect(clients).toContain('console:functionaris');
   });
 
+  it("opens the municipal report to the officer's session, as the console's report tab asks for it", async () => {
+    const browser = new Browser(sandbox.url);
+    expect((await browser.signIn('functionaris')).status).toBe(200);
+    const report = await browser.go('/reports/$municipal?period=2023&municipality=0984', {
+      headers: { accept: 'application/fhir+json' },
+    });
+    expect(report.status).toBe(200);
+    expect(await report.json()).toMatchObject({ resourceType: 'MeasureReport' });
+  });
+
   it('refuses a wrong password at the provider and opens no session', async () => {
     const browser = new Browser(sandbox.url);
     const { status, session } = await browser.signIn('functionaris', 'wrong');

@@ -158,7 +158,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   app.use('/fhir', fhir);
   app.use('/cds-services', cdsHooksRoutes(ctx));
   app.use('/xacml', xacmlRoutes(ctx));
-  app.use('/reports', reportRoutes(ctx));
+  app.use('/reports', reportRoutes(ctx, signIn.session));
 
   ctx.caps.route({
     method: 'get',

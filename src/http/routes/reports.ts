@@ -1,7 +1,7 @@
 // Aggregate reporting: the Measure the municipal reports are instances of, and the router below /reports where
 // coordinating agencies record their trajectories (operations/record-trajectory.ts) and the municipality, research and
 // the privacy officer read the municipal report (operations/municipal.ts).
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { municipalMeasure } from '../../reports/municipal.js';
 import type { HttpContext } from '../context.js';
 import { mountOperations, routesOn } from '../define-operation.js';
@@ -21,12 +21,16 @@ export function measureRoutes(ctx: HttpContext, fhir: Router): void {
   });
 }
 
-/** The report operations (operations/), below /reports: JSON bodies, a token for each. */
-export function reportRoutes(ctx: HttpContext): Router {
+/**
+ * The report operations (operations/), below /reports: JSON bodies, a token for each — or the console's signed-in
+ * session (`session`), as below /fhir, so that the officer's console reads the municipal report too.
+ */
+export function reportRoutes(ctx: HttpContext, session: RequestHandler): Router {
   const router = express.Router();
   router.use(
     express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
   );
+  router.use(session);
   router.use(requireToken(ctx));
   mountOperations(ctx, router, '/reports', operationsAt('/reports'));
   return router;
