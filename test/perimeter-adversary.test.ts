@@ -332,6 +332,10 @@ describe('the perimeter against an outside attacker', () => {
     const taskRef = sent.body.parameter!.find((p) => p.name === 'exchange')!.valueReference!.reference!;
     const task = await fhir<Task>(sandbox.url, gp, 'GET', `/fhir/${taskRef}`);
     expect(task.body.for?.reference).toBe(`Patient/${own.body.id}`);
+    // Sent back unchanged, the exchange Task is refused as the gateway's own, not for a code it issued itself.
+    const back = await fhir(sandbox.url, gp, 'PUT', `/fhir/${taskRef}`, task.body);
+    expect(back.status).toBe(403);
+    expect(JSON.stringify(back.body)).toContain('kept by the gateway');
   });
 
   it('withdraws once: a second withdrawal keeps the first moment and makes no new version', async () => {
