@@ -493,6 +493,20 @@ describe('the perimeter against an outside attacker', () => {
     expect(JSON.stringify(label.body)).toContain('Bundle.entry[0]');
   });
 
+  it('refuses a transaction entry whose URL names another type than its resource, and writes nothing', async () => {
+    const bsn = testBsn();
+    const res = await fhir(sandbox.url, cjg, 'POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: patientResource(bsn, isoDateYearsAgo(8)), request: { method: 'POST', url: 'Consent' } },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const found = await fhir<Bundle>(sandbox.url, cjg, 'GET', `/fhir/Patient?identifier=${BSN}|${bsn}`);
+    expect(found.body.entry ?? []).toHaveLength(0);
+  });
+
   it('refuses an oversized request head with an OperationOutcome, not a bare status line', async () => {
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(sandbox.url).port), '127.0.0.1');

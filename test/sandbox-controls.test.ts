@@ -105,6 +105,8 @@ describe.each(ENGINES)('sandbox controls on %s', (engine) => {
     const bad = await post(`${sandbox.url}/sandbox/clock`, { now: 'morgen' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
+    // A day the calendar does not have is refused, not rolled into the next month.
+    expect((await post(`${sandbox.url}/sandbox/clock`, { now: '2026-02-30T00:00:00Z' })).status).toBe(400);
     const back = await fetch(`${sandbox.url}/sandbox/clock`, { method: 'DELETE' });
     expect(await back.json()).toMatchObject({ overridden: false });
     expect(await ask()).toBe('deny');

@@ -33,6 +33,13 @@ export async function runTransaction(
         `Bundle.entry[${i}].resource`,
       );
     }
+    // The entry's URL names the type it writes (`Patient`, `Patient/<id>`): it must be the resource's own.
+    const urlType = entry.request?.url?.split(/[/?]/)[0];
+    if (urlType !== undefined && urlType !== type)
+      throw badRequest(
+        `entry[${i}].request.url names ${urlType}, but the resource is a ${type}`,
+        `Bundle.entry[${i}].request.url`,
+      );
     const resource = resolveUrnRefs(entry.resource, ids);
     try {
       if (method === 'POST') {

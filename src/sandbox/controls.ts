@@ -81,7 +81,7 @@ export function mountSandboxControls(app: Express, c: SandboxControls): void {
   app.post('/sandbox/clock', express.json({ limit: '1kb' }), (req, res) => {
     const now = (req.body as { now?: unknown } | undefined)?.now;
     const at = typeof now === 'string' && /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(now) ? new Date(now) : undefined;
-    if (!at || Number.isNaN(at.getTime()))
+    if (!at || Number.isNaN(at.getTime()) || !isCalendarDay((now as string).slice(0, 10)))
       throw badRequest(
         'Body must be {"now": "<date or date-time>"}, e.g. {"now": "2030-01-01T12:00:00+01:00"} / Verwacht {"now": "<datum of moment>"}',
       );
@@ -92,4 +92,11 @@ export function mountSandboxControls(app: Express, c: SandboxControls): void {
     c.clock.reset();
     res.json(clockAnswer(c.clock));
   });
+}
+
+/** Whether YYYY-MM-DD is a day of the calendar (not 30 February, which Date would roll into March). */
+function isCalendarDay(day: string): boolean {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
