@@ -180,6 +180,7 @@ export async function consult(
     subject,
     recipientOrg: base.recipientOrg || undefined,
     requestId,
+    at,
     // The record names the first purpose; with several, its details name every one.
     via: `${q.shape === 'leap' ? 'cds-hooks' : 'cds-hooks (older shape)'}${purposes.length > 1 ? `; purposes ${purposes.join(', ')}` : ''}`,
   });

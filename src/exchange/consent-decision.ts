@@ -14,6 +14,8 @@ export interface ConsentDecisionOptions {
   /** Replays the decision at `at` as this organisation's request (an audit question). */
   replayFor?: OrganizationRef;
   requestId?: string;
+  /** The moment of the request (read once from the clock); the decision's own moment differs for a replay. */
+  now?: Date;
 }
 
 export async function consentDecision(
@@ -36,6 +38,8 @@ export async function consentDecision(
     recipientOrg: recipient.reference,
     practitioner: question.practitioner,
     requestId: opts.requestId,
+    // Recorded at the request's moment: for a replay that is now, not the moment replayed.
+    at: opts.now ?? (replay ? undefined : opts.at),
   });
   return { run, auditId };
 }

@@ -27,6 +27,7 @@ export async function consentDecision(ctx: HttpContext, req: Request, res: Respo
     at: replayAt ?? now,
     replayFor,
     requestId: requestIdOf(res),
+    now,
   });
   const lang = languageOf(req.get('accept-language'));
   const full = run.decision.decision === 'permit' || run.fullExplanation;
