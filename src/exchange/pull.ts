@@ -10,7 +10,7 @@ import type { Subject } from '../person-index/facts.js';
 import { typesHolding } from '../consent/classify.js';
 import { audit } from '../audit/record.js';
 import { badGateway, FhirError, forbidden, outcome } from '../fhir/outcomes.js';
-import { auditDecision, decisionAudit } from './decision-audit.js';
+import { auditDecision, decisionAudit, type DecisionAuditOptions } from './decision-audit.js';
 import { decisionServices, runDecision, type DecisionRun } from './decisions.js';
 import { endpointOf, resolveOrganization, roleOf, type OrganizationRef } from './parties.js';
 import { auditExplanation } from './reasons.js';
@@ -133,16 +133,18 @@ export async function pullRecords(
     justification: request.justification,
   };
 
+  // Both decisions of a pull (before the fetch, and on what came back) are recorded alike.
+  const recordAs: DecisionAuditOptions = {
+    subtype: 'request-records',
+    subject,
+    recipientOrg: principal.org,
+    practitioner,
+    requestId,
+    at: opts.at,
+  };
   const first = await runDecision(services, principal, request, subject, { at: opts.at });
   if (first.decision.decision === 'deny') {
-    await auditDecision(ctx, principal, first, {
-      subtype: 'request-records',
-      subject,
-      recipientOrg: principal.org,
-      practitioner,
-      requestId,
-      at: opts.at,
-    });
+    await auditDecision(ctx, principal, first, recordAs);
     return first;
   }
   const address = await endpointOf(services, source, 'source');
@@ -179,14 +181,7 @@ export async function pullRecords(
   const { decision } = run;
   await ctx.db.transaction((tx) =>
     audit(tx, principal, {
-      ...decisionAudit(run, {
-        subtype: 'request-records',
-        subject,
-        recipientOrg: principal.org,
-        practitioner,
-        requestId,
-        at: opts.at,
-      }),
+      ...decisionAudit(run, recordAs),
       description: `Pulled ${entries.length} record(s) from ${source.reference}. ${auditExplanation(decision)}`,
       entities: [{ reference: source.reference }],
     }),
