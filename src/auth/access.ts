@@ -76,9 +76,14 @@ export function may(principal: Pick<Principal, 'role'>, permission: Permission):
 
 export function demand(principal: Principal, permission: Permission): void {
   if (!may(principal, permission)) {
-    throw forbidden(`The role ${principal.role} may not do this (${permission})`, {
-      coding: [{ system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' }],
-    });
+    throw forbidden(
+      `De rol ${principal.role} mag dit niet (${permission}) / The role ${principal.role} may not do this (${permission})`,
+      {
+        coding: [
+          { system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' },
+        ],
+      },
+    );
   }
 }
 

@@ -188,7 +188,10 @@ export class Authenticator {
   /** Verifies a Bearer token from an Authorization header; throws 401 otherwise. */
   async authenticate(header: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    if (!match) throw unauthorized('A Bearer access token is required (POST /auth/token)');
+    if (!match)
+      throw unauthorized(
+        'Een Bearer-toegangstoken is nodig (POST /auth/token) / A Bearer access token is required (POST /auth/token)',
+      );
     const known = this.verified.get(match[1]!);
     if (known) return known;
     try {
@@ -210,7 +213,9 @@ export class Authenticator {
       this.verified.set(match[1]!, principal, payload.exp);
       return principal;
     } catch {
-      throw unauthorized('The access token is invalid or has expired');
+      throw unauthorized(
+        'Het toegangstoken is ongeldig of verlopen / The access token is invalid or has expired',
+      );
     }
   }
 }

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/access.js';
 import { sees } from '../auth/access.js';
 import { personsIn } from '../audit/persons.js';
 import { audit, auditRead } from '../audit/record.js';
-import { badRequest, forbidden, notFound, unprocessable } from '../fhir/outcomes.js';
+import { badRequest, forbidden, unprocessable, unknownResource } from '../fhir/outcomes.js';
 import { accepted } from '../fhir/verdict.js';
 import { checkIfMatch } from '../fhir/versions.js';
 import { checkFhir } from '../mappings/validate.js';
@@ -42,7 +42,7 @@ export async function readTask(
 ): Promise<{ task: Task; versionId: number }> {
   const found = await readResource<Task>(ctx.db, 'Task', id);
   if (!found || (sees(principal) === 'own' && !(await hasAccess(ctx.db, 'Task', id, principal.org)))) {
-    throw notFound(`Task/${id} is not known`);
+    throw unknownResource(`Task/${id}`);
   }
   await auditRead(ctx, principal, {
     subtype: 'read',
@@ -141,7 +141,7 @@ export async function workOnTask(
   return ctx.db.transaction(async (tx) => {
     const current = await readResource<Task>(tx, 'Task', id, { forUpdate: true });
     if (!current || (sees(principal) === 'own' && !(await hasAccess(tx, 'Task', id, principal.org))))
-      throw notFound(`Task/${id} is not known`);
+      throw unknownResource(`Task/${id}`);
     checkIfMatch(change.ifMatch, current.versionId);
     const incoming = accepted(checkFhir<Task>(change.body, ['Task'], { at }));
     if (incoming.id !== id)

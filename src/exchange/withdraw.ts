@@ -3,7 +3,7 @@
 import type { Consent } from '@medplum/fhirtypes';
 import type { Principal } from '../auth/access.js';
 import { audit } from '../audit/record.js';
-import { notFound } from '../fhir/outcomes.js';
+import { unknownResource } from '../fhir/outcomes.js';
 import { canSee } from '../person-index/records.js';
 import type { Database } from '../store/database.js';
 import { readResource, updateResource } from '../store/resources.js';
@@ -20,8 +20,7 @@ export async function withdrawConsent(
 ): Promise<Consent> {
   return db.transaction(async (tx) => {
     const current = await readResource<Consent>(tx, 'Consent', id, { forUpdate: true });
-    if (!current || !(await canSee(tx, principal, 'Consent', id)))
-      throw notFound(`Consent/${id} is not known`);
+    if (!current || !(await canSee(tx, principal, 'Consent', id))) throw unknownResource(`Consent/${id}`);
     // Withdrawing what is already withdrawn changes nothing: the first moment of withdrawal stands.
     if (current.resource.status === 'inactive') return current.resource;
     const at = now.toISOString();

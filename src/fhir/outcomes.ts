@@ -36,6 +36,9 @@ export const forbidden = (msg: string, details?: CodeableConcept): FhirError =>
   new FhirError(403, outcome('forbidden', msg, details ? { details } : {}));
 export const notFound = (msg = 'Resource not found'): FhirError =>
   new FhirError(404, outcome('not-found', msg));
+/** A resource the caller asked for that is not there, or not theirs to see (the same answer for both). */
+export const unknownResource = (ref: string): FhirError =>
+  notFound(`${ref} is onbekend / ${ref} is not known`);
 export const conflict = (msg: string): FhirError => new FhirError(409, outcome('conflict', msg));
 export const preconditionFailed = (msg: string): FhirError => new FhirError(412, outcome('conflict', msg));
 export const tooLarge = (msg: string): FhirError => new FhirError(413, outcome('too-costly', msg));
@@ -46,5 +49,8 @@ export const badGateway = (msg: string): FhirError => new FhirError(502, outcome
 export const internal = (): FhirError =>
   new FhirError(
     500,
-    outcome('exception', 'Internal error; the request was not carried out. See the server log.'),
+    outcome(
+      'exception',
+      'Interne fout; het verzoek is niet uitgevoerd. Zie het serverlog. / Internal error; the request was not carried out. See the server log.',
+    ),
   );

@@ -153,7 +153,9 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   consentHistoryRoutes(ctx, fhir);
   resourceRoutes(ctx, fhir);
   fhir.use((req) => {
-    throw notFound(`No FHIR route for ${req.method} /fhir${req.path}`);
+    throw notFound(
+      `Geen FHIR-route voor ${req.method} /fhir${req.path} / No FHIR route for ${req.method} /fhir${req.path}`,
+    );
   });
   app.use('/fhir', fhir);
   app.use('/cds-services', cdsHooksRoutes(ctx));
@@ -191,7 +193,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   });
 
   app.use((req) => {
-    throw notFound(`No route for ${req.method} ${req.path}`);
+    throw notFound(`Geen route voor ${req.method} ${req.path} / No route for ${req.method} ${req.path}`);
   });
   app.use(errorHandler(ctx));
   return app;
@@ -218,7 +220,10 @@ function errorHandler(ctx: HttpContext): ErrorRequestHandler {
     else if (bodyError.type === 'entity.too.large')
       fhirError = tooLarge(`The request body is larger than the limit of ${ctx.config.bodyLimit}`);
     else if (bodyError.type === 'entity.parse.failed')
-      fhirError = new FhirError(400, outcome('structure', 'The body is not valid JSON'));
+      fhirError = new FhirError(
+        400,
+        outcome('structure', 'De inhoud is geen geldige JSON / The body is not valid JSON'),
+      );
     else if (bodyError.expose && bodyError.status && bodyError.status < 500) {
       fhirError = new FhirError(bodyError.status, outcome('invalid', bodyError.message ?? 'Bad request'));
     } else {

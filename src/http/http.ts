@@ -31,7 +31,7 @@ export function requireToken(ctx: HttpContext) {
     res.locals.principal = principal;
     const path = req.originalUrl.split('?')[0]!;
     const route = routeOf(req.method, path);
-    if (!route) throw notFound(`No route for ${req.method} ${path}`);
+    if (!route) throw notFound(`Geen route voor ${req.method} ${path} / No route for ${req.method} ${path}`);
     const needs = scopeNeeds(route, req.get('if-none-exist'), req.body);
     if (!scopeCovers(principal.scope, principal.role, needs)) {
       const wanted = needs.map((n) => `${levelOf(principal.role)}/${n.type}.${n.actions.join('')}`).join(' ');

@@ -18,7 +18,14 @@ import { lastUpdatedOf, parseSearch, sortOf } from '../store/search-params.js';
 import { demand, DIRECTORY_TYPES, PERSON_INDEX_TYPES, sees, type Principal } from '../auth/access.js';
 import { audit } from '../audit/record.js';
 import { checkIfMatch } from '../fhir/versions.js';
-import { badRequest, conflict, FhirError, notFound, outcome, unprocessable } from '../fhir/outcomes.js';
+import {
+  badRequest,
+  conflict,
+  FhirError,
+  outcome,
+  unprocessable,
+  unknownResource,
+} from '../fhir/outcomes.js';
 import { auditSubject, changedFacts, factsOf } from './fact-changes.js';
 import { personRefsOf, uniqueKeyOf } from './references.js';
 
@@ -185,7 +192,7 @@ export async function updateIndexed(
       `${type}.id`,
     );
   const current = await readResource(tx, type, id, { forUpdate: true });
-  if (!current || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
+  if (!current || !(await canSee(tx, principal, type, id))) throw unknownResource(`${type}/${id}`);
   checkIfMatch(ifMatch, current.versionId);
   if (type === 'Consent' && FINAL_CONSENT_STATUSES.has((current.resource as Consent).status)) {
     throw unprocessable([
@@ -230,7 +237,7 @@ export async function readIndexed(
 ): Promise<Resource> {
   demand(principal, permissionFor(type, false));
   const found = await readResource(tx, type, id);
-  if (!found || !(await canSee(tx, principal, type, id))) throw notFound(`${type}/${id} is not known`);
+  if (!found || !(await canSee(tx, principal, type, id))) throw unknownResource(`${type}/${id}`);
   if (isPersonIndexType(type)) {
     await record({
       subtype: 'read',

@@ -24,6 +24,8 @@ describe('$withdraw', () => {
     const { consentId } = await consentingYoungPerson(server, ORG.GP);
     const res = await withdraw<OperationOutcome>('youth-care', consentId);
     expect(res.status).toBe(404);
-    expect(res.body.issue?.[0]?.diagnostics).toBe(`Consent/${consentId} is not known`);
+    expect(res.body.issue?.[0]?.diagnostics).toBe(
+      `Consent/${consentId} is onbekend / Consent/${consentId} is not known`,
+    );
   });
 });

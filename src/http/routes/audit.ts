@@ -3,7 +3,7 @@
 import type { Router } from 'express';
 import { AUDIT_SEARCH, readAuditEvent, searchAuditEvents } from '../../audit/search.js';
 import { audit } from '../../audit/record.js';
-import { notFound } from '../../fhir/outcomes.js';
+import { unknownResource } from '../../fhir/outcomes.js';
 import type { HttpContext } from '../context.js';
 import { routesOn } from '../define-operation.js';
 import { baseUrlOf, principalOf, sendFhir } from '../http.js';
@@ -21,7 +21,7 @@ export function auditRoutes(ctx: HttpContext, router: Router): void {
   route({ method: 'get', path: '/AuditEvent/:id', ...read }, async (req, res) => {
     const principal = principalOf(res);
     const event = await readAuditEvent(ctx.db, String(req.params.id));
-    if (!event) throw notFound(`AuditEvent/${req.params.id} is not known`);
+    if (!event) throw unknownResource(`AuditEvent/${req.params.id}`);
     await ctx.db.transaction((tx) =>
       audit(tx, principal, {
         subtype: 'audit-read',

@@ -8,7 +8,7 @@ import type { HttpContext } from '../context.js';
 import { routesOn } from '../define-operation.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
 import type { OperationParam, OperationSpec } from '../operation-spec.js';
-import { notFound } from '../../fhir/outcomes.js';
+import { unknownResource } from '../../fhir/outcomes.js';
 import { searchBundle } from '../search-bundle.js';
 
 function parameterOf(p: OperationParam): OperationDefinitionParameter {
@@ -104,7 +104,7 @@ export function operationDefinitionRoutes(ctx: HttpContext, router: Router): voi
     },
     (req, res) => {
       const found = all().find((d) => d.id === req.params.id);
-      if (!found) throw notFound(`OperationDefinition/${req.params.id} is not known`);
+      if (!found) throw unknownResource(`OperationDefinition/${req.params.id}`);
       sendFhir(res, 200, found);
     },
   );

@@ -8,7 +8,7 @@ import { valueSetOf } from '../code-systems.js';
 import type { HttpContext } from '../context.js';
 import { routesOn } from '../define-operation.js';
 import { baseUrlOf, paging, sendFhir } from '../http.js';
-import { notFound } from '../../fhir/outcomes.js';
+import { unknownResource } from '../../fhir/outcomes.js';
 import { searchBundle } from '../search-bundle.js';
 
 export function terminologyRoutes(ctx: HttpContext, router: Router): void {
@@ -46,7 +46,7 @@ export function terminologyRoutes(ctx: HttpContext, router: Router): void {
       { method: 'get', path: `/${type}/:id`, interaction: [type, 'read'], summary: summaries[1] },
       (req, res) => {
         const found = all.find((r) => r.id === req.params.id);
-        if (!found) throw notFound(`${type}/${req.params.id} is not known`);
+        if (!found) throw unknownResource(`${type}/${req.params.id}`);
         sendFhir(res, 200, found);
       },
     );
