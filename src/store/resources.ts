@@ -168,36 +168,6 @@ export async function grantAccess(tx: Queryable, type: string, id: string, org: 
   ]);
 }
 
-/** Whether the organisation may see at least one of these resources (one query however many). */
-export async function hasAccessToAny(
-  db: Queryable,
-  type: string,
-  ids: string[],
-  org: string,
-): Promise<boolean> {
-  if (ids.length === 0) return false;
-  const rows = await db.query(
-    'SELECT 1 FROM resource_orgs WHERE type = $1 AND id = ANY($2::text[]) AND org = $3 LIMIT 1',
-    [type, ids, org],
-  );
-  return rows.length > 0;
-}
-
-/** The first of these resources the organisation registered itself, if any (one query however many). */
-export async function ownOf(
-  db: Queryable,
-  type: string,
-  ids: string[],
-  org: string,
-): Promise<string | undefined> {
-  if (ids.length === 0) return undefined;
-  const rows = await db.query<{ id: string }>(
-    'SELECT id FROM resource_orgs WHERE type = $1 AND id = ANY($2::text[]) AND org = $3 ORDER BY id LIMIT 1',
-    [type, ids, org],
-  );
-  return rows[0]?.id;
-}
-
 /** Who registered each of these resources (`Type/id`), in one query: reference → organisations. */
 export async function ownersOf(db: Queryable, refs: string[]): Promise<Map<string, Set<string>>> {
   const owners = new Map<string, Set<string>>();
