@@ -2,7 +2,7 @@
 // the OperationOutcome of what a mapping could not carry over.
 import express, { type Request, type RequestHandler } from 'express';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { FORMATS, type NativeFormat } from '../mappings/formats.js';
+import { formatNamed, type NativeFormat } from '../mappings/formats.js';
 import type { HttpContext } from './context.js';
 import { guardedJson } from './body-guard.js';
 import { requireToken } from './http.js';
@@ -16,9 +16,7 @@ export function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): O
 }
 
 export function formatOf(req: Request): NativeFormat {
-  const name = String(req.params.format);
-  // Own keys only: "constructor" or "__proto__" must not find Object's members.
-  const format = Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
+  const format = formatNamed(String(req.params.format));
   if (!format)
     throw notFound(`Unknown mapping format "${String(req.params.format)}"; GET /mappings lists the formats`);
   return format;

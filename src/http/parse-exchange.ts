@@ -5,7 +5,7 @@ import { FAMILY_ID_SYSTEM } from '../consent/constants.js';
 import type { Language } from '../consent/explain.js';
 import { isKnownCode } from '../consent/code-allowlist.js';
 import { isValidBsn } from '../mappings/bsn.js';
-import { FORMATS, mapNative } from '../mappings/formats.js';
+import { FORMATS, formatNamed, mapNative } from '../mappings/formats.js';
 import { checkFhir } from '../mappings/validate.js';
 import { accepted } from '../fhir/verdict.js';
 import { BSN_SYSTEM } from '../store/resources.js';
@@ -80,8 +80,7 @@ export function questionOf(input: OperationInput): DecisionQuestion {
 /** A native payload (nativePayload + format), mapped to its Bundle and validated like any payload, at `now`. */
 function nativePayloadOf(input: OperationInput, text: string, lang: Language, now?: Date): Bundle {
   const name = input.one('format')?.valueCode;
-  // Own keys only: "__proto__" or "constructor" must not find Object's members.
-  const format = name && Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
+  const format = formatNamed(name);
   if (!format)
     throw badRequest(
       `Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,

@@ -108,6 +108,11 @@ export const FORMATS: Record<string, NativeFormat> = {
   }),
 };
 
+/** The native format of this name; own keys only, so "__proto__" or "constructor" never finds Object's members. */
+export function formatNamed(name: string | undefined): NativeFormat | undefined {
+  return name !== undefined && Object.hasOwn(FORMATS, name) ? FORMATS[name] : undefined;
+}
+
 /**
  * Maps a native body: a JSON record (an object) to one Bundle, CSV text (formats with columns) to one Bundle per
  * record. Invalid input is refused with every problem; a body the format cannot read at all is unreadable. `at` is
