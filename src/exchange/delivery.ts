@@ -1,31 +1,22 @@
 // The delivery worker: claims jobs from the outbox and posts their Bundles to the recipient's FHIR endpoint.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Communication, Task } from '@medplum/fhirtypes';
+import type { Bundle } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { Logger } from 'pino';
-import { audit } from '../audit/record.js';
 import type { DecisionRequest } from '../consent/types.js';
-import {
-  isConnectionError,
-  StorageUnavailableError,
-  type Database,
-  type Queryable,
-} from '../store/database.js';
+import { isConnectionError, StorageUnavailableError, type Database } from '../store/database.js';
 import {
   claimJobs,
-  markCancelled,
-  markDelivered,
   markFailed,
-  pendingJobsResting,
   postpone,
   renewLease,
   type ClaimedJob as OutboxJob,
-  type JobRef,
 } from '../store/outbox.js';
-import { BSN_SYSTEM, createResource, readResource } from '../store/resources.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { Principal } from '../auth/access.js';
 import type { Subject } from '../person-index/facts.js';
-import { TASK_CODE_SYSTEM, taskOutput, updateTask } from './tasks.js';
+import { cancelJobs, notifySender, recordDeliveries, recordJobs, type Delivered } from './job-records.js';
+import { taskOutput, updateTasks } from './tasks.js';
 
 export interface DeliveryOptions {
   pollMs: number;
@@ -63,6 +54,10 @@ export class DeliveryWorker {
   private again = false;
   private stopped = true;
   private readonly leaseMs: number;
+  /** The first attempts of the jobs started in one turn: their Tasks set to in-progress in one transaction. */
+  private readonly starts: GroupCommit<ClaimedJob, undefined>;
+  /** The deliveries of one turn, recorded in one transaction (job, Task, audit). */
+  private readonly deliveries: GroupCommit<Delivered, boolean>;
 
   constructor(
     private readonly db: Database,
@@ -70,6 +65,18 @@ export class DeliveryWorker {
     private readonly opts: DeliveryOptions,
   ) {
     this.leaseMs = opts.leaseMs ?? opts.timeoutMs * 3;
+    this.starts = new GroupCommit(db, async (tx, jobs) => {
+      await updateTasks(
+        tx,
+        jobs.map((job) => ({
+          taskId: job.task_id,
+          status: 'in-progress',
+          outputs: [taskOutput('attempts', { valueInteger: 1 })],
+        })),
+      );
+      return jobs.map(() => undefined);
+    });
+    this.deliveries = new GroupCommit(db, recordDeliveries);
   }
 
   start(): void {
@@ -188,11 +195,7 @@ export class DeliveryWorker {
         return;
       }
     }
-    if (job.attempts === 1) {
-      await this.db.transaction((tx) =>
-        updateTask(tx, job.task_id, 'in-progress', [taskOutput('attempts', { valueInteger: 1 })]),
-      );
-    }
+    if (job.attempts === 1) await this.starts.add(job);
     const identifier = bundle.identifier;
     let response: string;
     try {
@@ -214,21 +217,7 @@ export class DeliveryWorker {
     }
     // The recipient has the Bundle: record that, retrying while storage is away rather than letting the lease run out
     // and the job be posted again. Whoever records first wins; a second recording of one job changes nothing.
-    await this.untilStored(job, () =>
-      this.db.transaction(async (tx) => {
-        if (!(await markDelivered(tx, job.id))) return;
-        await updateTask(tx, job.task_id, 'completed', [
-          taskOutput('attempts', { valueInteger: job.attempts }),
-          taskOutput('recipient-response', { valueString: response }),
-        ]);
-        await this.auditDelivery(
-          tx,
-          job,
-          'success',
-          `Delivered to ${job.recipient_org} after ${job.attempts} attempt(s): ${response}`,
-        );
-      }),
-    );
+    await this.untilStored(job, () => this.deliveries.add({ job, response }).then(() => undefined));
     this.logger.info({ job: job.id, task: job.task_id, attempts: job.attempts }, 'delivered');
   }
 
@@ -249,24 +238,24 @@ export class DeliveryWorker {
       // Only while this claim still holds the job: a worker whose lease was taken over leaves it to the new holder.
       if (giveUp) {
         if (!(await markFailed(tx, job, error))) return;
-        await updateTask(
-          tx,
-          job.task_id,
-          'failed',
-          [
-            taskOutput('attempts', { valueInteger: job.attempts }),
-            taskOutput('recipient-response', { valueString: error }),
-          ],
-          cause === 'recipient'
-            ? 'The recipient did not accept the data before the delivery deadline'
-            : 'The exchange could not be checked again before the delivery deadline',
-        );
-        await this.auditDelivery(
-          tx,
-          job,
-          'error',
-          `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}`,
-        );
+        await recordJobs(tx, [
+          {
+            job,
+            change: {
+              status: 'failed',
+              outputs: [
+                taskOutput('attempts', { valueInteger: job.attempts }),
+                taskOutput('recipient-response', { valueString: error }),
+              ],
+              statusReason:
+                cause === 'recipient'
+                  ? 'The recipient did not accept the data before the delivery deadline'
+                  : 'The exchange could not be checked again before the delivery deadline',
+            },
+            outcome: 'error',
+            description: `Delivery to ${job.recipient_org} failed after ${job.attempts} attempt(s): ${error}`,
+          },
+        ]);
         await notifySender(
           tx,
           job,
@@ -275,9 +264,15 @@ export class DeliveryWorker {
         );
       } else {
         if (!(await postpone(tx, job, error, wait)) || cause !== 'recipient') return;
-        await updateTask(tx, job.task_id, 'in-progress', [
-          taskOutput('attempts', { valueInteger: job.attempts }),
-          taskOutput('recipient-response', { valueString: error }),
+        await updateTasks(tx, [
+          {
+            taskId: job.task_id,
+            status: 'in-progress',
+            outputs: [
+              taskOutput('attempts', { valueInteger: job.attempts }),
+              taskOutput('recipient-response', { valueString: error }),
+            ],
+          },
         ]);
       }
     });
@@ -301,78 +296,6 @@ export class DeliveryWorker {
       }
     }
   }
-
-  private auditDelivery(tx: Queryable, job: ClaimedJob, outcome: 'success' | 'error', description: string) {
-    return auditJob(tx, job, outcome, description);
-  }
-}
-
-async function auditJob(
-  tx: Queryable,
-  job: JobRef,
-  outcome: 'success' | 'error' | 'denied',
-  description: string,
-  at?: Date,
-): Promise<void> {
-  // The person (or family) and the purpose come from the exchange Task, so a search by BSN shows the delivery too.
-  const task = (await readResource<Task>(tx, 'Task', job.task_id))?.resource;
-  const about = task?.for;
-  const bsn = about?.identifier?.system === BSN_SYSTEM ? about.identifier.value : undefined;
-  await audit(
-    tx,
-    { org: job.sender_org, clientId: 'ketenpoort-delivery' },
-    {
-      subtype: 'delivery',
-      outcome,
-      description,
-      recipientOrg: job.recipient_org,
-      patient: about?.reference || bsn ? { bsn, reference: about?.reference } : undefined,
-      purpose: task?.reasonCode?.coding?.[0],
-      entities: [{ reference: `Task/${job.task_id}` }],
-      recorded: at,
-    },
-  );
-}
-
-/** Tells the sending organisation (a Communication it can read) that its exchange did not go through. */
-async function notifySender(tx: Queryable, job: JobRef, text: string, at: Date): Promise<void> {
-  await createResource<Communication>(
-    tx,
-    {
-      resourceType: 'Communication',
-      status: 'completed',
-      category: [{ coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange-not-delivered' }] }],
-      about: [{ reference: `Task/${job.task_id}` }],
-      recipient: [{ reference: job.sender_org }],
-      sent: at.toISOString(),
-      payload: [{ contentString: text }],
-    },
-    job.sender_org,
-    null,
-    at,
-  );
-}
-
-/** Cancels jobs that were not delivered yet: payload deleted, Task cancelled, audited, sender told (at `at`). */
-export async function cancelJobs(tx: Queryable, jobs: JobRef[], reason: string, at: Date): Promise<void> {
-  for (const job of jobs) {
-    if (!(await markCancelled(tx, job.id, reason))) continue;
-    await updateTask(tx, job.task_id, 'cancelled', [], reason, at);
-    await auditJob(tx, job, 'denied', reason, at);
-    await notifySender(tx, job, reason, at);
-  }
-}
-
-/** Cancels every pending job whose decision rested on this Consent (a withdrawal takes effect for queued exchanges too). */
-export async function cancelJobsResting(
-  tx: Queryable,
-  consentRef: string,
-  reason: string,
-  at: Date,
-): Promise<number> {
-  const jobs = await pendingJobsResting(tx, consentRef);
-  await cancelJobs(tx, jobs, reason, at);
-  return jobs.length;
 }
 
 function describeError(err: unknown): string {

@@ -1,7 +1,7 @@
 // Delivery Tasks: the FHIR view of an exchange's progress (accepted → in-progress → completed | failed | cancelled).
 import type { Communication, Task, TaskOutput } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
-import { readResource, updateResource } from '../store/resources.js';
+import { readResources, updateResources } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
 
 export { TASK_CODE_SYSTEM } from '../consent/constants.js';
@@ -11,10 +11,53 @@ export function taskOutput(code: string, value: Partial<TaskOutput>): TaskOutput
   return { type: { coding: [{ system: TASK_OUTPUT_SYSTEM, code }] }, ...value } as TaskOutput;
 }
 
+/** A change of a Task's status, with the outputs it replaces (by code) and the reason for the status. */
+export interface TaskChange {
+  taskId: string;
+  status: Task['status'];
+  outputs?: TaskOutput[];
+  statusReason?: string;
+}
+
+function changed(current: Task, change: TaskChange, at: Date): Task & { id: string } {
+  const outputs = change.outputs ?? [];
+  const replaced = new Set(outputs.map((o) => o.type.coding?.[0]?.code));
+  const kept = (current.output ?? []).filter((o) => !replaced.has(o.type.coding?.[0]?.code));
+  return {
+    ...current,
+    id: change.taskId,
+    status: change.status,
+    statusReason: change.statusReason ? { text: change.statusReason } : current.statusReason,
+    lastModified: at.toISOString(),
+    output: [...kept, ...outputs],
+  };
+}
+
 /**
- * Sets a Task's status and replaces the outputs with the given codes; returns the stored Task, modified at `at` (the
- * system time if absent: the delivery worker acts on the system clock).
+ * Changes Tasks (one change per Task), modified at `at` (the system time if absent: the delivery worker acts on the
+ * system clock): one read that locks them and one write for all. Returns the stored Tasks by id; an unknown one is
+ * left out.
  */
+export async function updateTasks(
+  tx: Queryable,
+  changes: TaskChange[],
+  at: Date = new Date(),
+): Promise<Map<string, Task>> {
+  const current = await readResources<Task>(
+    tx,
+    'Task',
+    changes.map((c) => c.taskId),
+    { forUpdate: true },
+  );
+  const next = changes.flatMap((c) => {
+    const found = current.get(c.taskId);
+    return found ? [{ resource: changed(found.resource, c, at) }] : [];
+  });
+  const stored = (await updateResources(tx, next, at)) as Task[];
+  return new Map(stored.map((t) => [t.id!, t]));
+}
+
+/** Sets a Task's status and replaces the outputs with the given codes (see updateTasks). */
 export async function updateTask(
   tx: Queryable,
   taskId: string,
@@ -23,23 +66,7 @@ export async function updateTask(
   statusReason?: string,
   at: Date = new Date(),
 ): Promise<Task | undefined> {
-  const current = await readResource<Task>(tx, 'Task', taskId, { forUpdate: true });
-  if (!current) return undefined;
-  const replaced = new Set(outputs.map((o) => o.type.coding?.[0]?.code));
-  const kept = (current.resource.output ?? []).filter((o) => !replaced.has(o.type.coding?.[0]?.code));
-  return updateResource(
-    tx,
-    {
-      ...current.resource,
-      id: taskId,
-      status,
-      statusReason: statusReason ? { text: statusReason } : current.resource.statusReason,
-      lastModified: at.toISOString(),
-      output: [...kept, ...outputs],
-    },
-    null,
-    at,
-  );
+  return (await updateTasks(tx, [{ taskId, status, outputs, statusReason }], at)).get(taskId);
 }
 
 /** The outputs a research organisation sees: how many attempts, and its own server's answer. */

@@ -7,7 +7,7 @@ import { unknownResource } from '../fhir/outcomes.js';
 import { canSee } from '../person-index/records.js';
 import type { Database } from '../store/database.js';
 import { readResource, updateResource } from '../store/resources.js';
-import { cancelJobsResting } from './delivery.js';
+import { cancelJobsResting } from './job-records.js';
 
 export const WITHDRAWN_AT_URL = 'https://ketenpoort.nl/fhir/StructureDefinition/consent-withdrawn-at';
 

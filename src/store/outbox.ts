@@ -82,15 +82,16 @@ export async function renewLease(db: Queryable, job: ClaimedJob, leaseMs: number
   );
 }
 
-/** Records the delivery and deletes the payload; false when the job was no longer pending. */
-export async function markDelivered(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await tx.query(
+/** Records deliveries and deletes their payloads; returns the ids that were still pending (the others are left as they are). */
+export async function markDeliveredAll(tx: Queryable, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx.query<{ id: string }>(
     `UPDATE delivery_jobs SET status = 'delivered', bundle = NULL, request = NULL, lease_id = NULL, last_error = NULL,
             delivered_at = now(), updated_at = now()
-     WHERE id = $1 AND status = 'pending' RETURNING id`,
-    [id],
+     WHERE id = ANY($1::text[]) AND status = 'pending' RETURNING id`,
+    [ids],
   );
-  return rows.length > 0;
+  return new Set(rows.map((r) => r.id));
 }
 
 // Only while this claim still holds the job: a worker whose lease was taken over leaves it to the new holder.

@@ -58,6 +58,14 @@ function withMeta<T extends AnyResource>(resource: T, id: string, versionId: num
   };
 }
 
+/** A resource to store as new: the organisation that registers it, others that may read it, its unique key. */
+export interface NewResource<T extends AnyResource = AnyResource> {
+  resource: T;
+  org: string;
+  readers?: string[];
+  uniqueKey?: string | null;
+}
+
 /** Stores a new resource; `at` (the request's moment, the system time if absent) is its meta.lastUpdated. */
 export async function createResource<T extends AnyResource>(
   tx: Queryable,
@@ -66,30 +74,49 @@ export async function createResource<T extends AnyResource>(
   uniqueKey: string | null = null,
   at: Date = new Date(),
 ): Promise<T> {
-  const id = resource.id ?? randomUUID();
-  const now = at;
-  const stored = withMeta(resource, id, 1, now);
-  // The resource, its first history version, its search tokens and its owner: one statement, one round trip.
+  return (await createResources(tx, [{ resource, org, uniqueKey }], at))[0] as T;
+}
+
+/**
+ * Stores new resources, all at `at`: the rows, their first history versions, their search tokens and who may read
+ * them, in one statement (one round trip for a whole batch).
+ */
+export async function createResources(
+  tx: Queryable,
+  items: NewResource[],
+  at: Date = new Date(),
+): Promise<AnyResource[]> {
+  if (items.length === 0) return [];
+  const stored = items.map((i) => withMeta(i.resource, i.resource.id ?? randomUUID(), 1, at));
   await tx.query(
-    `WITH created AS (
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS i(type text, id text, unique_key text, content jsonb, tokens jsonb, orgs jsonb)),
+     created AS (
        INSERT INTO resources (type, id, version_id, last_updated, unique_key, content)
-       VALUES ($1, $2, 1, $3, $4, $5::jsonb) RETURNING type, id, content),
+       SELECT type, id, 1, $2, unique_key, content FROM input RETURNING type, id, content),
      history AS (
        INSERT INTO resource_history (type, id, version_id, valid_from, content)
-       SELECT type, id, 1, $3, content FROM created),
+       SELECT type, id, 1, $2, content FROM created),
      tokens AS (
        INSERT INTO resource_tokens (type, id, param, system, value)
        SELECT c.type, c.id, t.param, t.system, t.value
-       FROM created c, jsonb_to_recordset($6::jsonb) AS t(param text, system text, value text))
-     INSERT INTO resource_orgs (type, id, org) SELECT type, id, $7 FROM created ON CONFLICT DO NOTHING`,
+       FROM created c JOIN input i USING (type, id), jsonb_to_recordset(i.tokens) AS t(param text, system text, value text))
+     INSERT INTO resource_orgs (type, id, org)
+     SELECT c.type, c.id, o.org FROM created c JOIN input i USING (type, id), jsonb_array_elements_text(i.orgs) AS o(org)
+     ON CONFLICT DO NOTHING`,
     [
-      resource.resourceType,
-      id,
-      now,
-      uniqueKey,
-      JSON.stringify(stored),
-      JSON.stringify(extractTokens(stored)),
-      org,
+      JSON.stringify(
+        stored.map((r, n) => ({
+          type: r.resourceType,
+          id: r.id,
+          unique_key: items[n]!.uniqueKey ?? null,
+          content: r,
+          tokens: extractTokens(r),
+          orgs: [items[n]!.org, ...(items[n]!.readers ?? [])],
+        })),
+      ),
+      at,
     ],
   );
   return stored;
@@ -102,40 +129,62 @@ export async function updateResource<T extends AnyResource>(
   uniqueKey: string | null = null,
   at: Date = new Date(),
 ): Promise<T> {
-  const now = at;
-  // The new version, the end of the previous one in the history and the new history row, in one statement.
-  const rows = await tx.query<{ version_id: number }>(
-    `WITH updated AS (
-       UPDATE resources SET version_id = version_id + 1, last_updated = $3, unique_key = $4,
-         content = jsonb_set($5::jsonb, '{meta}', coalesce($5::jsonb -> 'meta', '{}'::jsonb) ||
-           jsonb_build_object('versionId', (version_id + 1)::text, 'lastUpdated', $6::text))
-       WHERE type = $1 AND id = $2 RETURNING type, id, version_id, content),
+  const [updated] = await updateResources(tx, [{ resource, uniqueKey }], at);
+  if (!updated) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
+  return updated as T;
+}
+
+/**
+ * Stores the next versions of resources, all at `at`: each row, the end of its previous version in the history, the
+ * new history row and its search tokens, in one statement. Returns the stored resources; one that does not exist is
+ * left out.
+ */
+export async function updateResources(
+  tx: Queryable,
+  items: { resource: AnyResource & { id: string }; uniqueKey?: string | null }[],
+  at: Date = new Date(),
+): Promise<AnyResource[]> {
+  if (items.length === 0) return [];
+  const rows = await tx.query<{ type: string; id: string; version_id: number }>(
+    `WITH input AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(type text, id text, unique_key text, content jsonb, tokens jsonb)),
+     updated AS (
+       UPDATE resources r SET version_id = r.version_id + 1, last_updated = $2, unique_key = i.unique_key,
+         content = jsonb_set(i.content, '{meta}', coalesce(i.content -> 'meta', '{}'::jsonb) ||
+           jsonb_build_object('versionId', (r.version_id + 1)::text, 'lastUpdated', $3::text))
+       FROM input i WHERE r.type = i.type AND r.id = i.id RETURNING r.type, r.id, r.version_id, r.content),
      closed AS (
-       UPDATE resource_history SET valid_to = $3
-       WHERE type = $1 AND id = $2 AND valid_to IS NULL AND EXISTS (SELECT 1 FROM updated)),
+       UPDATE resource_history h SET valid_to = $2 FROM updated u
+       WHERE h.type = u.type AND h.id = u.id AND h.valid_to IS NULL),
      added AS (
        INSERT INTO resource_history (type, id, version_id, valid_from, content)
-       SELECT type, id, version_id, $3, content FROM updated),
+       SELECT type, id, version_id, $2, content FROM updated),
      -- The search tokens replaced in the same statement (the delete does not see the rows inserted beside it).
-     gone AS (DELETE FROM resource_tokens WHERE type = $1 AND id = $2 AND EXISTS (SELECT 1 FROM updated)),
+     gone AS (DELETE FROM resource_tokens t USING updated u WHERE t.type = u.type AND t.id = u.id),
      tokens AS (
        INSERT INTO resource_tokens (type, id, param, system, value)
        SELECT u.type, u.id, t.param, t.system, t.value
-       FROM updated u, jsonb_to_recordset($7::jsonb) AS t(param text, system text, value text))
-     SELECT version_id FROM updated`,
+       FROM updated u JOIN input i USING (type, id), jsonb_to_recordset(i.tokens) AS t(param text, system text, value text))
+     SELECT type, id, version_id FROM updated`,
     [
-      resource.resourceType,
-      resource.id,
-      now,
-      uniqueKey,
-      JSON.stringify(resource),
-      now.toISOString(),
-      JSON.stringify(extractTokens(resource)),
+      JSON.stringify(
+        items.map(({ resource, uniqueKey }) => ({
+          type: resource.resourceType,
+          id: resource.id,
+          unique_key: uniqueKey ?? null,
+          content: resource,
+          tokens: extractTokens(resource),
+        })),
+      ),
+      at,
+      at.toISOString(),
     ],
   );
-  const versionId = rows[0]?.version_id;
-  if (versionId === undefined) throw new Error(`update of unknown ${resource.resourceType}/${resource.id}`);
-  return withMeta(resource, resource.id, versionId, now);
+  const versions = new Map(rows.map((r) => [`${r.type}/${r.id}`, r.version_id]));
+  return items.flatMap(({ resource }) => {
+    const version = versions.get(`${resource.resourceType}/${resource.id}`);
+    return version === undefined ? [] : [withMeta(resource, resource.id, version, at)];
+  });
 }
 
 export async function readResource<T extends Resource>(
@@ -150,6 +199,22 @@ export async function readResource<T extends Resource>(
   );
   const row = rows[0];
   return row ? { resource: row.content, versionId: row.version_id } : undefined;
+}
+
+/** Reads resources of one type by id, in one statement (locked for the caller's transaction with `forUpdate`). */
+export async function readResources<T extends Resource>(
+  db: Queryable,
+  type: string,
+  ids: string[],
+  opts: { forUpdate?: boolean } = {},
+): Promise<Map<string, StoredResource<T>>> {
+  const rows = ids.length
+    ? await db.query<{ id: string; content: T; version_id: number }>(
+        `SELECT id, content, version_id FROM resources WHERE type = $1 AND id = ANY($2::text[])${opts.forUpdate ? ' ORDER BY id FOR UPDATE' : ''}`,
+        [type, ids],
+      )
+    : [];
+  return new Map(rows.map((r) => [r.id, { resource: r.content, versionId: r.version_id }]));
 }
 
 export async function findByUniqueKey<T extends Resource>(
