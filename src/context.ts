@@ -8,6 +8,8 @@ import type { Clock } from './time/clock.js';
 import type { Authenticator, GatewayKey } from './auth/auth.js';
 import type { DeliveryWorker } from './exchange/delivery.js';
 import type { DecisionFactsStore } from './person-index/decision-facts.js';
+import type { GroupCommit } from './store/group-commit.js';
+import type { AcceptedIds, AcceptedWrite } from './exchange/accepted.js';
 
 export interface GatewayContext {
   config: Config;
@@ -18,6 +20,8 @@ export interface GatewayContext {
   delivery: DeliveryWorker;
   /** Group commit for audit records of reads and searches. */
   auditWriter: AuditWriter;
+  /** Group commit for the writes of accepted exchanges (src/exchange/accepted.ts). */
+  acceptedExchanges: GroupCommit<AcceptedWrite, AcceptedIds>;
   version: string;
   /** The moment a request acts at (decisions, Tasks, audit search windows): read once per request. */
   clock: Clock;

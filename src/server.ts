@@ -20,6 +20,8 @@ import { startAgeTransitionSweep } from './person-index/age-transitions.js';
 import { checkCovenants } from './exchange/decide-options.js';
 import { AuditLog } from './audit/log.js';
 import { AuditWriter } from './audit/writer.js';
+import { writeAccepted } from './exchange/accepted.js';
+import { GroupCommit } from './store/group-commit.js';
 import { refusalLog } from './http/refusals.js';
 import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
@@ -89,6 +91,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     caps: new Capabilities(),
     facts: new DecisionFactsStore(db),
     auditWriter,
+    acceptedExchanges: new GroupCommit(db, writeAccepted),
     refusals: refusalLog(auditWriter),
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
@@ -120,6 +123,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       await ctx.delivery.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ctx.acceptedExchanges.drain();
       await ctx.auditWriter.drain();
       if (!opts.db) await db.close();
     },

@@ -3,14 +3,22 @@ import type { Task } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
 import { createResource } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
-import type { DecisionRun } from './decisions.js';
+import type { Decision, DecisionRequest } from '../consent/types.js';
 import { TASK_CODE_SYSTEM } from './tasks.js';
+
+/** What follow-up Tasks take of a decision (a DecisionRun has it). */
+export interface DecidedRun {
+  request: Pick<DecisionRequest, 'legalBasis' | 'justification' | 'criteria'>;
+  decision: Pick<Decision, 'obligations'>;
+  subjectRef?: string;
+  ownSubjectRef?: string;
+}
 
 /** A follow-up Task about a decision (review, client notification), created in the exchange's transaction. */
 async function createFollowUpTask(
   tx: Queryable,
   principal: Principal,
-  run: DecisionRun,
+  run: DecidedRun,
   auditId: string,
   at: Date,
   task: { code: string; display: string; dueDays: number; owner?: string; input: NonNullable<Task['input']> },
@@ -43,7 +51,7 @@ async function createFollowUpTask(
 export function createReviewTask(
   tx: Queryable,
   principal: Principal,
-  run: DecisionRun,
+  run: DecidedRun,
   auditId: string,
   recipientOrg: string,
   at: Date,
@@ -68,7 +76,7 @@ export function createReviewTask(
 export function createNotifyTask(
   tx: Queryable,
   principal: Principal,
-  run: DecisionRun,
+  run: DecidedRun,
   auditId: string,
   at: Date,
 ): Promise<Task> {

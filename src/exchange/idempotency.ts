@@ -102,16 +102,16 @@ export async function exchangeOnce(
 
   const { question, payload, answerOf } = read();
   try {
-    const outcome = await pushExchange(ctx, principal, question, payload, opts, async (tx, done) => {
-      if (!claim) return;
+    const record = async (tx: Queryable, done: ExchangeOutcome) => {
       const answer = answerOf(done);
       // A replay needs the decision, the Task and the AuditEvent; the delivered Bundle is named by its identifier
       // only, so that no care data stay in idempotency_keys for the window.
       const kept = done.accepted
         ? { ...answer, body: withoutDeliveredContent(answer.body as Parameters, done.delivered) }
         : answer;
-      await recordAnswer(tx, claim, kept, window);
-    });
+      await recordAnswer(tx, claim!, kept, window);
+    };
+    const outcome = await pushExchange(ctx, principal, question, payload, opts, claim ? record : undefined);
     return { replayed: false, outcome };
   } catch (err) {
     // A concurrent request with the same Idempotency-Key committed first: answer as it did.

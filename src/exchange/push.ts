@@ -3,15 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Task } from '@medplum/fhirtypes';
 import type { Queryable } from '../store/database.js';
-import { enqueueJob } from '../store/outbox.js';
-import { BSN_SYSTEM, createResource, grantAccess } from '../store/resources.js';
+import { BSN_SYSTEM } from '../store/resources.js';
 import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
-import { audit } from '../audit/record.js';
+import { audit, auditRead } from '../audit/record.js';
+import { writeAccepted, type AcceptedIds, type AcceptedWrite } from './accepted.js';
 import { decisionAudit } from './decision-audit.js';
 import { decisionServices, runDecision, type DecisionRun } from './decisions.js';
-import type { StoredRequest } from './delivery.js';
-import { createNotifyTask, createReviewTask } from './follow-up.js';
 import { endpointOf } from './parties.js';
 import { decisionRequestOf, type DecisionQuestion } from './request.js';
 import { TASK_CODE_SYSTEM } from './tasks.js';
@@ -36,9 +34,9 @@ export type ExchangeOutcome =
     };
 
 /**
- * Decides an exchange of the payload and commits its outcome in one transaction; `commit` runs last in that
- * transaction (the HTTP layer records the idempotent answer there, so that only one of two concurrent requests with
- * the same key commits).
+ * Decides an exchange of the payload and commits its outcome; `commit`, when given, runs last in the same transaction
+ * (the idempotent answer is recorded there, so that only one of two concurrent requests with the same key commits).
+ * Without it, the writes go with those of the other exchanges of this turn (`ctx.acceptedExchanges`).
  */
 export async function pushExchange(
   ctx: GatewayContext,
@@ -46,7 +44,7 @@ export async function pushExchange(
   question: DecisionQuestion,
   payload: Bundle,
   opts: ExchangeOptions,
-  commit: (tx: Queryable, outcome: ExchangeOutcome) => Promise<void>,
+  commit?: (tx: Queryable, outcome: ExchangeOutcome) => Promise<void>,
 ): Promise<ExchangeOutcome> {
   const { subject, practitioner } = question;
   const services = decisionServices(ctx);
@@ -67,6 +65,11 @@ export async function pushExchange(
 
   if (decision.decision === 'deny') {
     const refused: ExchangeOutcome = { accepted: false, run };
+    if (!commit) {
+      // Nothing but the record to write: it goes with the other records of this turn (group commit).
+      await auditRead(ctx, principal, auditBase);
+      return refused;
+    }
     await ctx.db.transaction(async (tx) => {
       await audit(tx, principal, auditBase);
       await commit(tx, refused);
@@ -80,46 +83,37 @@ export async function pushExchange(
     identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` },
   };
   const now = opts.at;
-  const accepted = await ctx.db.transaction(async (tx) => {
-    const task = await createResource<Task>(
-      tx,
-      {
-        resourceType: 'Task',
-        status: 'accepted',
-        intent: 'order',
-        code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
-        identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
-        for: {
-          // The sender's own registration: another organisation's registration id is not the sender's to see.
-          reference: run.ownSubjectRef ?? run.subjectRef,
-          identifier:
-            subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
-        },
-        requester: { reference: principal.org },
-        owner: { reference: recipient.reference },
-        authoredOn: now.toISOString(),
-        lastModified: now.toISOString(),
-        reasonCode: { coding: [request.purpose] },
-        input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
-      },
-      principal.org,
-      null,
-      now,
-    );
-    await grantAccess(tx, 'Task', task.id!, recipient.reference);
-    const auditId = await audit(tx, principal, {
-      ...auditBase,
-      entities: [{ reference: `Task/${task.id}` }],
-    });
-    const review = decision.obligations.some((o) => o.code === 'REVIEW')
-      ? await createReviewTask(tx, principal, run, auditId, recipient.reference, now)
-      : undefined;
-    if (decision.obligations.some((o) => o.code === 'NOTIFY-CLIENT'))
-      await createNotifyTask(tx, principal, run, auditId, now);
-    const { payload: _payload, ...decidedRequest } = request;
-    await enqueueJob<StoredRequest>(tx, {
+  const task: Task & { id: string } = {
+    resourceType: 'Task',
+    id: randomUUID(),
+    status: 'accepted',
+    intent: 'order',
+    code: { coding: [{ system: TASK_CODE_SYSTEM, code: 'exchange', display: 'Exchange of records' }] },
+    identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${jobId}` }],
+    for: {
+      // The sender's own registration: another organisation's registration id is not the sender's to see.
+      reference: run.ownSubjectRef ?? run.subjectRef,
+      identifier:
+        subject.kind === 'person' ? { system: BSN_SYSTEM, value: subject.value } : subject.identifier,
+    },
+    requester: { reference: principal.org },
+    owner: { reference: recipient.reference },
+    authoredOn: now.toISOString(),
+    lastModified: now.toISOString(),
+    reasonCode: { coding: [request.purpose] },
+    input: [{ type: { text: 'delivered bundle' }, valueIdentifier: delivered.identifier! }],
+  };
+  const { payload: _payload, ...decidedRequest } = request;
+  const write: AcceptedWrite = {
+    principal,
+    run,
+    task,
+    recipientOrg: recipient.reference,
+    audit: auditBase,
+    at: now,
+    job: {
       id: jobId,
-      taskId: task.id!,
+      taskId: task.id,
       senderOrg: principal.org,
       recipientOrg: recipient.reference,
       endpointUrl: endpoint,
@@ -129,18 +123,26 @@ export async function pushExchange(
       deadline: new Date(Date.now() + ctx.config.deliveryDeadlineMs),
       consents: decision.consents,
       request: { request: decidedRequest, subject, principal },
-    });
-    const outcome: ExchangeOutcome = {
-      accepted: true,
-      run,
-      taskId: task.id!,
-      auditId,
-      reviewId: review?.id,
-      delivered,
-    };
-    await commit(tx, outcome);
-    return outcome;
+    },
+  };
+  const outcomeOf = (ids: AcceptedIds): ExchangeOutcome => ({
+    accepted: true,
+    run,
+    taskId: task.id,
+    auditId: ids.auditId,
+    reviewId: ids.reviewId,
+    delivered,
   });
+  // Without an idempotent answer to record, the exchanges accepted in one turn share a transaction (group commit);
+  // each is answered only once its own writes are committed.
+  const outcome = commit
+    ? await ctx.db.transaction(async (tx) => {
+        const [ids] = await writeAccepted(tx, [write]);
+        const done = outcomeOf(ids!);
+        await commit(tx, done);
+        return done;
+      })
+    : outcomeOf(await ctx.acceptedExchanges.add(write));
   ctx.delivery.kick();
-  return accepted;
+  return outcome;
 }

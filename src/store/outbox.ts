@@ -34,21 +34,29 @@ export interface ClaimedJob<R = unknown> {
 
 export type JobRef = Pick<ClaimedJob, 'id' | 'task_id' | 'sender_org' | 'recipient_org'>;
 
-/** Queues a job, due at once, in the caller's transaction. */
-export async function enqueueJob<R>(tx: Queryable, job: NewJob<R>): Promise<void> {
+/** Queues jobs, due at once, in the caller's transaction: one statement for all. */
+export async function enqueueJobs<R>(tx: Queryable, jobs: NewJob<R>[]): Promise<void> {
+  if (jobs.length === 0) return;
   await tx.query(
     `INSERT INTO delivery_jobs (id, task_id, sender_org, recipient_org, endpoint_url, bundle, status, next_attempt_at, deadline, consents, request)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'pending', now(), $7, $8::text[], $9::jsonb)`,
+     SELECT id, task_id, sender_org, recipient_org, endpoint_url, bundle, 'pending', now(), deadline,
+            ARRAY(SELECT jsonb_array_elements_text(consents)), request
+     FROM jsonb_to_recordset($1::jsonb) AS j(id text, task_id text, sender_org text, recipient_org text,
+            endpoint_url text, bundle jsonb, deadline timestamptz, consents jsonb, request jsonb)`,
     [
-      job.id,
-      job.taskId,
-      job.senderOrg,
-      job.recipientOrg,
-      job.endpointUrl,
-      JSON.stringify(job.bundle),
-      job.deadline,
-      job.consents,
-      JSON.stringify(job.request),
+      JSON.stringify(
+        jobs.map((job) => ({
+          id: job.id,
+          task_id: job.taskId,
+          sender_org: job.senderOrg,
+          recipient_org: job.recipientOrg,
+          endpoint_url: job.endpointUrl,
+          bundle: job.bundle,
+          deadline: job.deadline,
+          consents: job.consents,
+          request: job.request,
+        })),
+      ),
     ],
   );
 }

@@ -64,6 +64,8 @@ export interface NewResource<T extends AnyResource = AnyResource> {
   org: string;
   readers?: string[];
   uniqueKey?: string | null;
+  /** Its meta.lastUpdated, when it differs from the batch's. */
+  at?: Date;
 }
 
 /** Stores a new resource; `at` (the request's moment, the system time if absent) is its meta.lastUpdated. */
@@ -78,7 +80,7 @@ export async function createResource<T extends AnyResource>(
 }
 
 /**
- * Stores new resources, all at `at`: the rows, their first history versions, their search tokens and who may read
+ * Stores new resources, at `at` (or each at its own): the rows, their first history versions, their search tokens and who may read
  * them, in one statement (one round trip for a whole batch).
  */
 export async function createResources(
@@ -87,17 +89,17 @@ export async function createResources(
   at: Date = new Date(),
 ): Promise<AnyResource[]> {
   if (items.length === 0) return [];
-  const stored = items.map((i) => withMeta(i.resource, i.resource.id ?? randomUUID(), 1, at));
+  const stored = items.map((i) => withMeta(i.resource, i.resource.id ?? randomUUID(), 1, i.at ?? at));
   await tx.query(
     `WITH input AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb)
-         AS i(type text, id text, unique_key text, content jsonb, tokens jsonb, orgs jsonb)),
+         AS i(type text, id text, unique_key text, at timestamptz, content jsonb, tokens jsonb, orgs jsonb)),
      created AS (
        INSERT INTO resources (type, id, version_id, last_updated, unique_key, content)
-       SELECT type, id, 1, $2, unique_key, content FROM input RETURNING type, id, content),
+       SELECT type, id, 1, at, unique_key, content FROM input RETURNING type, id, last_updated, content),
      history AS (
        INSERT INTO resource_history (type, id, version_id, valid_from, content)
-       SELECT type, id, 1, $2, content FROM created),
+       SELECT type, id, 1, last_updated, content FROM created),
      tokens AS (
        INSERT INTO resource_tokens (type, id, param, system, value)
        SELECT c.type, c.id, t.param, t.system, t.value
@@ -111,12 +113,12 @@ export async function createResources(
           type: r.resourceType,
           id: r.id,
           unique_key: items[n]!.uniqueKey ?? null,
+          at: r.meta!.lastUpdated,
           content: r,
           tokens: extractTokens(r),
           orgs: [items[n]!.org, ...(items[n]!.readers ?? [])],
         })),
       ),
-      at,
     ],
   );
   return stored;
