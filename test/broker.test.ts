@@ -77,6 +77,52 @@ describe('brokering', () => {
   const waitStatus = (taskRef: string, status: Task['status'], ms = 15_000) =>
     waitFor(async () => ((await taskOf(taskRef)).status === status ? true : undefined), ms);
 
+  it('commits concurrent exchanges together, answers each after its commit, and delivers each exactly once', async () => {
+    const { bsn } = await consentingYoungPerson();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        fhir<Parameters>(
+          sandbox.url,
+          cjg,
+          'POST',
+          '/fhir/$exchange',
+          exchangeParameters(GP, bsn, 'CAREMGT', payload(bsn)),
+        ),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const taskIds = answers.map((a) => param(a.body, 'exchange')!.valueReference!.reference!.split('/')[1]!);
+    const auditIds = answers.map(
+      (a) => param(a.body, 'auditEvent')!.valueReference!.reference!.split('/')[1]!,
+    );
+    const identifiers = answers.map(
+      (a) => (param(a.body, 'delivered')!.resource as Bundle).identifier!.value,
+    );
+    // Each 202 came after its Task, audit record and job were committed: all are there, in fewer commits than exchanges.
+    const [tasks] = await sandbox.ctx.db.query<{ n: number; commits: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT xmin::text)::int AS commits FROM resource_history
+       WHERE type = 'Task' AND version_id = 1 AND id = ANY($1::text[])`,
+      [taskIds],
+    );
+    expect(tasks!.n).toBe(30);
+    expect(tasks!.commits).toBeLessThan(30);
+    const [audits] = await sandbox.ctx.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM audit_events WHERE id = ANY($1::text[])',
+      [auditIds],
+    );
+    expect(audits!.n).toBe(30);
+    await waitFor(
+      () =>
+        identifiers.every((id) => sandbox.agencies.received(GP_ID).some((b) => b.identifier?.value === id))
+          ? true
+          : undefined,
+      15_000,
+    );
+    for (const id of identifiers)
+      expect(sandbox.agencies.received(GP_ID).filter((b) => b.identifier?.value === id)).toHaveLength(1);
+    for (const ref of taskIds) await waitStatus(`Task/${ref}`, 'completed');
+  });
+
   it('answers a repeated Idempotency-Key with the first answer and delivers once; another body is a conflict', async () => {
     const { bsn } = await consentingYoungPerson();
     const body = exchangeParameters(GP, bsn, 'CAREMGT', payload(bsn));
