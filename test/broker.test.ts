@@ -112,7 +112,7 @@ describe('brokering', () => {
     );
     expect(audits!.n).toBe(30);
     await waitFor(
-      () =>
+      async () =>
         identifiers.every((id) => sandbox.agencies.received(GP_ID).some((b) => b.identifier?.value === id))
           ? true
           : undefined,

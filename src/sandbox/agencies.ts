@@ -15,6 +15,8 @@ interface Agency {
   /** Records the agency keeps itself, answered to pulls. */
   records: Resource[];
   received: Bundle[];
+  /** The Bundles received, by `system|value` of their identifier (a conditional create looks there). */
+  byIdentifier: Map<string, Bundle>;
   behaviour: AgencyBehaviour;
   /** Every POST of a Bundle, redeliveries included. */
   posts: number;
@@ -55,6 +57,7 @@ export class SimulatedAgencies {
       this.agencies.set(id, {
         records: records[id] ?? [],
         received: [],
+        byIdentifier: new Map(),
         behaviour: 'ok',
         posts: 0,
         delayMs: 0,
@@ -69,7 +72,14 @@ export class SimulatedAgencies {
   /** Back to the start: nothing received, every agency answering normally (POST /sandbox/reset). */
   reset(): void {
     for (const agency of this.agencies.values())
-      Object.assign(agency, { received: [], behaviour: 'ok', posts: 0, delayMs: 0, arrivals: new Map() });
+      Object.assign(agency, {
+        received: [],
+        byIdentifier: new Map(),
+        behaviour: 'ok',
+        posts: 0,
+        delayMs: 0,
+        arrivals: new Map(),
+      });
   }
 
   received(orgId: string): Bundle[] {
@@ -155,15 +165,15 @@ export class SimulatedAgencies {
         agency.behaviour === 'ignore-if-none-exist'
           ? null
           : /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
-      const existing = wanted
-        ? agency.received.find((b) => b.identifier?.system === wanted[1] && b.identifier?.value === wanted[2])
-        : undefined;
+      const existing = wanted ? agency.byIdentifier.get(`${wanted[1]}|${wanted[2]}`) : undefined;
       if (existing) {
         res.status(200).type(FHIR_JSON).send(JSON.stringify(existing));
         return;
       }
       const stored = { ...bundle, id: randomUUID() };
       agency.received.push(stored);
+      if (bundle.identifier?.value)
+        agency.byIdentifier.set(`${bundle.identifier.system ?? ''}|${bundle.identifier.value}`, stored);
       if (bundle.identifier?.value && !agency.arrivals.has(bundle.identifier.value))
         agency.arrivals.set(bundle.identifier.value, performance.now());
       res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
