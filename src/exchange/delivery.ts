@@ -117,20 +117,29 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
-  /** Claims due jobs and delivers them; returns how many were attempted. */
+  /**
+   * Claims due jobs and delivers them, keeping up to a batch of them under way: as jobs finish, more are claimed, so
+   * that one slow recipient does not hold up the rest. Returns how many were attempted.
+   */
   async runOnce(): Promise<number> {
+    const most = this.opts.batchSize ?? 20;
+    const underWay = new Set<Promise<void>>();
     let total = 0;
     for (;;) {
-      const jobs = await this.claim();
-      if (jobs.length === 0) return total;
+      const jobs = underWay.size < most ? await this.claim(most - underWay.size) : [];
+      for (const job of jobs) {
+        const done: Promise<void> = this.deliver(job).finally(() => underWay.delete(done));
+        underWay.add(done);
+      }
       total += jobs.length;
-      await Promise.all(jobs.map((job) => this.deliver(job)));
+      if (underWay.size === 0) return total;
+      if (jobs.length === 0 || underWay.size >= most) await Promise.race(underWay);
     }
   }
 
-  /** Claims up to a batch of due jobs, under a lease of their own (src/store/outbox.ts). */
-  private claim(): Promise<ClaimedJob[]> {
-    return claimJobs<StoredRequest>(this.db, this.opts.batchSize ?? 20, this.leaseMs, randomUUID());
+  /** Claims up to `count` due jobs, under a lease of their own (src/store/outbox.ts). */
+  private claim(count: number): Promise<ClaimedJob[]> {
+    return claimJobs<StoredRequest>(this.db, count, this.leaseMs, randomUUID());
   }
 
   /**
