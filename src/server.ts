@@ -21,7 +21,6 @@ import { checkCovenants } from './exchange/decide-options.js';
 import { AuditLog } from './audit/log.js';
 import { AuditWriter } from './audit/writer.js';
 import { refusalLog } from './http/refusals.js';
-import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
 import type { Database } from './store/database.js';
 import { openDatabase } from './store/open.js';
@@ -61,7 +60,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   checkCovenants(config);
   const opened =
     opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  loadFhirDefinitions();
+  // The fast validation's schema; the full R4 definitions wait for the first full validation (mappings/structure.ts).
   loadStructureSchema();
   const key = await loadGatewayKey(opened);
   // This gateway's audit log, on every transaction of the handle its services use (src/audit/log.ts).
