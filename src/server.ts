@@ -95,6 +95,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     delivery: new DeliveryWorker(db, logger, {
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,
+      inProgressAfterMs: config.deliveryInProgressAfterMs,
       retryMaxMs: config.deliveryRetryMaxMs,
       timeoutMs: config.agencyTimeoutMs,
       recheck: async ({ request, subject, principal }) => {

@@ -45,6 +45,8 @@ describe('brokering', () => {
       deliveryRetryBaseMs: 50,
       deliveryRetryMaxMs: 400,
       deliveryDeadlineMs: 60_000,
+      deliveryInProgressAfterMs: 1_500,
+      agencyTimeoutMs: 8_000,
     });
     cjg = await sandboxToken(sandbox, 'cjg');
     admin = await sandboxToken(sandbox, 'admin');
@@ -121,6 +123,43 @@ describe('brokering', () => {
     for (const id of identifiers)
       expect(sandbox.agencies.received(GP_ID).filter((b) => b.identifier?.value === id)).toHaveLength(1);
     for (const ref of taskIds) await waitStatus(`Task/${ref}`, 'completed');
+  });
+
+  it('shows a slow first delivery as in-progress, and takes a quick one from accepted straight to completed', async () => {
+    const { bsn } = await consentingYoungPerson();
+    const send = async () =>
+      param(
+        (
+          await fhir<Parameters>(
+            sandbox.url,
+            cjg,
+            'POST',
+            '/fhir/$exchange',
+            exchangeParameters(GP, bsn, 'CAREMGT', payload(bsn)),
+          )
+        ).body,
+        'exchange',
+      )!.valueReference!.reference!;
+    const statuses = async (taskRef: string) =>
+      (
+        await sandbox.ctx.db.query<{ status: string }>(
+          `SELECT content ->> 'status' AS status FROM resource_history WHERE type = 'Task' AND id = $1 ORDER BY version_id`,
+          [taskRef.split('/')[1]],
+        )
+      ).map((r) => r.status);
+    // The sandbox of this suite shows a first attempt as in-progress after 1.5 s (DELIVERY_IN_PROGRESS_AFTER_MS).
+    sandbox.agencies.setDelay(GP_ID, 4_000);
+    try {
+      const slow = await send();
+      await waitStatus(slow, 'in-progress', 3_900);
+      await waitStatus(slow, 'completed');
+      expect(await statuses(slow)).toEqual(['accepted', 'in-progress', 'completed']);
+    } finally {
+      sandbox.agencies.setDelay(GP_ID, 0);
+    }
+    const quick = await send();
+    await waitStatus(quick, 'completed');
+    expect(await statuses(quick)).toEqual(['accepted', 'completed']);
   });
 
   it('answers a repeated Idempotency-Key with the first answer and delivers once; another body is a conflict', async () => {

@@ -29,6 +29,8 @@ export interface DeliveryOptions {
    * works on the job; a job whose claimer died returns to the pool when the lease runs out.
    */
   leaseMs?: number;
+  /** How long a first attempt may take before its Task shows in-progress (default 250 ms). */
+  inProgressAfterMs?: number;
   /** Decides the job again just before it is sent; a deny cancels it (consent withdrawn, basis switched off). */
   recheck?: (stored: StoredRequest) => Promise<{ decision: 'permit' | 'deny'; explanation: string }>;
 }
@@ -204,9 +206,12 @@ export class DeliveryWorker {
         return;
       }
     }
-    if (job.attempts === 1) await this.starts.add(job);
+    // A first attempt that takes a while shows as in-progress; one the recipient answers at once goes from accepted
+    // straight to its outcome (one Task version less per exchange).
+    const started = job.attempts === 1 ? this.inProgressUnlessQuick(job) : undefined;
     const identifier = bundle.identifier;
-    let response: string;
+    let response: string | undefined;
+    let error: string | undefined;
     try {
       const client = new Client({ baseUrl: job.endpoint_url });
       const created = (await client.create({
@@ -221,13 +226,37 @@ export class DeliveryWorker {
       })) as { id?: string } | undefined;
       response = `accepted by ${job.endpoint_url}${created?.id ? ` as Bundle/${created.id}` : ''}`;
     } catch (err) {
-      await this.failed(job, describeError(err));
+      error = describeError(err);
+    }
+    // The in-progress write, if it started, lands before the outcome, never after it.
+    await started?.();
+    if (response === undefined) {
+      await this.failed(job, error ?? 'unknown error');
       return;
     }
     // The recipient has the Bundle: record that, retrying while storage is away rather than letting the lease run out
     // and the job be posted again. Whoever records first wins; a second recording of one job changes nothing.
     await this.untilStored(job, () => this.deliveries.add({ job, response }).then(() => undefined));
     this.logger.info({ job: job.id, task: job.task_id, attempts: job.attempts }, 'delivered');
+  }
+
+  /**
+   * Sets the job's Task to in-progress if the first attempt is not over within `inProgressAfterMs`; the returned
+   * function stops the timer and waits for that write, if it began. The write is informational: when it fails, the
+   * outcome is still recorded.
+   */
+  private inProgressUnlessQuick(job: ClaimedJob): () => Promise<void> {
+    let write: Promise<void> | undefined;
+    const timer = setTimeout(() => {
+      write = this.starts.add(job).then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err, job: job.id }, 'could not set a delivery Task in progress'),
+      );
+    }, this.opts.inProgressAfterMs ?? 250);
+    return async () => {
+      clearTimeout(timer);
+      await write;
+    };
   }
 
   /** The recipient did not take the Bundle: retry after a backoff, or give up at the deadline. */
