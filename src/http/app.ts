@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { ping, StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
 import type { HttpContext } from './context.js';
-import { guardedJson, urlGuard } from './body-guard.js';
+import { tokenFirstJson, urlGuard } from './body-guard.js';
 import { mountOperations, routesOn } from './define-operation.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
@@ -131,7 +131,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   mountOperations(ctx, root, '', operationsAt('/mappings'));
 
   const fhir = express.Router();
-  fhir.use(guardedJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
+  fhir.use(tokenFirstJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
   routesOn(
     ctx,
     fhir,

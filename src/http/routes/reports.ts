@@ -5,6 +5,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { municipalMeasure } from '../../reports/municipal.js';
 import type { HttpContext } from '../context.js';
 import { mountOperations, routesOn } from '../define-operation.js';
+import { tokenFirstJson } from '../body-guard.js';
 import { requireToken, sendFhir } from '../http.js';
 import { notFound } from '../../fhir/outcomes.js';
 import { operationsAt } from '../operations/index.js';
@@ -28,7 +29,7 @@ export function measureRoutes(ctx: HttpContext, fhir: Router): void {
 export function reportRoutes(ctx: HttpContext, session: RequestHandler): Router {
   const router = express.Router();
   router.use(
-    express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
+    tokenFirstJson({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
   );
   router.use(session);
   router.use(requireToken(ctx));
