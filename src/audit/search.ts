@@ -111,8 +111,8 @@ export const AUDIT_MAX_COUNT = 500;
 const AUDIT_SORTS: Record<string, 'ASC' | 'DESC'> = { date: 'ASC', '-date': 'DESC' };
 
 /**
- * Paging and order of an audit search: `_count` a whole number from 1 (capped at 500, default 50), `_offset` a whole
- * number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
+ * Paging and order of an audit search: `_count` a whole number from 0 (capped at 500, default 50; 0 asks for the total
+ * alone), `_offset` a whole number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
  */
 export function auditPaging(query: Record<string, unknown>): {
   count: number;
@@ -142,7 +142,7 @@ export function auditPaging(query: Record<string, unknown>): {
       `_sort "${sort}" is not supported; use date or -date / sorteer op date of -date`,
     );
   return {
-    count: Math.min(whole('_count', 50, 1), AUDIT_MAX_COUNT),
+    count: Math.min(whole('_count', 50, 0), AUDIT_MAX_COUNT),
     offset: whole('_offset', 0, 0),
     order,
   };
@@ -169,10 +169,14 @@ export async function searchAuditEvents(
     `SELECT count(*)::int AS n FROM audit_events ${where}`,
     params,
   );
-  const rows = await db.query<{ content: AuditEvent }>(
-    `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
-    params,
-  );
+  // `_count=0` asks for the total alone: no page to read.
+  const rows =
+    count === 0
+      ? []
+      : await db.query<{ content: AuditEvent }>(
+          `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
+          params,
+        );
   return { count, offset, total: totalRow?.n ?? 0, events: rows.map((r) => r.content) };
 }
 

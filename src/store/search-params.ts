@@ -26,10 +26,13 @@ function whole(query: Record<string, unknown>, name: string, fallback: number): 
   return Number(v);
 }
 
-/** `_count` (1–500, default 50; 0 is served as 1) and `_offset` (default 0): whole numbers, or a 400. */
+/**
+ * `_count` (0–500, default 50; 0 asks only how many match: the total without entries) and `_offset` (default 0): whole
+ * numbers, or a 400.
+ */
 export function pagingOf(query: Record<string, unknown>): { count: number; offset: number } {
   return {
-    count: Math.min(Math.max(whole(query, '_count', 50), 1), MAX_COUNT),
+    count: Math.min(whole(query, '_count', 50), MAX_COUNT),
     offset: whole(query, '_offset', 0),
   };
 }
