@@ -77,7 +77,11 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
       await ping(ctx.db);
       res.json({ status: 'ready', database: ctx.db.engine });
     } catch {
-      sendFhir(res, 503, outcome('transient', 'The database is not reachable'));
+      sendFhir(
+        res,
+        503,
+        outcome('transient', 'De database is niet bereikbaar / The database is not reachable'),
+      );
     }
   });
   app.use(apiRateLimit(ctx));
@@ -216,16 +220,23 @@ function errorHandler(ctx: HttpContext): ErrorRequestHandler {
     const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (err instanceof FhirError) fhirError = err;
     else if (err instanceof StorageUnavailableError)
-      fhirError = unavailable('Storage is unavailable; nothing was done. Try again later.');
+      fhirError = unavailable(
+        'De opslag is niet beschikbaar; er is niets gedaan. Probeer het later opnieuw. / Storage is unavailable; nothing was done. Try again later.',
+      );
     else if (bodyError.type === 'entity.too.large')
-      fhirError = tooLarge(`The request body is larger than the limit of ${ctx.config.bodyLimit}`);
+      fhirError = tooLarge(
+        `De inhoud van het verzoek is groter dan de limiet van ${ctx.config.bodyLimit} / The request body is larger than the limit of ${ctx.config.bodyLimit}`,
+      );
     else if (bodyError.type === 'entity.parse.failed')
       fhirError = new FhirError(
         400,
         outcome('structure', 'De inhoud is geen geldige JSON / The body is not valid JSON'),
       );
     else if (bodyError.expose && bodyError.status && bodyError.status < 500) {
-      fhirError = new FhirError(bodyError.status, outcome('invalid', bodyError.message ?? 'Bad request'));
+      fhirError = new FhirError(
+        bodyError.status,
+        outcome('invalid', bodyError.message ?? 'Ongeldig verzoek / Bad request'),
+      );
     } else {
       req.log?.error({ err }, 'unhandled error');
       fhirError = internal();

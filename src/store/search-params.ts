@@ -86,10 +86,14 @@ export function parseSearch(
   for (const [name, raw] of Object.entries(query)) {
     if (CONTROL_PARAMS.has(name)) continue;
     if (!(name in allowed))
-      throw badRequest(`Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`);
+      throw badRequest(
+        `Onbekende zoekparameter "${name}"; wel ondersteund: ${Object.keys(allowed).join(', ')} / Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`,
+      );
     for (const text of Array.isArray(raw) ? raw : [raw]) {
       if (typeof text !== 'string' || text === '')
-        throw badRequest(`Search parameter "${name}" needs a value`);
+        throw badRequest(
+          `Zoekparameter "${name}" heeft een waarde nodig / Search parameter "${name}" needs a value`,
+        );
       const chained = name === 'patient:identifier';
       const tokenLike = allowed[name] === 'token';
       criteria.push({

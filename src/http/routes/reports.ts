@@ -17,7 +17,9 @@ export function measureRoutes(ctx: HttpContext, fhir: Router): void {
   const summary = 'The Measure of the municipal report';
   route({ method: 'get', path: '/Measure/:id', interaction: ['Measure', 'read'], summary }, (req, res) => {
     if (req.params.id !== measure.id)
-      throw notFound(`Unknown Measure "${req.params.id}"; the gateway defines municipal-report`);
+      throw notFound(
+        `Onbekende Measure "${req.params.id}"; de gateway kent alleen municipal-report / Unknown Measure "${req.params.id}"; the gateway defines municipal-report`,
+      );
     sendFhir(res, 200, measure);
   });
 }
