@@ -28,7 +28,7 @@ const ENGLISH = new Set(
   ),
 );
 const DUTCH = new Set(
-  'de het een en van voor met niet geen moet mag mogen zijn is wordt worden heeft hebt hebben nodig of bij dit deze die uw u al kan kunnen alleen hier verplicht ongeldig onbekend ligt neemt bevat noemt verwijs stuur maar keer als dat er naar om te op tot aan door waarde zoekparameter toestemming ontvanger verzoek verwacht bijvoorbeeld onbekend onbekende geweigerd hoogstens vraag'.split(
+  'de het een en van voor met niet geen moet mag mogen zijn is wordt worden heeft hebt hebben nodig of bij dit deze die uw u al kan kunnen alleen hier verplicht ongeldig onbekend ligt neemt bevat noemt verwijs stuur maar keer als dat er naar om te op tot aan door waarde zoekparameter toestemming ontvanger verzoek verwacht bijvoorbeeld onbekend onbekende geweigerd hoogstens vraag kent één precies'.split(
     ' ',
   ),
 );

@@ -29,7 +29,7 @@ function bsnOf(value: string): string {
   const [system, bsn] = value.split('|', 2);
   if (system && system !== BSN_SYSTEM)
     throw new AuditSearchError(
-      `patient:identifier neemt een BSN (${BSN_SYSTEM}|<BSN>), geen ${system} / patient:identifier takes a BSN (${BSN_SYSTEM}|<BSN>), not ${system}`,
+      `patient:identifier verwacht een BSN (${BSN_SYSTEM}|<BSN>), geen ${system} / patient:identifier takes a BSN (${BSN_SYSTEM}|<BSN>), not ${system}`,
     );
   return bsn ?? '';
 }

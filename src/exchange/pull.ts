@@ -59,7 +59,7 @@ async function fetchRecords(
         })) as unknown as Bundle;
         if (found.link?.some((l) => l.relation === 'next')) {
           throw badGateway(
-            `De bron gaf meer ${type}-gegevens dan op één pagina passen; de gateway geeft geen onvolledige gegevens door / The source returned more ${type} records than one page; the gateway does not hand over incomplete data`,
+            `De bron gaf meer ${type}-gegevens dan er op één pagina passen; de gateway geeft geen onvolledige gegevens door / The source returned more ${type} records than one page; the gateway does not hand over incomplete data`,
           );
         }
         for (const e of found.entry ?? [])

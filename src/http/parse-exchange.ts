@@ -92,7 +92,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language, no
   const format = formatNamed(name);
   if (!format)
     throw badRequest(
-      `Parameter "format" moet een eigen formaat noemen (${Object.keys(FORMATS).join(', ')}); gekregen: ${name ?? 'geen'} / Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,
+      `Parameter "format" moet een ondersteund bronformaat noemen (${Object.keys(FORMATS).join(', ')}); gekregen: ${name ?? 'geen'} / Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,
       'Parameters.parameter[format]',
     );
   const at = 'Parameters.parameter[nativePayload]';
@@ -110,7 +110,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language, no
       {
         severity: 'error',
         code: 'invalid',
-        diagnostics: `Eén dossier per uitwisseling; de payload bevat er ${bundles.length} / One record per exchange; the payload holds ${bundles.length}`,
+        diagnostics: `Eén record per uitwisseling; de payload bevat er ${bundles.length} / One record per exchange; the payload holds ${bundles.length}`,
         expression: [at],
       },
     ]);
@@ -123,7 +123,7 @@ export function payloadOf(input: OperationInput, lang: Language, now?: Date): Bu
   if (native) {
     if (typeof native.valueString !== 'string')
       throw badRequest(
-        'Parameter "nativePayload" vraagt een valueString / Parameter "nativePayload" takes a valueString',
+        'Parameter "nativePayload" verwacht een valueString / Parameter "nativePayload" takes a valueString',
         'Parameters.parameter[nativePayload]',
       );
     if (input.one('payload'))

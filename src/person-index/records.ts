@@ -126,7 +126,7 @@ export async function createIndexed(
   if (key && (await findByUniqueKey(tx, key))) {
     throw conflict(
       type === 'Patient'
-        ? 'Uw organisatie heeft al een Patient met dit BSN geregistreerd; vind die met een voorwaardelijke create (If-None-Exist) / Your organisation registered a Patient with this BSN already; use a conditional create (If-None-Exist) to find it'
+        ? 'Uw organisatie heeft al een Patient met dit BSN geregistreerd; zoek die op met een voorwaardelijke create (If-None-Exist) / Your organisation registered a Patient with this BSN already; use a conditional create (If-None-Exist) to find it'
         : 'Deze ouder is al geregistreerd bij dit kind / This parent is already registered for this child',
     );
   }
@@ -156,7 +156,7 @@ async function findExisting(
   const identifier = query.get('identifier');
   if (!identifier || [...query.keys()].length !== 1) {
     throw badRequest(
-      'If-None-Exist neemt precies één parameter: identifier=<system>|<waarde> / If-None-Exist supports exactly one parameter: identifier=<system>|<value>',
+      'If-None-Exist kent precies één parameter: identifier=<system>|<waarde> / If-None-Exist supports exactly one parameter: identifier=<system>|<value>',
     );
   }
   const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];

@@ -18,7 +18,7 @@ export function dateRange(value: string): { prefix: string; start: Date; end: Da
     new DateSearchError(
       `datum "${value}" ${nl}; bijvoorbeeld ge2026-01-01, 2026-11 of lt2026-11-03 / date "${value}" ${en}; for example ge2026-01-01, 2026-11 or lt2026-11-03`,
     );
-  if (!m) throw refuse('is geen FHIR-zoekwaarde voor een datum', 'is not a FHIR date search value');
+  if (!m) throw refuse('is geen geldige zoekwaarde voor een FHIR-datum', 'is not a FHIR date search value');
   const [, prefix = 'eq', y, mo, d, h, mi, s, fraction, zone] = m;
   const year = Number(y);
   const month = mo === undefined ? 1 : Number(mo);

@@ -53,7 +53,7 @@ function replayMoment(input: OperationInput, now: Date): Date | undefined {
     );
   if (at.getTime() > now.getTime())
     throw badRequest(
-      'Parameter "at" ligt in de toekomst; alleen eerdere besluiten kunnen opnieuw worden genomen / Parameter "at" lies in the future; only past decisions can be replayed',
+      'Parameter "at" ligt in de toekomst; alleen een besluit uit het verleden kan worden nagespeeld / Parameter "at" lies in the future; only past decisions can be replayed',
     );
   return at;
 }

@@ -17,7 +17,7 @@ export async function requestRecords(ctx: HttpContext, req: Request, res: Respon
   const subject = subjectOf(input);
   if (subject.kind !== 'person')
     throw badRequest(
-      '$request-records neemt één persoon (een BSN) als subject / $request-records takes one person (a BSN) as subject',
+      '$request-records vraagt één persoon (een BSN) als subject / $request-records takes one person (a BSN) as subject',
     );
   const source = organizationRef(input, 'source');
   const categories = categoriesOf(input);

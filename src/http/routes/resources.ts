@@ -109,14 +109,14 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
     const at = ctx.clock();
     if ((req.body as Bundle | undefined)?.resourceType !== 'Bundle')
       throw badRequest(
-        'POST /fhir neemt een Bundle van het type transaction / POST /fhir takes a transaction Bundle',
+        'POST /fhir verwacht een Bundle van het type transaction / POST /fhir takes a transaction Bundle',
         'resourceType',
       );
     // The whole Bundle is checked as R4 (entries, fullUrl, request) before any entry is applied.
     const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle'], { at }));
     if (bundle.type !== 'transaction')
       throw badRequest(
-        'Hier kan alleen Bundle.type transaction / Only Bundle.type transaction is supported here',
+        'Hier wordt alleen Bundle.type transaction ondersteund / Only Bundle.type transaction is supported here',
         'Bundle.type',
       );
     const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle, at));
