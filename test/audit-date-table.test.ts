@@ -129,15 +129,16 @@ describe.each(ENGINES)('audit date search table on %s', (engine) => {
       ]);
   });
 
-  it('pages with _count from 1 and caps it at 500; a count or offset that is not a whole number is a 400', async () => {
+  it('pages with _count from 0 (the total alone) and caps it at 500; a count or offset that is not a whole number is a 400', async () => {
     const one = await get('purpose=date-table&_count=1&_offset=2&_sort=date');
     expect(one.body.total).toBe(6);
     expect(one.body.entry?.map((e) => e.resource!.outcomeDesc)).toEqual(['C']);
     const many = await get('purpose=date-table&_count=100000');
     expect(many.status).toBe(200);
     expect(many.body.link?.find((l) => l.relation === 'self')?.url).toContain('_count=500');
+    const counted = await get('purpose=date-table&_count=0');
+    expect([counted.status, counted.body.total, counted.body.entry]).toEqual([200, 6, undefined]);
     for (const bad of [
-      '_count=0',
       '_count=-1',
       '_count=abc',
       '_count=1.5',

@@ -93,11 +93,63 @@ describe.each(ENGINES)('search controls and the investigation searches on %s', (
     expect(res.body.issue?.[0]?.diagnostics).toContain(name);
   });
 
-  it('serves a _count of 0 or above 500 as the nearest page size it offers', async () => {
-    const none = await get(officer, '/fhir/Organization?_count=0');
-    expect(none.status).toBe(200);
-    expect(none.body.entry?.length ?? 0).toBeLessThanOrEqual(1);
-    expect((await get(officer, '/fhir/Organization?_count=100000')).status).toBe(200);
+  it('serves a _count above 500 as 500', async () => {
+    const many = await get(officer, '/fhir/Organization?_count=100000');
+    expect(many.status).toBe(200);
+    expect(many.body.link?.find((l) => l.relation === 'self')?.url).toContain('_count=500');
+  });
+
+  it('answers _count=0 on every paged search with the total alone: no entries, no next or previous link', async () => {
+    const exchange = `subtype=exchange&patient:identifier=${NOAH}`;
+    const searches: [token: string, path: string][] = [
+      [officer, `/fhir/Patient?identifier=http://fhir.nl/fhir/NamingSystem/bsn|${NOAH}`],
+      [officer, '/fhir/Organization'],
+      [cjg, '/fhir/Task?code=exchange'],
+      [cjg, '/fhir/Communication'],
+      [officer, `/fhir/AuditEvent?${exchange}`],
+      [officer, '/fhir/CodeSystem'],
+      [officer, '/fhir/StructureDefinition'],
+      [officer, '/fhir/OperationDefinition'],
+    ];
+    for (const [token, path] of searches) {
+      const join = path.includes('?') ? '&' : '?';
+      const full = await get(token, `${path}${join}_count=500`);
+      // Something to count, so that an empty answer could not pass for a count (notices may be none).
+      if (!path.startsWith('/fhir/Communication')) expect([path, full.body.total! > 0]).toEqual([path, true]);
+      for (const paging of ['_count=0', '_count=0&_offset=3']) {
+        const counted = await get(token, `${path}${join}${paging}`);
+        expect([path, paging, counted.status]).toEqual([path, paging, 200]);
+        expect(counted.body.type).toBe('searchset');
+        expect([path, counted.body.total]).toEqual([path, full.body.total]);
+        expect([path, counted.body.entry]).toEqual([path, undefined]);
+        expect(counted.body.link?.map((l) => l.relation)).toEqual(['self']);
+        expect(counted.body.link?.[0]?.url).toContain('_count=0');
+      }
+    }
+  });
+
+  it('records a count-only search of the person index, the Tasks and the log as a search that returned 0', async () => {
+    const latest = async (like: string) => {
+      const [row] = await db.query<{ content: AuditEvent }>(
+        `SELECT content FROM audit_events WHERE content->>'outcomeDesc' LIKE $1 ORDER BY seq DESC LIMIT 1`,
+        [like],
+      );
+      return row?.content;
+    };
+    const patients = await get(
+      officer,
+      `/fhir/Patient?identifier=http://fhir.nl/fhir/NamingSystem/bsn|${NOAH}&_count=0`,
+    );
+    const patientSearch = await latest(`Search Patient returned 0 of ${patients.body.total}`);
+    expect(patientSearch?.subtype?.[0]?.code).toBe('search');
+    expect(JSON.stringify(patientSearch?.entity)).toContain(NOAH);
+    expect(patientSearch?.entity?.some((e) => e.what?.reference?.startsWith('Patient/'))).toBe(false);
+    const tasks = await get(cjg, '/fhir/Task?code=exchange&_count=0');
+    expect((await latest(`Search Task returned 0 of ${tasks.body.total}`))?.subtype?.[0]?.code).toBe(
+      'search',
+    );
+    const log = await get(officer, `/fhir/AuditEvent?subtype=exchange&_count=0`);
+    expect(await latest(`Audit log searched: 0 of ${log.body.total} events`)).toBeDefined();
   });
 
   it('searches the log by sender and by recipient apart', async () => {

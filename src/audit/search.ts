@@ -28,7 +28,9 @@ function bsnOf(value: string): string {
   if (!value.includes('|')) return value;
   const [system, bsn] = value.split('|', 2);
   if (system && system !== BSN_SYSTEM)
-    throw new AuditSearchError(`patient:identifier takes a BSN (${BSN_SYSTEM}|<BSN>), not ${system}`);
+    throw new AuditSearchError(
+      `patient:identifier verwacht een BSN (${BSN_SYSTEM}|<BSN>), geen ${system} / patient:identifier takes a BSN (${BSN_SYSTEM}|<BSN>), not ${system}`,
+    );
   return bsn ?? '';
 }
 
@@ -37,13 +39,18 @@ function agentOf(value: string, name = 'agent'): string {
   const m = /(?:^|\/)(Organization\/[^/|?#]+)$/.exec(value);
   if (m) return m[1]!;
   if (/^[A-Za-z0-9.-]{1,64}$/.test(value)) return `Organization/${value}`;
-  throw new AuditSearchError(`${name} "${value}" is not an Organization reference (Organization/<id>)`);
+  throw new AuditSearchError(
+    `${name} "${value}" is geen verwijzing naar een Organization (Organization/<id>) / ${name} "${value}" is not an Organization reference (Organization/<id>)`,
+  );
 }
 
 /** An entity value: a Task, Consent or other resource reference (`Task/<id>`), for following one exchange. */
 function entityOf(value: string): string {
   const m = /(?:^|\/)([A-Z][A-Za-z]{1,40}\/[A-Za-z0-9.-]{1,64})$/.exec(value);
-  if (!m) throw new AuditSearchError(`entity "${value}" is not a resource reference (Task/<id>)`);
+  if (!m)
+    throw new AuditSearchError(
+      `entity "${value}" is geen verwijzing naar een resource (Task/<id>) / entity "${value}" is not a resource reference (Task/<id>)`,
+    );
   return m[1]!;
 }
 
@@ -65,12 +72,14 @@ export function auditWhere(query: Record<string, unknown>): { where: string; par
     if (name.startsWith('_')) continue;
     if (!(name in AUDIT_SEARCH))
       throw new AuditSearchError(
-        `Unknown search parameter "${name}"; supported: ${Object.keys(AUDIT_SEARCH).join(', ')}`,
+        `Onbekende zoekparameter "${name}"; wel ondersteund: ${Object.keys(AUDIT_SEARCH).join(', ')} / Unknown search parameter "${name}"; supported: ${Object.keys(AUDIT_SEARCH).join(', ')}`,
       );
     const values = Array.isArray(raw) ? raw : [raw];
     for (const value of values) {
       if (typeof value !== 'string' || value === '' || value.includes('\0'))
-        throw new AuditSearchError(`Search parameter "${name}" needs a value`);
+        throw new AuditSearchError(
+          `Zoekparameter "${name}" heeft een waarde nodig / Search parameter "${name}" needs a value`,
+        );
       // A comma is an OR of values, as FHIR search has it.
       const alternatives = value.split(',');
       const or = alternatives.map((v) => {
@@ -111,8 +120,8 @@ export const AUDIT_MAX_COUNT = 500;
 const AUDIT_SORTS: Record<string, 'ASC' | 'DESC'> = { date: 'ASC', '-date': 'DESC' };
 
 /**
- * Paging and order of an audit search: `_count` a whole number from 1 (capped at 500, default 50), `_offset` a whole
- * number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
+ * Paging and order of an audit search: `_count` a whole number from 0 (capped at 500, default 50; 0 asks for the total
+ * alone), `_offset` a whole number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
  */
 export function auditPaging(query: Record<string, unknown>): {
   count: number;
@@ -123,7 +132,7 @@ export function auditPaging(query: Record<string, unknown>): {
     const v = query[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'string')
-      throw new AuditSearchError(`${name} may be given once / ${name} mag maar één keer voorkomen`);
+      throw new AuditSearchError(`${name} mag maar één keer voorkomen / ${name} may be given once`);
     return v;
   };
   const whole = (name: string, fallback: number, min: number): number => {
@@ -131,7 +140,7 @@ export function auditPaging(query: Record<string, unknown>): {
     if (v === undefined) return fallback;
     if (!/^\d{1,9}$/.test(v) || Number(v) < min)
       throw new AuditSearchError(
-        `${name} "${v}" is not a whole number of at least ${min} / ${name} moet een geheel getal van minstens ${min} zijn`,
+        `${name} "${v}" moet een geheel getal van minstens ${min} zijn / ${name} "${v}" is not a whole number of at least ${min}`,
       );
     return Number(v);
   };
@@ -139,10 +148,10 @@ export function auditPaging(query: Record<string, unknown>): {
   const order = AUDIT_SORTS[sort];
   if (!order)
     throw new AuditSearchError(
-      `_sort "${sort}" is not supported; use date or -date / sorteer op date of -date`,
+      `_sort "${sort}" kan niet; sorteer op date of -date / _sort "${sort}" is not supported; use date or -date`,
     );
   return {
-    count: Math.min(whole('_count', 50, 1), AUDIT_MAX_COUNT),
+    count: Math.min(whole('_count', 50, 0), AUDIT_MAX_COUNT),
     offset: whole('_offset', 0, 0),
     order,
   };
@@ -169,10 +178,14 @@ export async function searchAuditEvents(
     `SELECT count(*)::int AS n FROM audit_events ${where}`,
     params,
   );
-  const rows = await db.query<{ content: AuditEvent }>(
-    `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
-    params,
-  );
+  // `_count=0` asks for the total alone: no page to read.
+  const rows =
+    count === 0
+      ? []
+      : await db.query<{ content: AuditEvent }>(
+          `SELECT content FROM audit_events ${where} ORDER BY seq ${order} LIMIT ${count} OFFSET ${offset}`,
+          params,
+        );
   return { count, offset, total: totalRow?.n ?? 0, events: rows.map((r) => r.content) };
 }
 

@@ -74,10 +74,13 @@ export function may(principal: Pick<Principal, 'role'>, permission: Permission):
   return PERMISSIONS[permission].includes(principal.role);
 }
 
-export function demand(principal: Principal, permission: Permission): void {
-  if (!may(principal, permission)) {
+/** Refuses (403 role-not-allowed) a caller whose role has none of the permissions. */
+export function demand(principal: Principal, permission: Permission | readonly Permission[]): void {
+  const permissions: readonly Permission[] = typeof permission === 'string' ? [permission] : permission;
+  if (!permissions.some((p) => may(principal, p))) {
+    const named = permissions.join(', ');
     throw forbidden(
-      `De rol ${principal.role} mag dit niet (${permission}) / The role ${principal.role} may not do this (${permission})`,
+      `De rol ${principal.role} mag dit niet (${named}) / The role ${principal.role} may not do this (${named})`,
       {
         coding: [
           { system: 'https://ketenpoort.nl/fhir/CodeSystem/decision-reason', code: 'role-not-allowed' },

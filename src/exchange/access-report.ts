@@ -53,7 +53,7 @@ export async function accessReport(
   if (!(await mayRead(db, principal, bsn, at))) {
     throw principal.role === 'person'
       ? forbidden(
-          'You may see the report of yourself (from 12) or of your child under 16 for whom you hold parental authority',
+          'U mag het overzicht van uzelf zien (vanaf 12 jaar) of van uw kind onder de 16 over wie u het gezag hebt / You may see the report of yourself (from 12) or of your child under 16 for whom you hold parental authority',
         )
       : notFound();
   }

@@ -48,6 +48,8 @@ export async function consentDecision(
 async function replayRequester(ctx: GatewayContext, ref: OrganizationRef): Promise<Principal> {
   const party = await resolveOrganization(ctx, ref, 'requester');
   if (!party.role || !isRole(party.role))
-    throw badRequest('The requester organisation has no client role in the directory');
+    throw badRequest(
+      'De organisatie van de aanvrager heeft geen clientrol in het adresboek / The requester organisation has no client role in the directory',
+    );
   return { clientId: 'replay', org: party.reference, role: party.role, scope: '' };
 }

@@ -27,7 +27,9 @@ export function idempotencyClaim(
 ): IdempotencyClaim | undefined {
   if (header === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(header))
-    throw badRequest('Idempotency-Key must be 1 to 255 printable characters');
+    throw badRequest(
+      'Idempotency-Key moet 1 tot 255 afdrukbare tekens lang zijn / Idempotency-Key must be 1 to 255 printable characters',
+    );
   return { clientId, key: header, bodyHash: createHash('sha256').update(canonicalJson(body)).digest('hex') };
 }
 
@@ -40,7 +42,9 @@ async function earlierAnswer(
   const found = await findAnswer(db, claim.clientId, claim.key, windowHours);
   if (!found) return undefined;
   if (found.bodyHash !== claim.bodyHash)
-    throw conflict('This Idempotency-Key was used before with a different request body');
+    throw conflict(
+      'Deze Idempotency-Key is eerder gebruikt met een ander verzoek / This Idempotency-Key was used before with a different request body',
+    );
   return { status: found.status, body: found.body };
 }
 

@@ -28,7 +28,10 @@ export async function resolveOrganization(
 ): Promise<Party> {
   const organization = await lookupOrganization({ db, facts }, ref);
   if (!organization)
-    throw rule(`The ${name} organisation is not in the gateway's directory`, `Parameters.parameter[${name}]`);
+    throw rule(
+      `De organisatie in ${name} staat niet in het adresboek van de gateway / The ${name} organisation is not in the gateway's directory`,
+      `Parameters.parameter[${name}]`,
+    );
   return { reference: `Organization/${organization.id}`, organization, role: roleOf(organization) };
 }
 
@@ -71,7 +74,11 @@ export async function endpointOf(
 ): Promise<string> {
   const find = () => activeEndpoint(db, party.reference);
   const address = await (facts ? facts.directory(`Endpoint|${party.reference}`, find) : find());
-  if (!address) throw rule(`${party.reference} has no active FHIR Endpoint`, `Parameters.parameter[${name}]`);
+  if (!address)
+    throw rule(
+      `${party.reference} heeft geen actief FHIR-Endpoint / ${party.reference} has no active FHIR Endpoint`,
+      `Parameters.parameter[${name}]`,
+    );
   return address;
 }
 

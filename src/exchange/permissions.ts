@@ -155,7 +155,11 @@ async function senders(db: Queryable, principal: Principal, subject: Subject, as
     const org =
       type === 'Organization' && id ? await readResource<Organization>(db, 'Organization', id) : undefined;
     const sender = org && senderPrincipal(org.resource);
-    if (!sender) throw badRequest(`sender must name an agency Organization of the directory`, 'sender');
+    if (!sender)
+      throw badRequest(
+        'sender moet een instelling uit het adresboek noemen (Organization) / sender must name an agency Organization of the directory',
+        'sender',
+      );
     found.push(sender);
   }
   return found;

@@ -59,7 +59,7 @@ async function fetchRecords(
         })) as unknown as Bundle;
         if (found.link?.some((l) => l.relation === 'next')) {
           throw badGateway(
-            `The source returned more ${type} records than one page; the gateway does not hand over incomplete data`,
+            `De bron gaf meer ${type}-gegevens dan er op één pagina passen; de gateway geeft geen onvolledige gegevens door / The source returned more ${type} records than one page; the gateway does not hand over incomplete data`,
           );
         }
         for (const e of found.entry ?? [])
@@ -74,12 +74,19 @@ async function fetchRecords(
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
       throw new FhirError(
         504,
-        outcome('timeout', `The source did not answer within ${timeoutMs} ms; no data are returned`),
+        outcome(
+          'timeout',
+          `De bron antwoordde niet binnen ${timeoutMs} ms; er worden geen gegevens teruggegeven / The source did not answer within ${timeoutMs} ms; no data are returned`,
+        ),
       );
     }
     if (e.response?.status)
-      throw badGateway(`The source answered HTTP ${e.response.status}; no data are returned`);
-    throw badGateway('The source could not be reached; no data are returned');
+      throw badGateway(
+        `De bron antwoordde met HTTP ${e.response.status}; er worden geen gegevens teruggegeven / The source answered HTTP ${e.response.status}; no data are returned`,
+      );
+    throw badGateway(
+      'De bron was niet bereikbaar; er worden geen gegevens teruggegeven / The source could not be reached; no data are returned',
+    );
   }
 }
 

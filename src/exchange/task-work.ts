@@ -63,10 +63,11 @@ export async function searchTasks(
 ): Promise<SeenPage<Task>> {
   const { count, offset } = pagingOf(search);
   const { overdue, ...query } = search;
-  if (overdue !== undefined && overdue !== 'true') throw badRequest('overdue takes the value true');
+  if (overdue !== undefined && overdue !== 'true')
+    throw badRequest('overdue kent alleen de waarde true / overdue takes the value true');
   if (principal.role === 'research' && PERSON_SEARCH_PARAMS.some((p) => p in query))
     throw forbidden(
-      'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens (research does not search Tasks by person or delivered data)',
+      'Onderzoek zoekt Tasks niet op persoon of geleverde gegevens / Research does not search Tasks by person or delivered data',
     );
   const result = await searchResources<Task>(ctx.db, {
     type: 'Task',
@@ -91,7 +92,9 @@ export async function searchCommunications(
 ): Promise<SeenPage<Communication>> {
   const unknown = Object.keys(search).filter((k) => !COMMUNICATION_PARAMS.has(k));
   if (unknown.length)
-    throw badRequest(`Unknown search parameter "${unknown[0]}"; supported: about, _count, _offset`);
+    throw badRequest(
+      `Onbekende zoekparameter "${unknown[0]}"; wel ondersteund: about, _count, _offset / Unknown search parameter "${unknown[0]}"; supported: about, _count, _offset`,
+    );
   const { count, offset } = pagingOf(search);
   const about = typeof search.about === 'string' ? search.about : undefined;
   const page = await searchNotices(ctx.db, {
@@ -145,7 +148,10 @@ export async function workOnTask(
     checkIfMatch(change.ifMatch, current.versionId);
     const incoming = accepted(checkFhir<Task>(change.body, ['Task'], { at }));
     if (incoming.id !== id)
-      throw badRequest(`The resource id must equal the id in the URL (${id})`, 'Task.id');
+      throw badRequest(
+        `Het id van de resource moet gelijk zijn aan het id in de URL (${id}) / The resource id must equal the id in the URL (${id})`,
+        'Task.id',
+      );
     const next = workTask(principal, current.resource, incoming);
     const stored = await updateResource(tx, { ...next, id, lastModified: at.toISOString() }, null, at);
     await audit(tx, principal, {
@@ -182,15 +188,26 @@ export function workTask(principal: Principal, current: Task, incoming: Task): T
   const code = taskCode(current);
   if (code === 'legal-exception-review') {
     if (principal.role !== 'privacy-officer')
-      throw forbidden('Only a privacy officer reviews legal-exception uses');
+      throw forbidden(
+        'Alleen een privacyfunctionaris beoordeelt het gebruik van een wettelijke grondslag / Only a privacy officer reviews legal-exception uses',
+      );
     if (!['in-progress', 'completed'].includes(incoming.status))
-      throw rule('A review goes to in-progress or completed', 'Task.status');
+      throw rule(
+        'Een beoordeling gaat naar in-progress of completed / A review goes to in-progress or completed',
+        'Task.status',
+      );
     if (incoming.status === 'completed') {
       const decision = outputOf(incoming, 'decision')?.valueCode;
       if (decision !== 'approved' && decision !== 'disputed')
-        throw rule('A completed review needs output "decision" = approved or disputed', 'Task.output');
+        throw rule(
+          'Een afgeronde beoordeling heeft output "decision" = approved of disputed nodig / A completed review needs output "decision" = approved or disputed',
+          'Task.output',
+        );
       if (!outputOf(incoming, 'note')?.valueString?.trim())
-        throw rule('A completed review needs a note (output "note")', 'Task.output');
+        throw rule(
+          'Een afgeronde beoordeling heeft een toelichting nodig (output "note") / A completed review needs a note (output "note")',
+          'Task.output',
+        );
     }
     return {
       ...current,
@@ -201,20 +218,36 @@ export function workTask(principal: Principal, current: Task, incoming: Task): T
   }
   if (code === 'registration-conflict') {
     if (principal.role !== 'privacy-officer')
-      throw forbidden('Only a privacy officer settles disputed registrations');
+      throw forbidden(
+        'Alleen een privacyfunctionaris handelt betwiste registraties af / Only a privacy officer settles disputed registrations',
+      );
     if (!['in-progress', 'completed'].includes(incoming.status))
-      throw rule('A dispute goes to in-progress or completed', 'Task.status');
+      throw rule(
+        'Een betwisting gaat naar in-progress of completed / A dispute goes to in-progress or completed',
+        'Task.status',
+      );
     if (incoming.status === 'completed' && !incoming.note?.some((n) => n.text?.trim()))
-      throw rule('Settling a dispute needs a note on what was done (note.text)', 'Task.note');
+      throw rule(
+        'Wie een betwisting afhandelt, legt vast wat er is gedaan (note.text) / Settling a dispute needs a note on what was done (note.text)',
+        'Task.note',
+      );
     return { ...current, status: incoming.status, note: incoming.note ?? current.note };
   }
   if (code === 'notify-client') {
     if (principal.role === 'privacy-officer' || principal.role === 'research')
-      throw forbidden('The organisation that disclosed the data informs the client');
+      throw forbidden(
+        'De organisatie die de gegevens verstrekte, informeert de cliënt / The organisation that disclosed the data informs the client',
+      );
     if (!['completed', 'on-hold'].includes(incoming.status))
-      throw rule('A client notification is completed, or deferred (on-hold) with a reason', 'Task.status');
+      throw rule(
+        'Het informeren van de cliënt wordt afgerond (completed) of met een reden uitgesteld (on-hold) / A client notification is completed, or deferred (on-hold) with a reason',
+        'Task.status',
+      );
     if (incoming.status === 'on-hold' && !incoming.statusReason?.text?.trim())
-      throw rule('Deferring a client notification needs the reason (statusReason.text)', 'Task.statusReason');
+      throw rule(
+        'Wie het informeren van de cliënt uitstelt, geeft de reden (statusReason.text) / Deferring a client notification needs the reason (statusReason.text)',
+        'Task.statusReason',
+      );
     return {
       ...current,
       status: incoming.status,
@@ -223,5 +256,7 @@ export function workTask(principal: Principal, current: Task, incoming: Task): T
       note: incoming.note ?? current.note,
     };
   }
-  throw forbidden(`Tasks of type ${code} are kept by the gateway and cannot be changed`);
+  throw forbidden(
+    `Tasks van het type ${code} houdt de gateway zelf bij; ze kunnen niet worden gewijzigd / Tasks of type ${code} are kept by the gateway and cannot be changed`,
+  );
 }

@@ -34,7 +34,7 @@ export const unauthorized = (msg: string): FhirError =>
   new FhirError(401, outcome('login', msg), { 'WWW-Authenticate': 'Bearer realm="ketenpoort"' });
 export const forbidden = (msg: string, details?: CodeableConcept): FhirError =>
   new FhirError(403, outcome('forbidden', msg, details ? { details } : {}));
-export const notFound = (msg = 'Resource not found'): FhirError =>
+export const notFound = (msg = 'Niet gevonden / Resource not found'): FhirError =>
   new FhirError(404, outcome('not-found', msg));
 /** A resource the caller asked for that is not there, or not theirs to see (the same answer for both). */
 export const unknownResource = (ref: string): FhirError =>

@@ -6,6 +6,8 @@ export function checkIfMatch(ifMatch: string | undefined, versionId: number): vo
   if (!ifMatch) return;
   const wanted = /^(W\/)?"?([^"]+)"?$/.exec(ifMatch)?.[2];
   if (wanted !== String(versionId)) {
-    throw preconditionFailed(`Version conflict: current version is ${versionId}, If-Match asked ${ifMatch}`);
+    throw preconditionFailed(
+      `Versieconflict: de huidige versie is ${versionId}, If-Match vroeg ${ifMatch} / Version conflict: current version is ${versionId}, If-Match asked ${ifMatch}`,
+    );
   }
 }

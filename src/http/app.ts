@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { ping, StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
 import type { HttpContext } from './context.js';
-import { guardedJson, urlGuard } from './body-guard.js';
+import { tokenFirstJson, urlGuard } from './body-guard.js';
 import { mountOperations, routesOn } from './define-operation.js';
 import { baseUrlOf, FHIR_JSON, requireToken, sendFhir } from './http.js';
 import { consoleSignIn } from './console/sign-in.js';
@@ -77,7 +77,11 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
       await ping(ctx.db);
       res.json({ status: 'ready', database: ctx.db.engine });
     } catch {
-      sendFhir(res, 503, outcome('transient', 'The database is not reachable'));
+      sendFhir(
+        res,
+        503,
+        outcome('transient', 'De database is niet bereikbaar / The database is not reachable'),
+      );
     }
   });
   app.use(apiRateLimit(ctx));
@@ -131,7 +135,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
   mountOperations(ctx, root, '', operationsAt('/mappings'));
 
   const fhir = express.Router();
-  fhir.use(guardedJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
+  fhir.use(tokenFirstJson({ type: FHIR_TYPES, limit: ctx.config.bodyLimit }));
   routesOn(
     ctx,
     fhir,
@@ -216,16 +220,23 @@ function errorHandler(ctx: HttpContext): ErrorRequestHandler {
     const bodyError = err as { type?: string; status?: number; expose?: boolean; message?: string };
     if (err instanceof FhirError) fhirError = err;
     else if (err instanceof StorageUnavailableError)
-      fhirError = unavailable('Storage is unavailable; nothing was done. Try again later.');
+      fhirError = unavailable(
+        'De opslag is niet beschikbaar; er is niets gedaan. Probeer het later opnieuw. / Storage is unavailable; nothing was done. Try again later.',
+      );
     else if (bodyError.type === 'entity.too.large')
-      fhirError = tooLarge(`The request body is larger than the limit of ${ctx.config.bodyLimit}`);
+      fhirError = tooLarge(
+        `De inhoud van het verzoek is groter dan de limiet van ${ctx.config.bodyLimit} / The request body is larger than the limit of ${ctx.config.bodyLimit}`,
+      );
     else if (bodyError.type === 'entity.parse.failed')
       fhirError = new FhirError(
         400,
         outcome('structure', 'De inhoud is geen geldige JSON / The body is not valid JSON'),
       );
     else if (bodyError.expose && bodyError.status && bodyError.status < 500) {
-      fhirError = new FhirError(bodyError.status, outcome('invalid', bodyError.message ?? 'Bad request'));
+      fhirError = new FhirError(
+        bodyError.status,
+        outcome('invalid', bodyError.message ?? 'Ongeldig verzoek / Bad request'),
+      );
     } else {
       req.log?.error({ err }, 'unhandled error');
       fhirError = internal();

@@ -1,7 +1,8 @@
 // The edge's guard against hostile input, before anything recursive or the database sees it: JSON bodies nested too
 // deep or holding U+0000, NUL bytes in URLs, and paging values that are not small whole numbers.
-import express, { type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { badRequest } from '../fhir/outcomes.js';
+import { routeOf } from '../auth/scopes.js';
 
 /** Deepest nesting of objects and arrays a JSON body may have; FHIR resources the gateway takes need about 15. */
 export const MAX_JSON_DEPTH = 100;
@@ -48,6 +49,27 @@ export function guardedJson(options: { type: string | string[]; limit: string | 
       if (problem) throw badRequest(problem);
     },
   });
+}
+
+/** Whether a request goes to a route behind the token check (or to none: requireToken answers that with a 404). */
+const behindToken = (req: Request): boolean =>
+  routeOf(req.method, req.originalUrl.split('?')[0]!)?.scope !== 'none';
+
+/**
+ * guardedJson for a router whose routes are mostly behind the token check. A body that cannot be taken (not JSON, too
+ * deep, too large) is kept, not answered, on such a route: requireToken (http.ts) answers first who is asking (401)
+ * and whether the caller's role and scope reach the route at all (403), so that a caller without the right learns
+ * nothing from how its body was read and its refusal is on record; only then is the body's problem the answer (400,
+ * 413). A public route answers it at once.
+ */
+export function tokenFirstJson(options: { type: string | string[]; limit: string | number }): RequestHandler {
+  const parse = guardedJson(options);
+  return (req, res, next) =>
+    parse(req, res, (err?: unknown) => {
+      if (err === undefined || err === null || !behindToken(req)) return next(err);
+      res.locals.bodyError = err;
+      next();
+    });
 }
 
 /**

@@ -32,7 +32,7 @@ export function systemFor(req: Request, kind: 'CodeSystem' | 'ValueSet'): CodeSy
   const url = String(req.query.url ?? req.query.system ?? '');
   const cs =
     kind === 'CodeSystem' ? byUrl().get(url) : byUrl().get(url.replace('/ValueSet/', '/CodeSystem/'));
-  if (!url) throw badRequest('Parameter "url" is required');
-  if (!cs) throw notFound(`No ${kind} with url ${url}`);
+  if (!url) throw badRequest('Parameter "url" is verplicht / Parameter "url" is required');
+  if (!cs) throw notFound(`Geen ${kind} met url ${url} / No ${kind} with url ${url}`);
   return cs;
 }

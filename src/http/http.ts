@@ -4,6 +4,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Principal } from '../auth/access.js';
 import type { HttpContext } from './context.js';
 import { FhirError, notFound, outcome } from '../fhir/outcomes.js';
+import { demand } from '../auth/access.js';
 import { levelOf, routeOf, scopeCovers, scopeNeeds } from '../auth/scopes.js';
 import { pagingOf } from '../store/search-params.js';
 
@@ -22,8 +23,10 @@ export function sendFhir(
 }
 
 /**
- * Middleware: the request must carry a valid gateway access token whose scope covers the route (scopes.ts). A path
- * that matches no route is a 404 here already, so a route added without its scope is refused, never open.
+ * Middleware: the request must carry a valid gateway access token whose scope covers the route (scopes.ts), of a role
+ * the route's row names. A path that matches no route is a 404 here already, so a route added without its scope is
+ * refused, never open. These checks need no body; a body the parser could not take (tokenFirstJson) is answered only
+ * after them, and a transaction's per-entry scopes, which need the body, are checked last.
  */
 export function requireToken(ctx: HttpContext) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -32,7 +35,8 @@ export function requireToken(ctx: HttpContext) {
     const path = req.originalUrl.split('?')[0]!;
     const route = routeOf(req.method, path);
     if (!route) throw notFound(`Geen route voor ${req.method} ${path} / No route for ${req.method} ${path}`);
-    const needs = scopeNeeds(route, req.get('if-none-exist'), req.body);
+    const bodyError: unknown = res.locals.bodyError;
+    const needs = scopeNeeds(route, req.get('if-none-exist'), bodyError ? undefined : req.body);
     if (!scopeCovers(principal.scope, principal.role, needs)) {
       const wanted = needs.map((n) => `${levelOf(principal.role)}/${n.type}.${n.actions.join('')}`).join(' ');
       throw new FhirError(
@@ -54,6 +58,8 @@ export function requireToken(ctx: HttpContext) {
         { 'WWW-Authenticate': `Bearer realm="ketenpoort", error="insufficient_scope", scope="${wanted}"` },
       );
     }
+    if (route.permission !== 'public') demand(principal, route.permission);
+    if (bodyError) throw bodyError;
     next();
   };
 }

@@ -18,7 +18,9 @@ export function mappedOutcome(count: number, issues: OperationOutcomeIssue[]): O
 export function formatOf(req: Request): NativeFormat {
   const format = formatNamed(String(req.params.format));
   if (!format)
-    throw notFound(`Unknown mapping format "${String(req.params.format)}"; GET /mappings lists the formats`);
+    throw notFound(
+      `Onbekend formaat "${String(req.params.format)}"; GET /mappings noemt de formaten / Unknown mapping format "${String(req.params.format)}"; GET /mappings lists the formats`,
+    );
   return format;
 }
 

@@ -170,7 +170,7 @@ function parameters(r: RegisteredRoute, caps: Capabilities, path: string): Json[
   for (const q of r.query ?? []) add(q.name, q.description, q.required ?? false);
   if (r.interaction === 'search-type' && r.type) {
     for (const [name, type] of caps.searchParamsOf(r.type)) add(name, `Search parameter (${type})`);
-    add('_count', 'Page size (1–500, default 50)');
+    add('_count', 'Page size (0–500, default 50; 0 answers the total alone, without entries)');
     add('_offset', 'Where the page starts');
   }
   if (r.spec && r.method === 'get') for (const p of r.spec.in) add(p.name, p.documentation, p.min === 1);

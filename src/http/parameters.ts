@@ -19,13 +19,19 @@ export class OperationInput {
   one(name: string): ParametersParameter | undefined {
     const found = this.all(name);
     if (found.length > 1)
-      throw badRequest(`Parameter "${name}" may appear only once`, `Parameters.parameter[${name}]`);
+      throw badRequest(
+        `Parameter "${name}" mag maar één keer voorkomen / Parameter "${name}" may appear only once`,
+        `Parameters.parameter[${name}]`,
+      );
     return found[0];
   }
 
   private need<T>(name: string, kind: string, value: T | undefined, required: boolean): T | undefined {
     if (value === undefined && required) {
-      throw badRequest(`Parameter "${name}" (${kind}) is required`, `Parameters.parameter[${name}]`);
+      throw badRequest(
+        `Parameter "${name}" (${kind}) is verplicht / Parameter "${name}" (${kind}) is required`,
+        `Parameters.parameter[${name}]`,
+      );
     }
     return value;
   }
@@ -63,13 +69,19 @@ export class OperationInput {
       const code = c.part?.find((p) => p.name === 'code');
       const value = c.part?.find((p) => p.name === 'value');
       const key = code?.valueCode ?? code?.valueCoding?.code ?? code?.valueString;
-      if (!key) throw badRequest('Each criterion needs a code part', 'Parameters.parameter[criterion]');
+      if (!key)
+        throw badRequest(
+          'Elk criterium heeft een part "code" nodig / Each criterion needs a code part',
+          'Parameters.parameter[criterion]',
+        );
       const v =
         value?.valueBoolean ??
         value?.valueString ??
         c.part?.find((p) => p.valueBoolean !== undefined)?.valueBoolean;
       if (v === undefined)
-        throw badRequest(`Criterion "${key}" needs a value part (valueBoolean or valueString)`);
+        throw badRequest(
+          `Criterium "${key}" heeft een part met een waarde nodig (valueBoolean of valueString) / Criterion "${key}" needs a value part (valueBoolean or valueString)`,
+        );
       out[key] = v;
     }
     return out;

@@ -23,10 +23,14 @@ export function subjectOf(input: OperationInput): Subject {
   if (id.system === FAMILY_ID_SYSTEM && id.value) return { kind: 'family', value: id.value, identifier: id };
   if (id.system !== BSN_SYSTEM || !id.value) {
     throw badRequest(
-      `Parameter "subject" must be an identifier with system ${BSN_SYSTEM} (a person) or ${FAMILY_ID_SYSTEM} (a family)`,
+      `Parameter "subject" moet een identifier zijn met system ${BSN_SYSTEM} (een persoon) of ${FAMILY_ID_SYSTEM} (een gezin) / Parameter "subject" must be an identifier with system ${BSN_SYSTEM} (a person) or ${FAMILY_ID_SYSTEM} (a family)`,
     );
   }
-  if (!isValidBsn(id.value)) throw rule(`"${id.value}" is not a valid BSN`, 'Parameters.parameter[subject]');
+  if (!isValidBsn(id.value))
+    throw rule(
+      `"${id.value}" is geen geldig BSN / "${id.value}" is not a valid BSN`,
+      'Parameters.parameter[subject]',
+    );
   return { kind: 'person', value: id.value, identifier: id };
 }
 
@@ -36,12 +40,16 @@ export function organizationRef(input: OperationInput, name: string): Organizati
   if (ref.reference) {
     const [type, id] = ref.reference.split('/');
     if (type !== 'Organization' || !id)
-      throw badRequest(`Parameter "${name}" must reference an Organization`);
+      throw badRequest(
+        `Parameter "${name}" moet naar een Organization verwijzen / Parameter "${name}" must reference an Organization`,
+      );
     return { id };
   }
   const identifier = ref.identifier;
   if (identifier?.value) return { identifier: { ...identifier, value: identifier.value } };
-  throw badRequest(`Parameter "${name}" needs a reference or an identifier`);
+  throw badRequest(
+    `Parameter "${name}" heeft een reference of een identifier nodig / Parameter "${name}" needs a reference or an identifier`,
+  );
 }
 
 /** Data categories asked for (repeating `category` codings). */
@@ -57,9 +65,10 @@ export function questionOf(input: OperationInput): DecisionQuestion {
   const subject = subjectOf(input);
   const purpose = input.coding('purpose', true);
   // A purpose without a system is read as an ActReason code, as the contract names them.
+  const given = String(purpose.code ?? '').slice(0, 40);
   if ((purpose.system ?? ACT_REASON) !== ACT_REASON || !isKnownCode(ACT_REASON, purpose.code))
     throw rule(
-      `The purpose must be a code of ${ACT_REASON} (for example CAREMGT, TREAT, HRESCH), not "${String(purpose.code ?? '').slice(0, 40)}"`,
+      `Het doel moet een code uit ${ACT_REASON} zijn (bijvoorbeeld CAREMGT, TREAT, HRESCH), niet "${given}" / The purpose must be a code of ${ACT_REASON} (for example CAREMGT, TREAT, HRESCH), not "${given}"`,
       'Parameters.parameter[purpose]',
     );
   const recipient = organizationRef(input, 'recipient');
@@ -83,7 +92,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language, no
   const format = formatNamed(name);
   if (!format)
     throw badRequest(
-      `Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,
+      `Parameter "format" moet een ondersteund bronformaat noemen (${Object.keys(FORMATS).join(', ')}); gekregen: ${name ?? 'geen'} / Parameter "format" must name a native format (${Object.keys(FORMATS).join(', ')}); got ${name ?? 'none'}`,
       'Parameters.parameter[format]',
     );
   const at = 'Parameters.parameter[nativePayload]';
@@ -92,7 +101,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language, no
     try {
       body = JSON.parse(text);
     } catch {
-      throw badRequest(`The native payload is not valid JSON`, at);
+      throw badRequest('De nativePayload is geen geldige JSON / The native payload is not valid JSON', at);
     }
   }
   const bundles = accepted(mapNative(format, body, at, lang, now));
@@ -101,7 +110,7 @@ function nativePayloadOf(input: OperationInput, text: string, lang: Language, no
       {
         severity: 'error',
         code: 'invalid',
-        diagnostics: `One record per exchange; the payload holds ${bundles.length}`,
+        diagnostics: `Eén record per uitwisseling; de payload bevat er ${bundles.length} / One record per exchange; the payload holds ${bundles.length}`,
         expression: [at],
       },
     ]);
@@ -114,22 +123,31 @@ export function payloadOf(input: OperationInput, lang: Language, now?: Date): Bu
   if (native) {
     if (typeof native.valueString !== 'string')
       throw badRequest(
-        'Parameter "nativePayload" takes a valueString',
+        'Parameter "nativePayload" verwacht een valueString / Parameter "nativePayload" takes a valueString',
         'Parameters.parameter[nativePayload]',
       );
-    if (input.one('payload')) throw badRequest('Send either "payload" or "nativePayload", not both');
+    if (input.one('payload'))
+      throw badRequest(
+        'Stuur "payload" of "nativePayload", niet allebei / Send either "payload" or "nativePayload", not both',
+      );
     return nativePayloadOf(input, native.valueString, lang, now);
   }
   const resource = input.one('payload')?.resource;
   if (!resource)
-    throw badRequest('Parameter "payload" (a Bundle resource) is required', 'Parameters.parameter[payload]');
+    throw badRequest(
+      'Parameter "payload" (een Bundle) is verplicht / Parameter "payload" (a Bundle resource) is required',
+      'Parameters.parameter[payload]',
+    );
   // Already validated as part of the Parameters (structure and the gateway's rules); only its type is checked here.
   if (resource.resourceType !== 'Bundle')
-    throw badRequest('Parameter "payload" must be a Bundle', 'Parameters.parameter[payload].resource');
+    throw badRequest(
+      'Parameter "payload" moet een Bundle zijn / Parameter "payload" must be a Bundle',
+      'Parameters.parameter[payload].resource',
+    );
   const bundle = resource as Bundle;
   if (bundle.type !== 'collection')
     throw badRequest(
-      'The payload Bundle must be of type collection',
+      'De payload-Bundle moet van het type collection zijn / The payload Bundle must be of type collection',
       'Parameters.parameter[payload].resource.type',
     );
   return bundle;

@@ -1,6 +1,10 @@
 // A page of search results as a FHIR searchset Bundle, with self, next and previous links that keep the query.
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
+/**
+ * The searchset of one page. A count of 0 (`_count=0`) asks only how many match: the Bundle has the total and its
+ * self link, no entries and no next or previous link.
+ */
 export function searchBundle(
   baseUrl: string,
   path: string,
@@ -18,6 +22,7 @@ export function searchBundle(
     return `${baseUrl}${path}?${p.toString()}`;
   };
   const link: Bundle['link'] = [{ relation: 'self', url: qs(offset) }];
+  if (count === 0) return { resourceType: 'Bundle', type: 'searchset', total: result.total, link };
   if (offset + count < result.total) link.push({ relation: 'next', url: qs(offset + count) });
   if (offset > 0) link.push({ relation: 'previous', url: qs(Math.max(offset - count, 0)) });
   return {

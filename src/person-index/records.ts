@@ -66,8 +66,8 @@ async function checkReferences(tx: Queryable, principal: Principal, resource: Re
           severity: 'error',
           code: 'business-rule',
           diagnostics: ref
-            ? `${ref} is not a ${types.join(' or ')} registered by your organisation`
-            : `A ${types.join(' or ')} registered by your organisation must be referenced as ${types[0]}/<id>`,
+            ? `${ref} is geen ${types.join(' of ')} die uw organisatie heeft geregistreerd / ${ref} is not a ${types.join(' or ')} registered by your organisation`
+            : `Verwijs naar een ${types.join(' of ')} die uw organisatie heeft geregistreerd, als ${types[0]}/<id> / A ${types.join(' or ')} registered by your organisation must be referenced as ${types[0]}/<id>`,
           expression: [path],
         },
       ]);
@@ -126,8 +126,8 @@ export async function createIndexed(
   if (key && (await findByUniqueKey(tx, key))) {
     throw conflict(
       type === 'Patient'
-        ? 'Your organisation registered a Patient with this BSN already; use a conditional create (If-None-Exist) to find it'
-        : 'This parent is already registered for this child',
+        ? 'Uw organisatie heeft al een Patient met dit BSN geregistreerd; zoek die op met een voorwaardelijke create (If-None-Exist) / Your organisation registered a Patient with this BSN already; use a conditional create (If-None-Exist) to find it'
+        : 'Deze ouder is al geregistreerd bij dit kind / This parent is already registered for this child',
     );
   }
   const stored = await createResource(tx, fresh as Resource, principal.org, key, at);
@@ -155,7 +155,9 @@ async function findExisting(
   const query = new URLSearchParams(ifNoneExist);
   const identifier = query.get('identifier');
   if (!identifier || [...query.keys()].length !== 1) {
-    throw badRequest('If-None-Exist supports exactly one parameter: identifier=<system>|<value>');
+    throw badRequest(
+      'If-None-Exist kent precies één parameter: identifier=<system>|<waarde> / If-None-Exist supports exactly one parameter: identifier=<system>|<value>',
+    );
   }
   const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [undefined, identifier];
   const criteria: SearchCriterion[] = [{ param: 'identifier', values: [{ system, value: value! }] }];
@@ -172,7 +174,13 @@ async function findExisting(
     sort: 'asc',
   });
   if (found.total > 1)
-    throw new FhirError(412, outcome('multiple-matches', 'If-None-Exist matches more than one resource'));
+    throw new FhirError(
+      412,
+      outcome(
+        'multiple-matches',
+        'If-None-Exist past op meer dan één resource / If-None-Exist matches more than one resource',
+      ),
+    );
   return found.resources[0];
 }
 
@@ -188,18 +196,19 @@ export async function updateIndexed(
   const resource = writable(principal, body, type, at);
   if (resource.id !== id)
     throw badRequest(
-      `The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,
+      `Het id van de resource (${resource.id ?? 'geen'}) moet gelijk zijn aan het id in de URL (${id}) / The resource id (${resource.id ?? 'none'}) must equal the id in the URL (${id})`,
       `${type}.id`,
     );
   const current = await readResource(tx, type, id, { forUpdate: true });
   if (!current || !(await canSee(tx, principal, type, id))) throw unknownResource(`${type}/${id}`);
   checkIfMatch(ifMatch, current.versionId);
-  if (type === 'Consent' && FINAL_CONSENT_STATUSES.has((current.resource as Consent).status)) {
+  const { status } = current.resource as Consent;
+  if (type === 'Consent' && FINAL_CONSENT_STATUSES.has(status)) {
     throw unprocessable([
       {
         severity: 'error',
         code: 'business-rule',
-        diagnostics: `Consent/${id} is ${(current.resource as Consent).status}: that is final. A new consent is a new Consent resource.`,
+        diagnostics: `Consent/${id} heeft status ${status} en dat is definitief: een nieuwe toestemming is een nieuwe Consent-resource / Consent/${id} is ${status}: that is final. A new consent is a new Consent resource.`,
         expression: ['Consent.status'],
       },
     ]);
@@ -208,7 +217,9 @@ export async function updateIndexed(
   const key = uniqueKeyOf(resource, principal.org);
   const holder = key ? await findByUniqueKey(tx, key) : undefined;
   if (holder && holder.id !== id)
-    throw conflict('Your organisation registered another resource with this BSN');
+    throw conflict(
+      'Uw organisatie heeft al een andere resource met dit BSN geregistreerd / Your organisation registered another resource with this BSN',
+    );
   const stored = await updateResource(tx, { ...resource, id }, key, at);
   if (isPersonIndexType(type)) {
     const changed = changedFacts(current.resource, stored);

@@ -29,7 +29,7 @@ export async function runTransaction(
     const type = entry.resource?.resourceType;
     if (!entry.resource || !type || !(INDEXED_TYPES as readonly string[]).includes(type)) {
       throw badRequest(
-        `entry[${i}] must hold a ${INDEXED_TYPES.join(', ')} resource`,
+        `entry[${i}] moet een resource bevatten van een van de typen ${INDEXED_TYPES.join(', ')} / entry[${i}] must hold a ${INDEXED_TYPES.join(', ')} resource`,
         `Bundle.entry[${i}].resource`,
       );
     }
@@ -37,7 +37,7 @@ export async function runTransaction(
     const urlType = entry.request?.url?.split(/[/?]/)[0];
     if (urlType !== undefined && urlType !== type)
       throw badRequest(
-        `entry[${i}].request.url names ${urlType}, but the resource is a ${type}`,
+        `entry[${i}].request.url noemt ${urlType}, maar de resource is een ${type} / entry[${i}].request.url names ${urlType}, but the resource is a ${type}`,
         `Bundle.entry[${i}].request.url`,
       );
     const resource = resolveUrnRefs(entry.resource, ids);
@@ -55,7 +55,10 @@ export async function runTransaction(
       } else if (method === 'PUT') {
         const id = entry.request?.url?.split('/')[1];
         if (!id)
-          throw badRequest(`entry[${i}].request.url must be ${type}/<id>`, `Bundle.entry[${i}].request.url`);
+          throw badRequest(
+            `entry[${i}].request.url moet ${type}/<id> zijn / entry[${i}].request.url must be ${type}/<id>`,
+            `Bundle.entry[${i}].request.url`,
+          );
         const result = await updateIndexed(tx, principal, resource, type, id, undefined, at);
         responses[i] = {
           response: { status: '200', location: `${type}/${id}/_history/${result.resource.meta?.versionId}` },
@@ -63,7 +66,7 @@ export async function runTransaction(
         };
       } else {
         throw badRequest(
-          `entry[${i}].request.method must be POST or PUT`,
+          `entry[${i}].request.method moet POST of PUT zijn / entry[${i}].request.method must be POST or PUT`,
           `Bundle.entry[${i}].request.method`,
         );
       }

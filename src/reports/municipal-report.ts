@@ -33,7 +33,7 @@ export async function readMunicipalReport(
   const { period } = question;
   if (!ctx.config.reportPeriods.includes(period.kind))
     throw badRequest(
-      `This gateway reports by ${ctx.config.reportPeriods.join(', ')} only (REPORT_PERIODS), not by ${period.kind}`,
+      `Deze gateway rapporteert alleen per ${ctx.config.reportPeriods.join(', ')} (REPORT_PERIODS), niet per ${period.kind} / This gateway reports by ${ctx.config.reportPeriods.join(', ')} only (REPORT_PERIODS), not by ${period.kind}`,
       'period',
     );
   const own = principal.role === 'municipality' ? await municipalityCodes(ctx, principal) : [];
@@ -41,7 +41,7 @@ export async function readMunicipalReport(
   const municipality = parseMunicipality(asked);
   if (!municipality)
     throw badRequest(
-      `municipality must be a four-digit CBS code (0984, GM0984 or ${MUNICIPALITY_SYSTEM}|0984)`,
+      `municipality moet een CBS-code van vier cijfers zijn (0984, GM0984 of ${MUNICIPALITY_SYSTEM}|0984) / municipality must be a four-digit CBS code (0984, GM0984 or ${MUNICIPALITY_SYSTEM}|0984)`,
       'municipality',
     );
   if (principal.role === 'municipality' && !own.includes(municipality)) {
@@ -52,7 +52,7 @@ export async function readMunicipalReport(
       details: { municipality, period: period.label },
     });
     throw forbidden(
-      `A municipality reads only its own report; ${principal.org} is not municipality ${municipality}`,
+      `Een gemeente ziet alleen haar eigen rapportage; ${principal.org} is niet gemeente ${municipality} / A municipality reads only its own report; ${principal.org} is not municipality ${municipality}`,
     );
   }
   const rows = await trajectoriesIn(ctx.db, municipality, period);

@@ -31,7 +31,7 @@ export async function recordReportTrajectory(
     const key = trajectoryKey(ctx.config.pseudonymKey, principal.org, episode);
     if (!key)
       throw badRequest(
-        'The trajectory needs an identifier (system and value) or an id',
+        'Het traject heeft een identifier (system en value) of een id nodig / The trajectory needs an identifier (system and value) or an id',
         'EpisodeOfCare.identifier',
       );
     return ctx.db.transaction(async (tx) => {

@@ -83,7 +83,7 @@ export function mountSandboxControls(app: Express, c: SandboxControls): void {
     const at = typeof now === 'string' && /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(now) ? new Date(now) : undefined;
     if (!at || Number.isNaN(at.getTime()) || !isCalendarDay((now as string).slice(0, 10)))
       throw badRequest(
-        'Body must be {"now": "<date or date-time>"}, e.g. {"now": "2030-01-01T12:00:00+01:00"} / Verwacht {"now": "<datum of moment>"}',
+        'Verwacht {"now": "<datum of moment>"}, bijvoorbeeld {"now": "2030-01-01T12:00:00+01:00"} / Body must be {"now": "<date or date-time>"}, e.g. {"now": "2030-01-01T12:00:00+01:00"}',
       );
     c.clock.set(at);
     res.json(clockAnswer(c.clock));

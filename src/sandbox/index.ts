@@ -89,9 +89,12 @@ export async function startSandbox(
         return;
       }
       if (typeof clientId !== 'string')
-        throw badRequest('Body must be {"clientId": "sandbox-<role>"} or {"patient": "<BSN>"}');
+        throw badRequest(
+          'Verwacht {"clientId": "sandbox-<rol>"} of {"patient": "<BSN>"} / Body must be {"clientId": "sandbox-<role>"} or {"patient": "<BSN>"}',
+        );
       const client = await ctxRef!.auth.findClient(clientId);
-      if (!client || !isRole(client.role)) throw notFound(`No sandbox client ${clientId}`);
+      if (!client || !isRole(client.role))
+        throw notFound(`Geen sandboxclient ${clientId} / No sandbox client ${clientId}`);
       res.json(
         await ctxRef!.auth.tokenFor(client, typeof req.body.scope === 'string' ? req.body.scope : undefined),
       );

@@ -14,22 +14,24 @@ const DATE =
  */
 export function dateRange(value: string): { prefix: string; start: Date; end: Date } {
   const m = DATE.exec(value);
-  const refuse = (why: string) =>
+  const refuse = (nl: string, en: string) =>
     new DateSearchError(
-      `date "${value}" ${why}; zoekwaarde bijvoorbeeld ge2026-01-01, 2026-11 of lt2026-11-03`,
+      `datum "${value}" ${nl}; bijvoorbeeld ge2026-01-01, 2026-11 of lt2026-11-03 / date "${value}" ${en}; for example ge2026-01-01, 2026-11 or lt2026-11-03`,
     );
-  if (!m) throw refuse('is not a FHIR date search value');
+  if (!m) throw refuse('is geen geldige zoekwaarde voor een FHIR-datum', 'is not a FHIR date search value');
   const [, prefix = 'eq', y, mo, d, h, mi, s, fraction, zone] = m;
   const year = Number(y);
   const month = mo === undefined ? 1 : Number(mo);
   const day = d === undefined ? 1 : Number(d);
-  if (year < 1) throw refuse('has no year 0000');
-  if (month < 1 || month > 12) throw refuse('names a month that does not exist');
-  if (day < 1 || day > daysInMonth(year, month)) throw refuse('names a day that does not exist');
+  if (year < 1) throw refuse('heeft geen jaar 0000', 'has no year 0000');
+  if (month < 1 || month > 12)
+    throw refuse('noemt een maand die niet bestaat', 'names a month that does not exist');
+  if (day < 1 || day > daysInMonth(year, month))
+    throw refuse('noemt een dag die niet bestaat', 'names a day that does not exist');
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59))
-    throw refuse('names a time that does not exist');
+    throw refuse('noemt een tijd die niet bestaat', 'names a time that does not exist');
   if (zone && zone !== 'Z' && (Number(zone.slice(1, 3)) > 14 || Number(zone.slice(4)) > 59))
-    throw refuse('has a time zone that does not exist');
+    throw refuse('noemt een tijdzone die niet bestaat', 'has a time zone that does not exist');
   if (h === undefined) {
     const date = value.slice(m[1]?.length ?? 0);
     return { prefix, start: startOfDate(date), end: endOfDate(date) };

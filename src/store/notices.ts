@@ -22,9 +22,12 @@ export async function searchNotices(
     `SELECT count(*)::int AS n FROM resources r WHERE ${where}`,
     params,
   );
-  const rows = await db.query<{ content: Communication }>(
-    `SELECT r.content FROM resources r WHERE ${where} ORDER BY r.last_updated DESC LIMIT ${count} OFFSET ${offset}`,
-    params,
-  );
+  const rows =
+    count === 0
+      ? []
+      : await db.query<{ content: Communication }>(
+          `SELECT r.content FROM resources r WHERE ${where} ORDER BY r.last_updated DESC LIMIT ${count} OFFSET ${offset}`,
+          params,
+        );
   return { total: total?.n ?? 0, resources: rows.map((r) => r.content) };
 }

@@ -336,11 +336,15 @@ export async function searchResources<T extends Resource>(
     q.total === false
       ? []
       : await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resources r WHERE ${whereSql}`, params);
-  const rows = await db.query<{ content: T }>(
-    `SELECT r.content FROM resources r WHERE ${whereSql}
+  // A count of 0 asks for the total alone (`_count=0`): no page to read.
+  const rows =
+    q.count === 0
+      ? []
+      : await db.query<{ content: T }>(
+          `SELECT r.content FROM resources r WHERE ${whereSql}
      ORDER BY r.last_updated ${q.sort === 'asc' ? 'ASC' : 'DESC'}, r.id LIMIT ${q.count} OFFSET ${q.offset}`,
-    params,
-  );
+          params,
+        );
   return { total: countRows[0]?.n ?? rows.length, resources: rows.map((r) => r.content) };
 }
 

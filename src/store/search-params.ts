@@ -26,10 +26,13 @@ function whole(query: Record<string, unknown>, name: string, fallback: number): 
   return Number(v);
 }
 
-/** `_count` (1–500, default 50; 0 is served as 1) and `_offset` (default 0): whole numbers, or a 400. */
+/**
+ * `_count` (0–500, default 50; 0 asks only how many match: the total without entries) and `_offset` (default 0): whole
+ * numbers, or a 400.
+ */
 export function pagingOf(query: Record<string, unknown>): { count: number; offset: number } {
   return {
-    count: Math.min(Math.max(whole(query, '_count', 50), 1), MAX_COUNT),
+    count: Math.min(whole(query, '_count', 50), MAX_COUNT),
     offset: whole(query, '_offset', 0),
   };
 }
@@ -83,10 +86,14 @@ export function parseSearch(
   for (const [name, raw] of Object.entries(query)) {
     if (CONTROL_PARAMS.has(name)) continue;
     if (!(name in allowed))
-      throw badRequest(`Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`);
+      throw badRequest(
+        `Onbekende zoekparameter "${name}"; wel ondersteund: ${Object.keys(allowed).join(', ')} / Unknown search parameter "${name}"; supported: ${Object.keys(allowed).join(', ')}`,
+      );
     for (const text of Array.isArray(raw) ? raw : [raw]) {
       if (typeof text !== 'string' || text === '')
-        throw badRequest(`Search parameter "${name}" needs a value`);
+        throw badRequest(
+          `Zoekparameter "${name}" heeft een waarde nodig / Search parameter "${name}" needs a value`,
+        );
       const chained = name === 'patient:identifier';
       const tokenLike = allowed[name] === 'token';
       criteria.push({

@@ -33,6 +33,8 @@ describe('Patient/$access-report', () => {
     const other = await consentingYoungPerson(server, ORG.GP);
     const res = await report<OperationOutcome>(other.bsn, bsn);
     expect(res.status).toBe(403);
-    expect(res.body.issue?.[0]?.diagnostics).toMatch(/^You may see the report of yourself/);
+    expect(res.body.issue?.[0]?.diagnostics).toMatch(
+      /^U mag het overzicht van uzelf zien .* \/ You may see the report of yourself/,
+    );
   });
 });

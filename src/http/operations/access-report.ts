@@ -15,7 +15,7 @@ export function askedBsn(req: Request): string {
   const identifier = typeof req.query.identifier === 'string' ? req.query.identifier : '';
   const [system, bsn] = identifier.includes('|') ? identifier.split('|', 2) : [BSN_SYSTEM, identifier];
   if (system !== BSN_SYSTEM || !bsn || !isValidBsn(bsn))
-    throw badRequest(`identifier must be ${BSN_SYSTEM}|<BSN>`);
+    throw badRequest(`identifier moet ${BSN_SYSTEM}|<BSN> zijn / identifier must be ${BSN_SYSTEM}|<BSN>`);
   return bsn;
 }
 

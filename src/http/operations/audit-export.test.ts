@@ -26,6 +26,8 @@ describe('AuditEvent $export', () => {
     const path = '/fhir/AuditEvent/$export?_format=xml';
     const res = await server.call<OperationOutcome>('privacy-officer', 'GET', path);
     expect(res.status).toBe(400);
-    expect(res.body.issue?.[0]?.diagnostics).toBe('_format must be ndjson or csv');
+    expect(res.body.issue?.[0]?.diagnostics).toBe(
+      '_format moet ndjson of csv zijn / _format must be ndjson or csv',
+    );
   });
 });

@@ -14,7 +14,8 @@ import { amsterdamIso } from '../../time/amsterdam.js';
 async function exportLog(ctx: HttpContext, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   const { _format: format = 'ndjson', ...filters } = req.query;
-  if (format !== 'ndjson' && format !== 'csv') throw badRequest('_format must be ndjson or csv');
+  if (format !== 'ndjson' && format !== 'csv')
+    throw badRequest('_format moet ndjson of csv zijn / _format must be ndjson or csv');
   const page = auditExportPages(ctx.db, filters);
   const query = new URLSearchParams(req.query as Record<string, string>).toString();
   const record = (outcome: 'success' | 'error', description: string) =>

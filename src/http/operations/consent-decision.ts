@@ -48,9 +48,13 @@ function replayMoment(input: OperationInput, now: Date): Date | undefined {
   const value = p.valueDateTime ?? p.valueInstant;
   const at = value ? new Date(value) : undefined;
   if (!at || Number.isNaN(at.getTime()))
-    throw badRequest('Parameter "at" must be a valueDateTime or valueInstant');
+    throw badRequest(
+      'Parameter "at" moet een valueDateTime of valueInstant zijn / Parameter "at" must be a valueDateTime or valueInstant',
+    );
   if (at.getTime() > now.getTime())
-    throw badRequest('Parameter "at" lies in the future; only past decisions can be replayed');
+    throw badRequest(
+      'Parameter "at" ligt in de toekomst; alleen een besluit uit het verleden kan worden nagespeeld / Parameter "at" lies in the future; only past decisions can be replayed',
+    );
   return at;
 }
 

@@ -22,6 +22,8 @@ describe('$expand', () => {
     const url = 'https://example.org/ValueSet/unknown';
     const res = await server.call<OperationOutcome>(undefined, 'GET', `/fhir/ValueSet/$expand?url=${url}`);
     expect(res.status).toBe(404);
-    expect(res.body.issue?.[0]?.diagnostics).toBe(`No ValueSet with url ${url}`);
+    expect(res.body.issue?.[0]?.diagnostics).toBe(
+      `Geen ValueSet met url ${url} / No ValueSet with url ${url}`,
+    );
   });
 });

@@ -20,7 +20,10 @@ function fromFhir(_ctx: HttpContext, req: Request, res: Response): void {
   const issues = mapped.issues;
   res.set('X-Mapping-Outcome', encodeURIComponent(JSON.stringify(mappedOutcome(forms.length, issues))));
   const csv = req.query._format === 'csv' || (req.get('accept') ?? '').includes('text/csv');
-  if (csv && !format.toCsv) throw badRequest(`${format.name} is written as application/json only`);
+  if (csv && !format.toCsv)
+    throw badRequest(
+      `${format.name} wordt alleen als application/json geschreven / ${format.name} is written as application/json only`,
+    );
   if (csv && format.toCsv) res.type('text/csv; charset=utf-8').send(format.toCsv(forms));
   else res.json(nested.length ? forms : forms[0]);
 }

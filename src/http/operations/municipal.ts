@@ -16,7 +16,7 @@ async function municipal(ctx: HttpContext, req: Request, res: Response): Promise
   const period = parsePeriod(periodText);
   if (!period)
     throw badRequest(
-      'period must be a year (2023), a quarter (2023-Q2), a month (2023-05) or a range of them (2005/2007)',
+      'period moet een jaar (2023), een kwartaal (2023-Q2), een maand (2023-05) of een reeks daarvan (2005/2007) zijn / period must be a year (2023), a quarter (2023-Q2), a month (2023-05) or a range of them (2005/2007)',
       'period',
     );
   const report = await readMunicipalReport(ctx, principal, {

@@ -39,7 +39,9 @@ export async function permissions(ctx: HttpContext, req: Request, res: Response)
   const bsn = askedBsn(req);
   const asked = req.query.sender;
   if (asked !== undefined && typeof asked !== 'string')
-    throw badRequest('sender must be one Organization reference');
+    throw badRequest(
+      'sender moet één verwijzing naar een Organization zijn / sender must be one Organization reference',
+    );
   const lines = await permissionsOverview(ctx, principal, bsn, asked, at);
   if (wantsHtml(req)) {
     const names = new Map((await directory(ctx.db)).map((o) => [`Organization/${o.id}`, o.name ?? o.id!]));

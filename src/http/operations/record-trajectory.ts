@@ -21,13 +21,13 @@ async function record(ctx: HttpContext, req: Request, res: Response): Promise<vo
   const municipality = id.system === MUNICIPALITY_SYSTEM ? parseMunicipality(id.value ?? '') : undefined;
   if (!municipality)
     throw badRequest(
-      `municipality must be an identifier ${MUNICIPALITY_SYSTEM} with a four-digit CBS code`,
+      `municipality moet een identifier ${MUNICIPALITY_SYSTEM} met een CBS-code van vier cijfers zijn / municipality must be an identifier ${MUNICIPALITY_SYSTEM} with a four-digit CBS code`,
       'Parameters.parameter[municipality]',
     );
   const resource = input.one('trajectory')?.resource;
   if (!resource)
     throw badRequest(
-      'Parameter "trajectory" (an EpisodeOfCare) is required',
+      'Parameter "trajectory" (een EpisodeOfCare) is verplicht / Parameter "trajectory" (an EpisodeOfCare) is required',
       'Parameters.parameter[trajectory]',
     );
   const episode = accepted(checkFhir<EpisodeOfCare>(resource, ['EpisodeOfCare']));

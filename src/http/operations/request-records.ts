@@ -15,12 +15,15 @@ export async function requestRecords(ctx: HttpContext, req: Request, res: Respon
   const principal = principalOf(res);
   const input = new OperationInput(req.body);
   const subject = subjectOf(input);
-  if (subject.kind !== 'person') throw badRequest('$request-records takes one person (a BSN) as subject');
+  if (subject.kind !== 'person')
+    throw badRequest(
+      '$request-records vraagt één persoon (een BSN) als subject / $request-records takes one person (a BSN) as subject',
+    );
   const source = organizationRef(input, 'source');
   const categories = categoriesOf(input);
   if (categories.length === 0)
     throw badRequest(
-      'Parameter "category" (one or more data categories) is required',
+      'Parameter "category" (een of meer gegevenscategorieën) is verplicht / Parameter "category" (one or more data categories) is required',
       'Parameters.parameter[category]',
     );
   const question = {

@@ -29,6 +29,8 @@ describe('$validate-code', () => {
     const path = `/fhir/CodeSystem/$validate-code?url=${CATEGORY}`;
     const res = await server.call<OperationOutcome>(undefined, 'GET', path);
     expect(res.status).toBe(400);
-    expect(res.body.issue?.[0]?.diagnostics).toBe('Parameter "code" is required');
+    expect(res.body.issue?.[0]?.diagnostics).toBe(
+      'Parameter "code" is verplicht / Parameter "code" is required',
+    );
   });
 });

@@ -12,7 +12,7 @@ import { badRequest } from '../../fhir/outcomes.js';
 function validateCode(req: Request, res: Response, kind: 'CodeSystem' | 'ValueSet'): void {
   const cs = systemFor(req, kind);
   const code = typeof req.query.code === 'string' ? req.query.code : undefined;
-  if (!code) throw badRequest('Parameter "code" is required');
+  if (!code) throw badRequest('Parameter "code" is verplicht / Parameter "code" is required');
   const concept = flattenConcepts(cs.concept).find((c) => c.code === code);
   const answer: Parameters = {
     resourceType: 'Parameters',

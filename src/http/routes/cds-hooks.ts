@@ -8,7 +8,7 @@ import { labelHookResponse } from '../../cds-hooks/labelling.js';
 import { CONSULT_HOOK, LABEL_HOOK, readConsult, readLabelRequest } from '../../cds-hooks/schema.js';
 import { readXacml } from '../../cds-hooks/xacml.js';
 import { languageOf } from '../../consent/explain.js';
-import { guardedJson } from '../body-guard.js';
+import { tokenFirstJson } from '../body-guard.js';
 import type { HttpContext } from '../context.js';
 import { baseUrlOf, principalOf, requestIdOf, requireToken } from '../http.js';
 import { routesOn } from '../define-operation.js';
@@ -36,7 +36,7 @@ const SERVICES = [
 
 export function cdsHooksRoutes(ctx: HttpContext): Router {
   const router = express.Router();
-  router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
+  router.use(tokenFirstJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
   const route = routesOn(ctx, router, '/cds-services', 'Consent decisions');
   /**
    * A CDS service, POSTed to at its own URL by those who may exchange: with a gateway token or a CDS client JWT
@@ -77,7 +77,7 @@ export function cdsHooksRoutes(ctx: HttpContext): Router {
 /** LEAP's XACML JSON endpoint (POST /xacml): the consult in the XACML JSON profile. */
 export function xacmlRoutes(ctx: HttpContext): Router {
   const router = express.Router();
-  router.use(guardedJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
+  router.use(tokenFirstJson({ type: JSON_TYPES, limit: ctx.config.bodyLimit }));
   const summary = 'LEAP-compatible consent decision in the XACML JSON profile';
   routesOn(
     ctx,

@@ -5,6 +5,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { municipalMeasure } from '../../reports/municipal.js';
 import type { HttpContext } from '../context.js';
 import { mountOperations, routesOn } from '../define-operation.js';
+import { tokenFirstJson } from '../body-guard.js';
 import { requireToken, sendFhir } from '../http.js';
 import { notFound } from '../../fhir/outcomes.js';
 import { operationsAt } from '../operations/index.js';
@@ -16,7 +17,9 @@ export function measureRoutes(ctx: HttpContext, fhir: Router): void {
   const summary = 'The Measure of the municipal report';
   route({ method: 'get', path: '/Measure/:id', interaction: ['Measure', 'read'], summary }, (req, res) => {
     if (req.params.id !== measure.id)
-      throw notFound(`Unknown Measure "${req.params.id}"; the gateway defines municipal-report`);
+      throw notFound(
+        `Onbekende Measure "${req.params.id}"; de gateway kent alleen municipal-report / Unknown Measure "${req.params.id}"; the gateway defines municipal-report`,
+      );
     sendFhir(res, 200, measure);
   });
 }
@@ -28,7 +31,7 @@ export function measureRoutes(ctx: HttpContext, fhir: Router): void {
 export function reportRoutes(ctx: HttpContext, session: RequestHandler): Router {
   const router = express.Router();
   router.use(
-    express.json({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
+    tokenFirstJson({ type: ['application/json', 'application/fhir+json'], limit: ctx.config.bodyLimit }),
   );
   router.use(session);
   router.use(requireToken(ctx));

@@ -108,11 +108,17 @@ export function resourceRoutes(ctx: HttpContext, router: Router): void {
     const principal = principalOf(res);
     const at = ctx.clock();
     if ((req.body as Bundle | undefined)?.resourceType !== 'Bundle')
-      throw badRequest('POST /fhir takes a transaction Bundle', 'resourceType');
+      throw badRequest(
+        'POST /fhir verwacht een Bundle van het type transaction / POST /fhir takes a transaction Bundle',
+        'resourceType',
+      );
     // The whole Bundle is checked as R4 (entries, fullUrl, request) before any entry is applied.
     const bundle = accepted(checkFhir<Bundle>(req.body, ['Bundle'], { at }));
     if (bundle.type !== 'transaction')
-      throw badRequest('Only Bundle.type transaction is supported here', 'Bundle.type');
+      throw badRequest(
+        'Hier wordt alleen Bundle.type transaction ondersteund / Only Bundle.type transaction is supported here',
+        'Bundle.type',
+      );
     const response = await ctx.db.transaction((tx) => runTransaction(tx, principal, bundle, at));
     sendFhir(res, 200, response);
   });
