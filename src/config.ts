@@ -53,6 +53,8 @@ export interface Config {
   deliveryRetryBaseMs: number;
   deliveryRetryMaxMs: number;
   deliveryDeadlineMs: number;
+  /** The most delivery jobs one worker has under way at once. */
+  deliveryBatch: number;
   /** How long a first delivery attempt may take before its Task shows in-progress. */
   deliveryInProgressAfterMs: number;
   /** Years audit metadata is kept when its legal basis names no retention (consent-based events). */
@@ -153,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deliveryRetryMaxMs: int(env.DELIVERY_RETRY_MAX_MS, 3_600_000),
     deliveryDeadlineMs: int(env.DELIVERY_DEADLINE_MS, 24 * 3600 * 1000),
     deliveryInProgressAfterMs: int(env.DELIVERY_IN_PROGRESS_AFTER_MS, 250),
+    deliveryBatch: Math.max(int(env.DELIVERY_BATCH, 50), 1),
     idempotencyWindowHours: int(env.IDEMPOTENCY_WINDOW_HOURS, 24),
     auditCheckpointEvery: int(env.AUDIT_CHECKPOINT_EVERY, 1000),
     auditChains: Math.min(Math.max(int(env.AUDIT_CHAINS, DEFAULT_AUDIT_CHAINS), 1), MAX_AUDIT_CHAINS),

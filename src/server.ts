@@ -96,6 +96,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       pollMs: config.deliveryPollMs,
       retryBaseMs: config.deliveryRetryBaseMs,
       inProgressAfterMs: config.deliveryInProgressAfterMs,
+      batchSize: config.deliveryBatch,
       retryMaxMs: config.deliveryRetryMaxMs,
       timeoutMs: config.agencyTimeoutMs,
       recheck: async ({ request, subject, principal }) => {

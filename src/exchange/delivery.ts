@@ -124,7 +124,7 @@ export class DeliveryWorker {
    * that one slow recipient does not hold up the rest. Returns how many were attempted.
    */
   async runOnce(): Promise<number> {
-    const most = this.opts.batchSize ?? 20;
+    const most = this.opts.batchSize ?? 50;
     const underWay = new Set<Promise<void>>();
     let total = 0;
     for (;;) {
