@@ -160,6 +160,12 @@ describe('brokering', () => {
     const quick = await send();
     await waitStatus(quick, 'completed');
     expect(await statuses(quick)).toEqual(['accepted', 'completed']);
+    // The delivery asks for return=minimal: the recipient's id of the Bundle comes from its Location header.
+    const response = (await taskOf(quick)).output?.find(
+      (o) => o.type.coding?.[0]?.code === 'recipient-response',
+    )?.valueString;
+    const storedId = /as Bundle\/([\w-]+)$/.exec(response ?? '')?.[1];
+    expect(sandbox.agencies.received(GP_ID).some((b) => b.id === storedId)).toBe(true);
   });
 
   it('answers a repeated Idempotency-Key with the first answer and delivers once; another body is a conflict', async () => {

@@ -214,17 +214,21 @@ export class DeliveryWorker {
     let error: string | undefined;
     try {
       const client = new Client({ baseUrl: job.endpoint_url });
+      // return=minimal: the recipient need not send the Bundle back; where it was stored comes in Location.
       const created = (await client.create({
         resourceType: 'Bundle',
         body: bundle as unknown as Record<string, unknown> & { resourceType: string },
         options: {
-          headers: identifier
-            ? { 'If-None-Exist': `identifier=${identifier.system}|${identifier.value}` }
-            : {},
+          headers: {
+            Prefer: 'return=minimal',
+            ...(identifier ? { 'If-None-Exist': `identifier=${identifier.system}|${identifier.value}` } : {}),
+          },
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         },
       })) as { id?: string } | undefined;
-      response = `accepted by ${job.endpoint_url}${created?.id ? ` as Bundle/${created.id}` : ''}`;
+      const location = created ? Client.httpFor(created as never)?.response?.headers?.get('location') : undefined;
+      const stored = created?.id ? `Bundle/${created.id}` : location;
+      response = `accepted by ${job.endpoint_url}${stored ? ` as ${stored}` : ''}`;
     } catch (err) {
       error = describeError(err);
     }

@@ -166,8 +166,12 @@ export class SimulatedAgencies {
           ? null
           : /^identifier=([^|]*)\|(.+)$/.exec(req.get('if-none-exist') ?? '');
       const existing = wanted ? agency.byIdentifier.get(`${wanted[1]}|${wanted[2]}`) : undefined;
+      // Prefer: return=minimal (FHIR http): the answer names where the Bundle is, without sending it back.
+      const minimal = /return=minimal/.test(req.get('prefer') ?? '');
       if (existing) {
-        res.status(200).type(FHIR_JSON).send(JSON.stringify(existing));
+        res.status(200).location(`Bundle/${existing.id}`);
+        if (minimal) res.end();
+        else res.type(FHIR_JSON).send(JSON.stringify(existing));
         return;
       }
       const stored = { ...bundle, id: randomUUID() };
@@ -176,7 +180,9 @@ export class SimulatedAgencies {
         agency.byIdentifier.set(`${bundle.identifier.system ?? ''}|${bundle.identifier.value}`, stored);
       if (bundle.identifier?.value && !agency.arrivals.has(bundle.identifier.value))
         agency.arrivals.set(bundle.identifier.value, performance.now());
-      res.status(201).location(`Bundle/${stored.id}`).type(FHIR_JSON).send(JSON.stringify(stored));
+      res.status(201).location(`Bundle/${stored.id}`);
+      if (minimal) res.end();
+      else res.type(FHIR_JSON).send(JSON.stringify(stored));
     });
     // Pulls: Patient by identifier, and any record type by patient or subject reference.
     router.get('/:org/fhir/:type', async (req, res, next) => {
