@@ -185,8 +185,10 @@ export async function run(): Promise<void> {
     console.log(
       `store: sandbox fixtures plus ${scale.people.toLocaleString('en-US')} synthetic people and ${scale.auditEvents.toLocaleString('en-US')} audit events, seeded per engine before its gateway starts`,
     );
-  rows.push(...(await measureGateway('PGlite')));
-  if (pgUrl) {
+  // BENCH_ENGINES=postgresql (or pglite) measures one engine only: a store of 100,000 people takes minutes per engine.
+  const engines = (process.env.BENCH_ENGINES ?? 'pglite,postgresql').toLowerCase().split(',');
+  if (engines.includes('pglite')) rows.push(...(await measureGateway('PGlite')));
+  if (pgUrl && engines.includes('postgresql')) {
     const fresh = await freshPostgres(pgUrl);
     try {
       rows.push(...(await measureGateway('PostgreSQL', fresh.url)));

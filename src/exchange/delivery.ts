@@ -16,7 +16,7 @@ import { GroupCommit } from '../store/group-commit.js';
 import type { Principal } from '../auth/access.js';
 import type { Subject } from '../person-index/facts.js';
 import { cancelJobs, notifySender, recordDeliveries, recordJobs, type Delivered } from './job-records.js';
-import { taskOutput, updateTasks } from './tasks.js';
+import { attemptOutputs, taskOutput, updateTasks } from './tasks.js';
 
 export interface DeliveryOptions {
   pollMs: number;
@@ -226,7 +226,9 @@ export class DeliveryWorker {
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         },
       })) as { id?: string } | undefined;
-      const location = created ? Client.httpFor(created as never)?.response?.headers?.get('location') : undefined;
+      const location = created
+        ? Client.httpFor(created as never)?.response?.headers?.get('location')
+        : undefined;
       const stored = created?.id ? `Bundle/${created.id}` : location;
       response = `accepted by ${job.endpoint_url}${stored ? ` as ${stored}` : ''}`;
     } catch (err) {
@@ -285,10 +287,7 @@ export class DeliveryWorker {
             job,
             change: {
               status: 'failed',
-              outputs: [
-                taskOutput('attempts', { valueInteger: job.attempts }),
-                taskOutput('recipient-response', { valueString: error }),
-              ],
+              outputs: attemptOutputs(job.attempts, error),
               statusReason:
                 cause === 'recipient'
                   ? 'The recipient did not accept the data before the delivery deadline'
@@ -310,10 +309,7 @@ export class DeliveryWorker {
           {
             taskId: job.task_id,
             status: 'in-progress',
-            outputs: [
-              taskOutput('attempts', { valueInteger: job.attempts }),
-              taskOutput('recipient-response', { valueString: error }),
-            ],
+            outputs: attemptOutputs(job.attempts, error),
           },
         ]);
       }

@@ -6,7 +6,7 @@ import { auditAll, type AuditRecord, type AuditRequester } from '../audit/record
 import type { Queryable } from '../store/database.js';
 import { markCancelled, markDeliveredAll, pendingJobsResting, type JobRef } from '../store/outbox.js';
 import { BSN_SYSTEM, createResource } from '../store/resources.js';
-import { TASK_CODE_SYSTEM, taskOutput, updateTasks, type TaskChange } from './tasks.js';
+import { attemptOutputs, TASK_CODE_SYSTEM, updateTasks, type TaskChange } from './tasks.js';
 
 /** The delivery worker acts for the sending organisation. */
 const deliveryRequester = (job: JobRef): AuditRequester => ({
@@ -106,10 +106,7 @@ export async function recordDeliveries(tx: Queryable, delivered: Delivered[]): P
         job,
         change: {
           status: 'completed',
-          outputs: [
-            taskOutput('attempts', { valueInteger: job.attempts }),
-            taskOutput('recipient-response', { valueString: response }),
-          ],
+          outputs: attemptOutputs(job.attempts, response),
         },
         outcome: 'success',
         description: `Delivered to ${job.recipient_org} after ${job.attempts} attempt(s): ${response}`,

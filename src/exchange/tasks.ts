@@ -11,6 +11,14 @@ export function taskOutput(code: string, value: Partial<TaskOutput>): TaskOutput
   return { type: { coding: [{ system: TASK_OUTPUT_SYSTEM, code }] }, ...value } as TaskOutput;
 }
 
+/** The outputs of a delivery attempt: how many attempts so far, and the recipient's answer (or the error). */
+export function attemptOutputs(attempts: number, response: string): TaskOutput[] {
+  return [
+    taskOutput('attempts', { valueInteger: attempts }),
+    taskOutput('recipient-response', { valueString: response }),
+  ];
+}
+
 /** A change of a Task's status, with the outputs it replaces (by code) and the reason for the status. */
 export interface TaskChange {
   taskId: string;

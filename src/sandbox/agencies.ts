@@ -25,6 +25,16 @@ interface Agency {
   arrivals: Map<string, number>;
 }
 
+/** An agency as it starts: nothing received, answering normally. */
+const freshState = (): Omit<Agency, 'records'> => ({
+  received: [],
+  byIdentifier: new Map(),
+  behaviour: 'ok',
+  posts: 0,
+  delayMs: 0,
+  arrivals: new Map(),
+});
+
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /** Answers as a failing agency would (500, or no answer at all) when told to; true when it did. */
@@ -53,16 +63,7 @@ export class SimulatedAgencies {
   private readonly agencies = new Map<string, Agency>();
 
   constructor(orgIds: string[], records: Record<string, Resource[]> = {}) {
-    for (const id of orgIds)
-      this.agencies.set(id, {
-        records: records[id] ?? [],
-        received: [],
-        byIdentifier: new Map(),
-        behaviour: 'ok',
-        posts: 0,
-        delayMs: 0,
-        arrivals: new Map(),
-      });
+    for (const id of orgIds) this.agencies.set(id, { records: records[id] ?? [], ...freshState() });
   }
 
   ids(): string[] {
@@ -71,15 +72,7 @@ export class SimulatedAgencies {
 
   /** Back to the start: nothing received, every agency answering normally (POST /sandbox/reset). */
   reset(): void {
-    for (const agency of this.agencies.values())
-      Object.assign(agency, {
-        received: [],
-        byIdentifier: new Map(),
-        behaviour: 'ok',
-        posts: 0,
-        delayMs: 0,
-        arrivals: new Map(),
-      });
+    for (const agency of this.agencies.values()) Object.assign(agency, freshState());
   }
 
   received(orgId: string): Bundle[] {
