@@ -17,20 +17,83 @@ const SHAPES: Record<string, RegExp> = {
   'urn:ietf:bcp:47': /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/,
 };
 
-/** A nine-digit number that passes the BSN 11-test: never let through as a code, whatever its system. */
-function bsnLike(code: string): boolean {
+/** A nine-digit number that passes the BSN 11-test: never let through as a code or number, whatever its system. */
+export function bsnLike(code: string): boolean {
   if (!/^\d{9}$/.test(code)) return false;
   let sum = 0;
   for (let i = 0; i < 8; i++) sum += (9 - i) * Number(code[i]);
   return (sum - Number(code[8])) % 11 === 0;
 }
 
+// The Verhoeff tables (SNOMED CT identifiers end with a Verhoeff check digit).
+const VERHOEFF_D = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+  [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+  [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+  [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+  [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+  [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+  [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+];
+const VERHOEFF_P = [
+  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+  [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+  [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+  [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+  [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+];
+
+/** Whether a digit string ends with its Verhoeff check digit. */
+export function verhoeffValid(digits: string): boolean {
+  let c = 0;
+  for (let i = 0; i < digits.length; i++)
+    c = VERHOEFF_D[c]![VERHOEFF_P[i % 8]![Number(digits[digits.length - 1 - i])]!]!;
+  return c === 0;
+}
+
+/** Whether a LOINC code's number part and check digit agree (LOINC's mod 10 check: Luhn over the number part). */
+export function loincCheckValid(code: string): boolean {
+  const m = /^(\d{1,8})-(\d)$/.exec(code);
+  if (!m) return false;
+  let sum = 0;
+  const digits = m[1]!;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return (10 - (sum % 10)) % 10 === Number(m[2]);
+}
+
+/** The check a code of these systems must pass besides its shape: a made-up number fails it. */
+const CHECKS: Record<string, (code: string) => boolean> = {
+  'http://snomed.info/sct': verhoeffValid,
+  // Answer, part and group codes (LA, LP, LG) have a shape only.
+  'http://loinc.org': (code) => /^L[APG]/.test(code) || loincCheckValid(code),
+};
+
 /** Whether a Coding's system and code may pass pseudonymisation. */
 export function codingPasses(system: unknown, code: unknown): boolean {
   if (typeof system !== 'string' || typeof code !== 'string' || bsnLike(code)) return false;
   const shape = SHAPES[system];
-  if (shape) return shape.test(code);
+  if (shape) return shape.test(code) && (CHECKS[system]?.(code) ?? true);
   return allKnownCodes().get(system)?.has(code) ?? false;
+}
+
+/**
+ * Whether a value that would pass (a code, a number) carries a BSN: one of the persons' BSNs among its digits
+ * (separators ignored), or nine digits that pass the 11-test.
+ */
+export function carriesBsn(value: unknown, bsns: readonly string[]): boolean {
+  if (typeof value !== 'string' && typeof value !== 'number') return false;
+  const digits = String(value).replace(/\D/g, '');
+  return bsnLike(digits) || (digits.length >= 9 && bsns.some((b) => digits.includes(b)));
 }
 
 /**

@@ -1,5 +1,6 @@
 // What a permitted request discloses: each entry of the payload (or each category asked for) decided for the persons
 // it is about, and what goes minimised (masked, pseudonymised) and labelled; what no basis covers is redacted.
+import { BSN_SYSTEM } from './constants.js';
 import type { BundleEntry, Coding, Resource } from '@medplum/fhirtypes';
 import { ageOn } from '../time/amsterdam.js';
 import { attribute } from './attribute.js';
@@ -139,7 +140,12 @@ export function minimisePayload(
     disclosed: [...disclosed],
     redacted: [...redacted],
     delivered: pseudonymised
-      ? pseudonymiseBundle(labelledBundle(req.payload!, kept, bundleLabels), options.pseudonymKey)
+      ? pseudonymiseBundle(
+          labelledBundle(req.payload!, kept, bundleLabels),
+          options.pseudonymKey,
+          undefined,
+          [req.subjectBsn, ...persons.flatMap((p) => (p.bsn ? [p.bsn] : []))],
+        )
       : labelledBundle(req.payload!, kept, bundleLabels),
   };
 }

@@ -146,3 +146,92 @@ describe('pseudonymisation as an allow-list', () => {
     expect(pseudonymiseBundle(payload(), 'other').entry![0]!.fullUrl).not.toBe(patient!.fullUrl);
   });
 });
+
+describe('no BSN hidden in a code or a number', () => {
+  const KEY = 'test-key';
+  // A BSN of a person the exchange is about that the payload itself does not name.
+  const SUBJECT = '999981481';
+  const goal = (coding: { system: string; code: string }[], extra: Record<string, unknown> = {}) =>
+    ({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Goal',
+            id: 'g',
+            lifecycleStatus: 'active',
+            description: { coding },
+            subject: { reference: 'Patient/p' },
+          },
+        },
+        {
+          resource: {
+            resourceType: 'Observation',
+            id: 'o',
+            status: 'final',
+            code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] },
+            ...extra,
+          },
+        },
+      ],
+    }) as Bundle;
+  const codes = (b: Bundle) => JSON.stringify(b);
+
+  it('drops a code that carries the subject’s BSN inside it, whatever its shape', () => {
+    const out = pseudonymiseBundle(
+      goal([
+        { system: 'http://snomed.info/sct', code: `4${SUBJECT}` },
+        { system: 'http://snomed.info/sct', code: `${SUBJECT}0` },
+        { system: 'http://loinc.org', code: `${SUBJECT.slice(0, 8)}-${SUBJECT[8]}` },
+        { system: 'http://snomed.info/sct', code: '386661006' },
+      ]),
+      KEY,
+      undefined,
+      [SUBJECT],
+    );
+    expect(codes(out)).not.toContain(SUBJECT.slice(0, 8));
+    expect(codes(out)).toContain('386661006');
+  });
+
+  it('drops SNOMED CT and LOINC codes whose check digit is wrong (a made-up number is no code)', () => {
+    const out = pseudonymiseBundle(
+      goal([
+        { system: 'http://snomed.info/sct', code: '386661007' },
+        { system: 'http://loinc.org', code: '8302-3' },
+        { system: 'http://snomed.info/sct', code: '22298006' },
+      ]),
+      KEY,
+    );
+    expect(codes(out)).not.toContain('386661007');
+    expect(codes(out)).not.toContain('8302-3');
+    expect(codes(out)).toContain('22298006');
+    expect(codes(out)).toContain('8302-2');
+  });
+
+  it('drops a number that carries a BSN: the subject’s, one named in the Bundle, or nine digits passing the 11-test', () => {
+    const named = '999910036';
+    const bundle = goal([{ system: 'http://snomed.info/sct', code: '22298006' }], {
+      valueInteger: Number(SUBJECT),
+      component: [
+        {
+          code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] },
+          valueQuantity: { value: 123456782 },
+        },
+        { code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] }, valueQuantity: { value: 140 } },
+      ],
+    });
+    bundle.entry!.push({
+      resource: { resourceType: 'Patient', id: 'p', identifier: [{ system: BSN, value: named }] },
+    });
+    (bundle.entry![0]!.resource as { description: { coding: unknown[] } }).description.coding.push({
+      system: 'http://snomed.info/sct',
+      code: `1${named}`,
+    });
+    const out = codes(pseudonymiseBundle(bundle, KEY, undefined, [SUBJECT]));
+    expect(out).not.toContain(SUBJECT);
+    expect(out).not.toContain('123456782');
+    expect(out).not.toContain(named);
+    expect(out).toContain('140');
+  });
+});

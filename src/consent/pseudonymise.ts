@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { elementTable } from '../mappings/r4-tables.js';
 import { readProfile } from './catalogue.js';
-import { codePasses, codingPasses } from './code-allowlist.js';
+import { carriesBsn, codePasses, codingPasses } from './code-allowlist.js';
 import { BSN_SYSTEM, PSEUDONYM_SYSTEM } from './constants.js';
 
 type Precision = 'year' | 'month' | 'day';
@@ -85,6 +85,8 @@ interface Walk {
   rules: PseudonymisationRules;
   /** Original reference or fullUrl → its pseudonymised form, for the resources of one Bundle. */
   aliases: Map<string, string>;
+  /** The BSNs of the persons involved (the subject, the family, every BSN in the Bundle): never let through. */
+  bsns: readonly string[];
 }
 
 function isEmpty(value: unknown): boolean {
@@ -139,7 +141,7 @@ function typedValue(
   if (value === null || value === undefined) return undefined;
   const { rules } = walk;
   if (rules.passTypes.includes(type)) {
-    if (typeof value === 'object') return undefined;
+    if (typeof value === 'object' || carriesBsn(value, walk.bsns)) return undefined;
     // A Coding's or Quantity's code is judged with its system below; any other code must be one the gateway knows.
     if (type === 'code' && !CODED_WITH_SYSTEM.has(path) && !codePasses(value)) return undefined;
     return value;
@@ -209,21 +211,35 @@ function resourceOf(value: unknown, walk: Walk, contained = false): Resource | u
   return { resourceType: type, ...(id ? { id } : {}), ...out } as Resource;
 }
 
-function walkOf(key: string, rulesOverride?: PseudonymisationRules): Walk {
-  return { key, rules: rulesOverride ?? pseudonymisationRules(), aliases: new Map() };
+function walkOf(key: string, bsns: readonly string[], rulesOverride?: PseudonymisationRules): Walk {
+  return { key, rules: rulesOverride ?? pseudonymisationRules(), aliases: new Map(), bsns };
+}
+
+/** Every BSN in a value (the `value` of an identifier with the BSN system, at any depth). */
+function bsnsIn(value: unknown, found: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) bsnsIn(v, found);
+  else if (value && typeof value === 'object') {
+    const id = value as { system?: unknown; value?: unknown };
+    if (id.system === BSN_SYSTEM && typeof id.value === 'string' && /^\d{9}$/.test(id.value))
+      found.add(id.value);
+    for (const v of Object.values(value)) bsnsIn(v, found);
+  }
+  return found;
 }
 
 /**
  * Pseudonymises a Bundle: each entry's resource through the allow-list, each member's fullUrl and id replaced by one
  * pseudonym that every reference to it (by fullUrl or by Type/id) is replaced by too. Of the Bundle itself only its
- * type, its security labels and its entries remain.
+ * type, its security labels and its entries remain. No code or number that carries a BSN passes: one of `bsns` (the
+ * persons the exchange is about) or of the Bundle's own BSN identifiers, or nine digits that pass the 11-test.
  */
 export function pseudonymiseBundle(
   bundle: Bundle,
   key: string,
   rulesOverride?: PseudonymisationRules,
+  bsns: readonly string[] = [],
 ): Bundle {
-  const walk = walkOf(key, rulesOverride);
+  const walk = walkOf(key, [...bsnsIn(bundle, new Set(bsns))], rulesOverride);
   const entries = (bundle.entry ?? []).filter(
     (e): e is BundleEntry & { resource: Resource } => !!e?.resource,
   );
