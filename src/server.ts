@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { AppExtensions, createApp } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { safeError } from './http/safe-error.js';
 import { Authenticator, loadGatewayKey } from './auth/auth.js';
 import { registerClients } from './store/clients.js';
 import { ClientKeys } from './auth/client-keys.js';
@@ -58,7 +59,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
       'configuration: BASE_URL is required (the public URL of this gateway, e.g. https://ketenpoort.example.nl); only the sandbox and tests derive it from the listening address',
     );
   }
-  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const logger = opts.logger ?? pino({ level: config.logLevel, serializers: { err: safeError } });
   checkCovenants(config);
   const opened =
     opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));

@@ -330,6 +330,46 @@ describe.each(ENGINES)('hostile input on %s', (engine) => {
     await refused('PUT', '/fhir/Patient/%00', { ...patient, id: '\u0000' });
   });
 
+  it('refuses a lone UTF-16 surrogate escape in a body (400, nothing stored, no 500), and takes a proper pair', async () => {
+    const patient = patientResource(testBsn(), '2015-01-01');
+    const withName = (family: string) =>
+      JSON.stringify({ ...patient, name: [{ family: 'X' }] }).replace('"family":"X"', `"family":"${family}"`);
+    for (const lone of ['X\\ud800', 'X\\udfff', '\\ud800\\u0041', '\\udc00\\ud800']) {
+      const res = await refused('POST', '/fhir/Patient', withName(lone));
+      expect(res.status).toBe(400);
+      expect(res.body.issue?.[0]?.diagnostics).toMatch(/surrogaat/);
+    }
+    const carePlan = exchangeParameters('Organization/huisartsen-de-linde', '999910036', 'CAREMGT', {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          resource: {
+            resourceType: 'CarePlan',
+            status: 'active',
+            intent: 'plan',
+            title: 'T',
+            subject: { reference: 'Patient/x' },
+          },
+        },
+      ],
+    });
+    await refused(
+      'POST',
+      '/fhir/$exchange',
+      JSON.stringify(carePlan).replace('"title":"T"', '"title":"T\\ud800"'),
+    );
+    const pair = await fhir<Patient>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Patient',
+      withName('Jansen \\ud83d\\ude00'),
+    );
+    expect(pair.status).toBe(201);
+    expect(pair.body.name?.[0]?.family).toBe('Jansen \u{1F600}');
+  });
+
   it('answers a path that does not decode, and a $validate envelope with null parts, with a 400', async () => {
     for (const path of ['/fhir/Patient/%ff', '/fhir/ValueSet/%ff', '/fhir/Task/%E0%A4%A'])
       await refused('GET', path);

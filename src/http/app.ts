@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import path from 'node:path';
 import { pinoHttp } from 'pino-http';
+import { safeError } from './safe-error.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { ping, StorageUnavailableError } from '../store/database.js';
 import { OAuthError, oauthErrorOf } from '../auth/auth.js';
@@ -55,6 +56,7 @@ export function createApp(ctx: HttpContext, ext: AppExtensions = {}): Express {
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       serializers: {
+        err: safeError,
         req: (req: { method: string; url: string; id: string }) => ({
           id: req.id,
           method: req.method,

@@ -1,5 +1,5 @@
 // The edge's guard against hostile input, before anything recursive or the database sees it: JSON bodies nested too
-// deep or holding U+0000, NUL bytes in URLs, and paging values that are not small whole numbers.
+// deep or holding U+0000 or a lone surrogate escape, NUL bytes in URLs, and paging values that are not small whole numbers.
 import express, { type Request, type RequestHandler } from 'express';
 import { badRequest } from '../fhir/outcomes.js';
 import { routeOf } from '../auth/scopes.js';
@@ -27,8 +27,21 @@ export function jsonProblem(raw: Buffer): string | undefined {
     const b = raw[i]!;
     if (inString) {
       if (b === BACKSLASH) {
-        if (raw[i + 1] === 0x75 && raw.toString('latin1', i + 2, i + 6) === '0000')
-          return 'De body bevat het teken U+0000 / The body holds the character U+0000, which is not allowed';
+        if (raw[i + 1] === 0x75) {
+          const unit = parseInt(raw.toString('latin1', i + 2, i + 6), 16);
+          if (unit === 0)
+            return 'De body bevat het teken U+0000 / The body holds the character U+0000, which is not allowed';
+          if (unit >= 0xd800 && unit <= 0xdfff) {
+            // A surrogate escape must be a high one followed at once by a low one: alone it is no character.
+            const next =
+              raw[i + 6] === BACKSLASH && raw[i + 7] === 0x75
+                ? parseInt(raw.toString('latin1', i + 8, i + 12), 16)
+                : NaN;
+            if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff))
+              return 'De body bevat een losse UTF-16-surrogaat (\\ud800–\\udfff) / The body holds a lone UTF-16 surrogate escape, which is no character';
+            i += 6;
+          }
+        }
         i++;
       } else if (b === QUOTE) inString = false;
     } else if (b === QUOTE) inString = true;
