@@ -39,3 +39,30 @@ describe('the R4 definitions are read on the first full validation only', () => 
     expect(verdict.issues.map((i) => i.expression)).toContainEqual(['Patient.nickname']);
   });
 });
+
+describe('numbers as R4 has them', () => {
+  const errors = (resource: unknown) =>
+    checkFhir(resource, undefined, {}).issues.filter((i) => i.severity === 'error');
+
+  it('refuses an integer that is a fraction, beyond 32 bits or infinite (1e999 would go out as null)', () => {
+    for (const n of [1.5, 2147483648, 99999999999, JSON.parse('1e999') as number, -2147483649])
+      expect(errors({ ...noah, multipleBirthInteger: n }).length, String(n)).toBeGreaterThan(0);
+    for (const n of [0, 3, 2147483647])
+      expect(errors({ ...noah, multipleBirthInteger: n }), String(n)).toEqual([]);
+  });
+
+  it('refuses a positiveInt of 0 and an infinite decimal', () => {
+    const obs = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] },
+    };
+    expect(
+      errors({ ...obs, valueQuantity: { value: JSON.parse('-1e999') as number } }).length,
+    ).toBeGreaterThan(0);
+    expect(errors({ ...obs, valueQuantity: { value: 140.5 } })).toEqual([]);
+    const sampled = { origin: { value: 0 }, period: 10, dimensions: 0, data: '1 2' };
+    expect(errors({ ...obs, valueSampledData: sampled }).length).toBeGreaterThan(0);
+    expect(errors({ ...obs, valueSampledData: { ...sampled, dimensions: 1 } })).toEqual([]);
+  });
+});

@@ -33,6 +33,31 @@ export function fhirDefinitionsLoaded(): boolean {
   return indexed;
 }
 
+interface NumericSchema {
+  type?: string;
+  pattern?: string;
+  items?: NumericSchema;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** The bounds of R4's numeric primitives, by the pattern fhir.schema.json gives each. */
+const NUMERIC: Record<string, { type: 'integer' | 'number'; minimum: number; maximum: number }> = {
+  '^-?([0]|([1-9][0-9]*))$': { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
+  '^[1-9][0-9]*$': { type: 'integer', minimum: 1, maximum: 2147483647 },
+  '^[0]|([1-9][0-9]*)$': { type: 'integer', minimum: 0, maximum: 2147483647 },
+  '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?$': {
+    type: 'number',
+    minimum: -Number.MAX_VALUE,
+    maximum: Number.MAX_VALUE,
+  },
+};
+
+function numericBounds(prop: NumericSchema | undefined): void {
+  const bounds = prop?.type === 'number' && prop.pattern !== undefined ? NUMERIC[prop.pattern] : undefined;
+  if (bounds) Object.assign(prop!, bounds);
+}
+
 function schemaAjv(): Ajv {
   if (ajv) return ajv;
   const schema = readJson('fhir/r4/fhir.schema.json') as {
@@ -71,6 +96,15 @@ function schemaAjv(): Ajv {
     for (const [name, prop] of Object.entries(def.properties as Record<string, Record<string, unknown>>))
       if (name.startsWith('_') && prop.type === 'array' && prop.items)
         prop.items = { anyOf: [{ type: 'null' }, prop.items] };
+  }
+  // R4's integer, positiveInt and unsignedInt are whole numbers in 32 bits, and no number is infinite: the schema says
+  // only "number" (its pattern applies to strings), so 1.5, 99999999999 and 1e999 (Infinity, sent on as null) passed.
+  for (const def of Object.values(defs) as (NumericSchema & {
+    properties?: Record<string, NumericSchema>;
+  })[]) {
+    numericBounds(def);
+    for (const prop of Object.values(def.properties ?? {}))
+      numericBounds(prop.type === 'array' ? prop.items : prop);
   }
   ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
   ajv.addSchema(schema);
