@@ -66,3 +66,20 @@ describe('numbers as R4 has them', () => {
     expect(errors({ ...obs, valueSampledData: { ...sampled, dimensions: 1 } })).toEqual([]);
   });
 });
+
+describe('strings as R4 has them', () => {
+  it('takes text with a no-break space, an ideographic space or a line separator (XML Schema whitespace is only four characters)', () => {
+    for (const text of ['12\u00a0jaar', 'a\u3000b', 'regel\u2028twee', '\ufeffJansen'])
+      expect(
+        checkFhir({ ...noah, name: [{ family: text }] }, undefined, {}).issues.filter(
+          (i) => i.severity === 'error',
+        ),
+        JSON.stringify(text),
+      ).toEqual([]);
+    expect(
+      checkFhir({ ...noah, name: [{ family: '' }] }, undefined, {}).issues.some(
+        (i) => i.severity === 'error',
+      ),
+    ).toBe(true);
+  });
+});

@@ -53,7 +53,16 @@ const NUMERIC: Record<string, { type: 'integer' | 'number'; minimum: number; max
   },
 };
 
+/**
+ * R4's string pattern is XML Schema's, where `\S` is anything but space, tab, CR and LF: any non-empty text. Read as a
+ * JavaScript pattern, `\S` also excludes a no-break space, U+3000, U+2028 and a BOM, so "12 jaar" with a no-break space
+ * (pasted from a word processor) was refused.
+ */
+const XML_STRING_PATTERN = '^[ \\r\\n\\t\\S]+$';
+
+/** A numeric primitive given its R4 bounds; a string primitive given R4's meaning of its pattern. */
 function numericBounds(prop: NumericSchema | undefined): void {
+  if (prop?.pattern === XML_STRING_PATTERN) prop.pattern = '^[\\s\\S]+$';
   const bounds = prop?.type === 'number' && prop.pattern !== undefined ? NUMERIC[prop.pattern] : undefined;
   if (bounds) Object.assign(prop!, bounds);
 }
@@ -99,6 +108,7 @@ function schemaAjv(): Ajv {
   }
   // R4's integer, positiveInt and unsignedInt are whole numbers in 32 bits, and no number is infinite: the schema says
   // only "number" (its pattern applies to strings), so 1.5, 99999999999 and 1e999 (Infinity, sent on as null) passed.
+  // Its string pattern is XML Schema's (see XML_STRING_PATTERN).
   for (const def of Object.values(defs) as (NumericSchema & {
     properties?: Record<string, NumericSchema>;
   })[]) {
