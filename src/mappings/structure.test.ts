@@ -83,3 +83,12 @@ describe('strings as R4 has them', () => {
     ).toBe(true);
   });
 });
+
+describe('string length', () => {
+  it('refuses a string over 1 MB (R4’s limit) and takes one just under it', () => {
+    const errors = (family: string) =>
+      checkFhir({ ...noah, name: [{ family }] }, undefined, {}).issues.filter((i) => i.severity === 'error');
+    expect(errors('x'.repeat(1_048_577)).length).toBeGreaterThan(0);
+    expect(errors('x'.repeat(1_048_000))).toEqual([]);
+  });
+});

@@ -39,6 +39,7 @@ interface NumericSchema {
   items?: NumericSchema;
   minimum?: number;
   maximum?: number;
+  maxLength?: number;
 }
 
 /** The bounds of R4's numeric primitives, by the pattern fhir.schema.json gives each. */
@@ -62,7 +63,9 @@ const XML_STRING_PATTERN = '^[ \\r\\n\\t\\S]+$';
 
 /** A numeric primitive given its R4 bounds; a string primitive given R4's meaning of its pattern. */
 function numericBounds(prop: NumericSchema | undefined): void {
-  if (prop?.pattern === XML_STRING_PATTERN) prop.pattern = '^[\\s\\S]+$';
+  // R4: a string is at most 1 MB.
+  if (prop?.pattern === XML_STRING_PATTERN)
+    Object.assign(prop, { pattern: '^[\\s\\S]+$', maxLength: 1_048_576 });
   const bounds = prop?.type === 'number' && prop.pattern !== undefined ? NUMERIC[prop.pattern] : undefined;
   if (bounds) Object.assign(prop!, bounds);
 }
