@@ -134,11 +134,17 @@ export function checkFhir<T extends Resource = Resource>(
   opts: ValidateOptions = {},
 ): Verdict<T> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    return unreadable('The body must be a FHIR resource (a JSON object)');
+    return unreadable(
+      'De body moet een FHIR-resource zijn (een JSON-object) / The body must be a FHIR resource (a JSON object)',
+    );
   const type = (body as { resourceType?: unknown }).resourceType;
-  if (typeof type !== 'string') return unreadable('The body has no resourceType', 'resourceType');
+  if (typeof type !== 'string')
+    return unreadable('De body heeft geen resourceType / The body has no resourceType', 'resourceType');
   if (expectedTypes && !expectedTypes.includes(type)) {
-    return unreadable(`Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`, 'resourceType');
+    return unreadable(
+      `Verwacht resourceType ${expectedTypes.join(' of ')}, niet ${type} / Expected resourceType ${expectedTypes.join(' or ')}, got ${type}`,
+      'resourceType',
+    );
   }
   // Well-formedness first: a null, a string where R4 has an array or an object, an unknown nested resource or a
   // control character is refused before any other rule (or anything stored or decided) reads the resource.
@@ -172,7 +178,9 @@ function fullValidation(resource: Resource): OperationOutcomeIssue[] | Verdict<n
   } catch (err) {
     if (err instanceof OperationOutcomeError)
       return (err.outcome.issue ?? []).filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    return unreadable(`The resource could not be read: ${(err as Error).message}`);
+    return unreadable(
+      `De resource kon niet worden gelezen / The resource could not be read: ${(err as Error).message}`,
+    );
   }
 }
 

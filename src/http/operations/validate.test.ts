@@ -20,7 +20,7 @@ describe('$validate', () => {
     expect(valid.status).toBe(200);
     expect(valid.body.issue?.[0]).toMatchObject({
       severity: 'information',
-      diagnostics: 'The Patient is valid',
+      diagnostics: 'De Patient is geldig / The Patient is valid',
     });
     const wrong = await validate('cjg', '123456789');
     expect(wrong.status).toBe(200);

@@ -37,7 +37,7 @@ export function validateOperation(type: string, tier: ValidationTier) {
       sendFhir(res, 200, { resourceType: 'OperationOutcome', issue: issues } satisfies OperationOutcome);
       return;
     }
-    const valid = informational(`The ${type} is valid`);
+    const valid = informational(`De ${type} is geldig / The ${type} is valid`);
     sendFhir(res, 200, { ...valid, issue: [...(valid.issue ?? []), ...issues] });
   };
 }
