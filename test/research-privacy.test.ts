@@ -359,6 +359,56 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
     expectNothingIdentifying(await receivedByResearch(delivered.identifier!.value!), [...IDENTIFYING, bsn]);
   });
 
+  it('lets no BSN through inside a code: the subject’s BSN within SNOMED CT or LOINC digits is dropped', async () => {
+    const bsn = testBsn();
+    const patient = await fhir(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Patient',
+      patientResource(bsn, isoDateYearsAgo(20)),
+    );
+    const ref = `Patient/${patient.body.id as string}`;
+    await fhir(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/Consent',
+      consentResource(ref, [ref], [RESEARCH], ['HRESCH']),
+    );
+    const goal = (code: { system: string; code: string }) => ({
+      resource: {
+        resourceType: 'Goal',
+        lifecycleStatus: 'active',
+        description: { coding: [code] },
+        subject: { reference: ref },
+      },
+    });
+    const payload: Bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        goal({ system: 'http://snomed.info/sct', code: `4${bsn}` }),
+        goal({ system: 'http://snomed.info/sct', code: `${bsn}0` }),
+        goal({ system: 'http://loinc.org', code: `${bsn.slice(0, 8)}-${bsn[8]}` }),
+        goal({ system: 'http://snomed.info/sct', code: '386661006' }),
+      ] as Bundle['entry'],
+    };
+    const res = await fhir<Parameters>(
+      sandbox.url,
+      cjg,
+      'POST',
+      '/fhir/$exchange',
+      exchangeParameters(RESEARCH, bsn, 'HRESCH', payload),
+    );
+    expect(res.status).toBe(202);
+    const delivered = param(res.body, 'delivered')!.resource as Bundle;
+    expect(JSON.stringify(delivered)).not.toContain(bsn.slice(0, 8));
+    expect(JSON.stringify(delivered)).toContain('386661006');
+    const received = await receivedByResearch(delivered.identifier!.value!);
+    expect(JSON.stringify(received)).not.toContain(bsn.slice(0, 8));
+  });
+
   it('drops any text placed in any free-text element of the payload (property)', async () => {
     const freeText: ((b: Bundle, s: string) => void)[] = [
       (b, s) => ((b.entry![1]!.resource as unknown as Record<string, unknown>).title = s),
