@@ -144,10 +144,19 @@ export function minimisePayload(
           labelledBundle(req.payload!, kept, bundleLabels),
           options.pseudonymKey,
           undefined,
-          [req.subjectBsn, ...persons.flatMap((p) => (p.bsn ? [p.bsn] : []))],
+          [req.subjectBsn, ...persons.flatMap(bsnsOf)],
         )
       : labelledBundle(req.payload!, kept, bundleLabels),
   };
+}
+
+/** The BSNs of a person and of the parents with gezag: none of them may pass pseudonymisation hidden in a value. */
+function bsnsOf(person: PersonFacts): string[] {
+  const parents = [...person.gezag.values()].flatMap((r) => r.identifier ?? []);
+  return [
+    ...(person.bsn ? [person.bsn] : []),
+    ...parents.flatMap((i) => (i.system === BSN_SYSTEM && i.value ? [i.value] : [])),
+  ];
 }
 
 /** A request for categories without data: each category is decided as a piece of data of that category. */
