@@ -128,6 +128,27 @@ describe.each(ENGINES)('search controls and the investigation searches on %s', (
     }
   });
 
+  it('takes _summary=count as _count=0 on the person index, the directory, Tasks and notices; other _summary values are a 400', async () => {
+    const searches: [token: string, path: string][] = [
+      [officer, `/fhir/Patient?identifier=http://fhir.nl/fhir/NamingSystem/bsn|${NOAH}`],
+      [officer, '/fhir/Organization'],
+      [cjg, '/fhir/Task?code=exchange'],
+      [cjg, '/fhir/Communication'],
+    ];
+    for (const [token, path] of searches) {
+      const join = path.includes('?') ? '&' : '?';
+      const full = await get(token, `${path}${join}_count=500`);
+      const counted = await get(token, `${path}${join}_summary=count`);
+      expect([path, counted.status, counted.body.total, counted.body.entry]).toEqual([
+        path,
+        200,
+        full.body.total,
+        undefined,
+      ]);
+      expect((await get(token, `${path}${join}_summary=true`)).status).toBe(400);
+    }
+  });
+
   it('records a count-only search of the person index, the Tasks and the log as a search that returned 0', async () => {
     const latest = async (like: string) => {
       const [row] = await db.query<{ content: AuditEvent }>(

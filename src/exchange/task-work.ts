@@ -82,7 +82,7 @@ export async function searchTasks(
   return seenPage(ctx, principal, 'Task', search, { ...result, count, offset });
 }
 
-const COMMUNICATION_PARAMS = new Set(['about', '_count', '_offset', '_format']);
+const COMMUNICATION_PARAMS = new Set(['about', '_count', '_offset', '_format', '_summary']);
 
 /** Searches the notices to the principal's organisation (`about`, paging). */
 export async function searchCommunications(

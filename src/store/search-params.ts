@@ -28,11 +28,16 @@ function whole(query: Record<string, unknown>, name: string, fallback: number): 
 
 /**
  * `_count` (0–500, default 50; 0 asks only how many match: the total without entries) and `_offset` (default 0): whole
- * numbers, or a 400.
+ * numbers, or a 400. `_summary=count` is `_count=0`.
  */
 export function pagingOf(query: Record<string, unknown>): { count: number; offset: number } {
+  const summary = once(query, '_summary');
+  if (summary !== undefined && summary !== 'count')
+    throw badRequest(
+      `_summary kent alleen count (het aantal, zonder entries) / _summary takes only count (the total, without entries)`,
+    );
   return {
-    count: Math.min(whole(query, '_count', 50), MAX_COUNT),
+    count: summary === 'count' ? 0 : Math.min(whole(query, '_count', 50), MAX_COUNT),
     offset: whole(query, '_offset', 0),
   };
 }
@@ -75,7 +80,15 @@ export const SEARCH_PARAMS: Record<string, string> = {
   organization: 'reference',
   code: 'token',
 };
-const CONTROL_PARAMS = new Set(['_count', '_offset', '_sort', '_format', '_total', '_lastUpdated']);
+const CONTROL_PARAMS = new Set([
+  '_count',
+  '_offset',
+  '_sort',
+  '_format',
+  '_total',
+  '_lastUpdated',
+  '_summary',
+]);
 
 /** Turns URL query parameters into search criteria; unknown parameters are a clear 400. */
 export function parseSearch(
