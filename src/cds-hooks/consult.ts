@@ -8,7 +8,6 @@ import type { Language } from '../consent/explain.js';
 import { dataLevelDenials } from '../consent/provisions.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
 import { isValidBsn } from '../mappings/bsn.js';
-import { readResource } from '../store/resources.js';
 import { detailWithExplanations } from '../exchange/consent-explanations.js';
 import type { Principal } from '../auth/access.js';
 import type { GatewayContext } from '../context.js';
@@ -94,15 +93,13 @@ function redactions(consents: Consent[], requests: DecisionRequest[], classes: C
   return codes;
 }
 
-/** The Consents a permit rests on, as stored. */
-async function consentsOf(ctx: GatewayContext, refs: string[]): Promise<Consent[]> {
-  const found = await Promise.all(
-    refs.map(
-      async (ref) =>
-        (await readResource<Consent>(ctx.db, 'Consent', ref.slice(ref.indexOf('/') + 1)))?.resource,
-    ),
-  );
-  return found.filter((c): c is Consent => c !== undefined);
+/** The Consents a permit rests on, as the facts of its runs hold them (each once). */
+function consentsOf(runs: DecisionRun[], refs: string[]): Consent[] {
+  const byRef = new Map(runs.flatMap((r) => r.consentsUsed).map((c) => [`Consent/${c.id}`, c]));
+  return refs.flatMap((ref) => {
+    const consent = byRef.get(ref);
+    return consent ? [consent] : [];
+  });
 }
 
 /** The content as LEAP returns it: `total` (where given) counts what is left; a question without purpose adds no label. */
@@ -154,7 +151,7 @@ export async function consult(
   let decision: Decision = combinePurposes(runs.map((r) => r.decision));
   const codes =
     decision.decision === 'permit'
-      ? redactions(await consentsOf(ctx, decision.consents), requests, q.classes, at)
+      ? redactions(consentsOf(runs, decision.consents), requests, q.classes, at)
       : [];
   // A class asked for that an exception redacts whole is refused outright (LEAP: CONSENT_DENY, no obligations).
   const refusedClass = q.classes.find((c) => codes.some((x) => sameCoding(c, x)));

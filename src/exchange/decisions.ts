@@ -1,4 +1,5 @@
 // Runs a decision: loads the facts (now, or as they were), decides, and tells what the requester may know of it.
+import type { Consent } from '@medplum/fhirtypes';
 import { loadCatalogue } from '../consent/catalogue.js';
 import { decide } from '../consent/decide.js';
 import type { Decision, DecisionRequest } from '../consent/types.js';
@@ -30,6 +31,8 @@ export interface DecisionRun {
   ownSubjectRef?: string;
   /** Why each consent of the person did or did not apply, limited to what the requester may see. */
   consentExplanations?: ConsentExplanation[];
+  /** The Consents the decision rests on (`decision.consents`), as the facts hold them: no need to read them again. */
+  consentsUsed: Consent[];
 }
 
 /** The moment of a decision: now (read once per request from the clock), or a past moment that is replayed. */
@@ -95,5 +98,6 @@ export async function runDecision(
     fullExplanation,
     related,
     consentExplanations,
+    consentsUsed: facts.consents.filter((c) => c.id && decision.consents.includes(`Consent/${c.id}`)),
   };
 }
