@@ -128,12 +128,13 @@ describe.each(ENGINES)('search controls and the investigation searches on %s', (
     }
   });
 
-  it('takes _summary=count as _count=0 on the person index, the directory, Tasks and notices; other _summary values are a 400', async () => {
+  it('takes _summary=count as _count=0 on the person index, the directory, Tasks, notices and the log; other _summary values are a 400', async () => {
     const searches: [token: string, path: string][] = [
       [officer, `/fhir/Patient?identifier=http://fhir.nl/fhir/NamingSystem/bsn|${NOAH}`],
       [officer, '/fhir/Organization'],
       [cjg, '/fhir/Task?code=exchange'],
       [cjg, '/fhir/Communication'],
+      [officer, `/fhir/AuditEvent?subtype=exchange&patient:identifier=${NOAH}`],
     ];
     for (const [token, path] of searches) {
       const join = path.includes('?') ? '&' : '?';

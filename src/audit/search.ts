@@ -121,7 +121,8 @@ const AUDIT_SORTS: Record<string, 'ASC' | 'DESC'> = { date: 'ASC', '-date': 'DES
 
 /**
  * Paging and order of an audit search: `_count` a whole number from 0 (capped at 500, default 50; 0 asks for the total
- * alone), `_offset` a whole number, `_sort` `date` (oldest first) or `-date` (newest first, the default). Anything else is refused.
+ * alone; `_summary=count` is the same), `_offset` a whole number, `_sort` `date` (oldest first) or `-date` (newest first,
+ * the default). Anything else is refused.
  */
 export function auditPaging(query: Record<string, unknown>): {
   count: number;
@@ -150,8 +151,13 @@ export function auditPaging(query: Record<string, unknown>): {
     throw new AuditSearchError(
       `_sort "${sort}" kan niet; sorteer op date of -date / _sort "${sort}" is not supported; use date or -date`,
     );
+  const summary = one('_summary');
+  if (summary !== undefined && summary !== 'count')
+    throw new AuditSearchError(
+      '_summary kent alleen count (het aantal, zonder entries) / _summary takes only count (the total, without entries)',
+    );
   return {
-    count: Math.min(whole('_count', 50, 0), AUDIT_MAX_COUNT),
+    count: summary === 'count' ? 0 : Math.min(whole('_count', 50, 0), AUDIT_MAX_COUNT),
     offset: whole('_offset', 0, 0),
     order,
   };
