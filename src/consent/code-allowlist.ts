@@ -44,7 +44,7 @@ for (let i = 1; i < 8; i++)
   VERHOEFF_P.push(VERHOEFF_P[i - 1]!.map((d) => [1, 5, 7, 6, 2, 8, 3, 0, 9, 4][d]!));
 
 /** Whether a digit string ends with its Verhoeff check digit. */
-export function verhoeffValid(digits: string): boolean {
+function verhoeffValid(digits: string): boolean {
   let c = 0;
   for (let i = 0; i < digits.length; i++)
     c = VERHOEFF_D[c]![VERHOEFF_P[i % 8]![Number(digits[digits.length - 1 - i])]!]!;
@@ -52,7 +52,7 @@ export function verhoeffValid(digits: string): boolean {
 }
 
 /** Whether a LOINC code's number part and check digit agree (LOINC's mod 10 check: Luhn over the number part). */
-export function loincCheckValid(code: string): boolean {
+function loincCheckValid(code: string): boolean {
   const m = /^(\d{1,8})-(\d)$/.exec(code);
   if (!m) return false;
   let sum = 0;

@@ -15,7 +15,7 @@ const deliveryRequester = (job: JobRef): AuditRequester => ({
 });
 
 /** The audit record of what became of a job; the person (or family) and the purpose come from its exchange Task. */
-export function jobAudit(
+function jobAudit(
   job: JobRef,
   task: Task | undefined,
   outcome: 'success' | 'error' | 'denied',

@@ -65,18 +65,6 @@ export async function updateTasks(
   return new Map(stored.map((t) => [t.id!, t]));
 }
 
-/** Sets a Task's status and replaces the outputs with the given codes (see updateTasks). */
-export async function updateTask(
-  tx: Queryable,
-  taskId: string,
-  status: Task['status'],
-  outputs: TaskOutput[] = [],
-  statusReason?: string,
-  at: Date = new Date(),
-): Promise<Task | undefined> {
-  return (await updateTasks(tx, [{ taskId, status, outputs, statusReason }], at)).get(taskId);
-}
-
 /** The outputs a research organisation sees: how many attempts, and its own server's answer. */
 const RESEARCH_OUTPUTS = new Set(['attempts', 'recipient-response']);
 

@@ -33,10 +33,10 @@ export function fhirDefinitionsLoaded(): boolean {
   return indexed;
 }
 
-interface NumericSchema {
+interface PrimitiveSchema {
   type?: string;
   pattern?: string;
-  items?: NumericSchema;
+  items?: PrimitiveSchema;
   minimum?: number;
   maximum?: number;
   maxLength?: number;
@@ -62,7 +62,7 @@ const NUMERIC: Record<string, { type: 'integer' | 'number'; minimum: number; max
 const XML_STRING_PATTERN = '^[ \\r\\n\\t\\S]+$';
 
 /** A numeric primitive given its R4 bounds; a string primitive given R4's meaning of its pattern. */
-function numericBounds(prop: NumericSchema | undefined): void {
+function asR4Has(prop: PrimitiveSchema | undefined): void {
   // R4: a string is at most 1 MB.
   if (prop?.pattern === XML_STRING_PATTERN)
     Object.assign(prop, { pattern: '^[\\s\\S]+$', maxLength: 1_048_576 });
@@ -112,12 +112,12 @@ function schemaAjv(): Ajv {
   // R4's integer, positiveInt and unsignedInt are whole numbers in 32 bits, and no number is infinite: the schema says
   // only "number" (its pattern applies to strings), so 1.5, 99999999999 and 1e999 (Infinity, sent on as null) passed.
   // Its string pattern is XML Schema's (see XML_STRING_PATTERN).
-  for (const def of Object.values(defs) as (NumericSchema & {
-    properties?: Record<string, NumericSchema>;
+  for (const def of Object.values(defs) as (PrimitiveSchema & {
+    properties?: Record<string, PrimitiveSchema>;
   })[]) {
-    numericBounds(def);
+    asR4Has(def);
     for (const prop of Object.values(def.properties ?? {}))
-      numericBounds(prop.type === 'array' ? prop.items : prop);
+      asR4Has(prop.type === 'array' ? prop.items : prop);
   }
   ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
   ajv.addSchema(schema);

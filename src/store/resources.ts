@@ -227,14 +227,6 @@ export async function findByUniqueKey<T extends Resource>(
   return rows[0]?.content;
 }
 
-export async function grantAccess(tx: Queryable, type: string, id: string, org: string): Promise<void> {
-  await tx.query('INSERT INTO resource_orgs (type, id, org) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-    type,
-    id,
-    org,
-  ]);
-}
-
 /** Who registered each of these resources (`Type/id`), in one query: reference → organisations. */
 export async function ownersOf(db: Queryable, refs: string[]): Promise<Map<string, Set<string>>> {
   const owners = new Map<string, Set<string>>();
