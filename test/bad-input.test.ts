@@ -6,6 +6,7 @@ import { BSN_SYSTEM, createResource } from '../src/store/resources.js';
 import {
   consentResource,
   ENGINES,
+  carePlanPayload,
   exchangeParameters,
   fhir,
   freshDatabase,
@@ -339,21 +340,12 @@ describe.each(ENGINES)('hostile input on %s', (engine) => {
       expect(res.status).toBe(400);
       expect(res.body.issue?.[0]?.diagnostics).toMatch(/surrogaat/);
     }
-    const carePlan = exchangeParameters('Organization/huisartsen-de-linde', '999910036', 'CAREMGT', {
-      resourceType: 'Bundle',
-      type: 'collection',
-      entry: [
-        {
-          resource: {
-            resourceType: 'CarePlan',
-            status: 'active',
-            intent: 'plan',
-            title: 'T',
-            subject: { reference: 'Patient/x' },
-          },
-        },
-      ],
-    });
+    const carePlan = exchangeParameters(
+      'Organization/huisartsen-de-linde',
+      '999910036',
+      'CAREMGT',
+      carePlanPayload('999910036', 'T'),
+    );
     await refused(
       'POST',
       '/fhir/$exchange',

@@ -1,7 +1,7 @@
 // Research never re-identifies: what the research organisation can fetch names no person and links no pseudonym to one.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle, Parameters, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, Parameters, Patient, Resource, Task } from '@medplum/fhirtypes';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { BSN_SYSTEM } from '../src/store/resources.js';
 import {
@@ -328,11 +328,12 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
     expect(JSON.stringify(pull.body)).toContain('onderzoeksorganisatie');
   });
 
-  it('pseudonymises what research receives under a consent as well', async () => {
+  /** A 20-year-old registered by the CJG who consented herself to research (HRESCH); her BSN and reference. */
+  async function consentingToResearch(extra: Partial<Patient> = {}): Promise<{ bsn: string; ref: string }> {
     const bsn = testBsn();
     const patient = await fhir(sandbox.url, cjg, 'POST', '/fhir/Patient', {
       ...patientResource(bsn, isoDateYearsAgo(20)),
-      name: [{ family: 'Bakker', given: ['Lotte'] }],
+      ...extra,
     });
     expect(patient.status).toBe(201);
     const ref = `Patient/${patient.body.id as string}`;
@@ -344,6 +345,11 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
       consentResource(ref, [ref], [RESEARCH], ['HRESCH']),
     );
     expect(consent.status).toBe(201);
+    return { bsn, ref };
+  }
+
+  it('pseudonymises what research receives under a consent as well', async () => {
+    const { bsn } = await consentingToResearch({ name: [{ family: 'Bakker', given: ['Lotte'] }] });
     const res = await fhir<Parameters>(
       sandbox.url,
       cjg,
@@ -360,22 +366,7 @@ describe.each(ENGINES)('research never re-identifies on %s', (engine) => {
   });
 
   it('lets no BSN through inside a code: the subject’s BSN within SNOMED CT or LOINC digits is dropped', async () => {
-    const bsn = testBsn();
-    const patient = await fhir(
-      sandbox.url,
-      cjg,
-      'POST',
-      '/fhir/Patient',
-      patientResource(bsn, isoDateYearsAgo(20)),
-    );
-    const ref = `Patient/${patient.body.id as string}`;
-    await fhir(
-      sandbox.url,
-      cjg,
-      'POST',
-      '/fhir/Consent',
-      consentResource(ref, [ref], [RESEARCH], ['HRESCH']),
-    );
+    const { bsn, ref } = await consentingToResearch();
     const goal = (code: { system: string; code: string }) => ({
       resource: {
         resourceType: 'Goal',
